@@ -1,0 +1,168 @@
+/**
+ * Chameleon Blazar leases as a Pulumi dynamic resource: no Pulumi or Terraform provider exists for Blazar.
+ *
+ * Create reserves, waits for ACTIVE (deleting a lease that fails to start, so nothing is left billing), and
+ * exports the reservation; a changed end date is an in-place extension (PUT); anything else replaces.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { OpenStackAuthInputs, resolveCredentials } from "./blazar/credentials";
+import { RetryPolicy } from "./blazar/http";
+import {
+  BlazarLease,
+  connectBlazar,
+  createLease,
+  createLeaseBody,
+  deleteLease,
+  extendLease,
+  getLease,
+  parseBlazarDate,
+  ReservationRequest,
+  waitForLease,
+} from "./blazar/leases";
+
+export interface LeaseInputs {
+  readonly auth: OpenStackAuthInputs;
+  readonly name: string;
+  readonly reservation: ReservationRequest;
+  /** "now" or an ISO-8601 date. */
+  readonly start: string;
+  /** Absolute end (ISO-8601); wins over durationHours. */
+  readonly endDate?: string;
+  /** End relative to the start, resolved once at creation so re-running `pulumi up` does not move it. */
+  readonly durationHours?: number;
+  readonly timeoutMinutes: number;
+}
+
+export interface LeaseOutputs extends LeaseInputs {
+  readonly leaseId: string;
+  readonly reservationId: string;
+  readonly status: string;
+  readonly startDate: string;
+  readonly leaseEndDate: string;
+  /** For flavor:instance reservations Blazar creates a flavor whose id is the reservation id. */
+  readonly reservedFlavorId?: string;
+}
+
+export interface LeaseProviderOptions {
+  readonly pollIntervalMs?: number;
+  readonly retry?: RetryPolicy;
+  readonly env?: () => NodeJS.ProcessEnv;
+  readonly log?: (message: string) => void;
+  readonly now?: () => Date;
+}
+
+function endFor(inputs: LeaseInputs, start: Date): Date {
+  if (inputs.endDate) return new Date(inputs.endDate);
+  return new Date(start.getTime() + (inputs.durationHours ?? 8) * 3600_000);
+}
+
+function outputsOf(inputs: LeaseInputs, lease: BlazarLease): LeaseOutputs {
+  const reservation = lease.reservations?.[0];
+  if (!reservation) throw new Error(`lease ${inputs.name} (${lease.id}) has no reservation`);
+  return {
+    ...inputs,
+    leaseId: lease.id,
+    reservationId: reservation.id,
+    status: lease.status,
+    startDate: parseBlazarDate(lease.start_date),
+    leaseEndDate: parseBlazarDate(lease.end_date),
+    ...(inputs.reservation.type === "flavor:instance" ? { reservedFlavorId: reservation.id } : {}),
+  };
+}
+
+/** Replacing a lease destroys the nodes on it, so only a different reservation or name does that. */
+export function leaseReplaceKeys(olds: LeaseInputs, news: LeaseInputs): string[] {
+  const keys: string[] = [];
+  if (olds.name !== news.name) keys.push("name");
+  if (JSON.stringify(olds.reservation) !== JSON.stringify(news.reservation)) keys.push("reservation");
+  if (olds.start !== news.start) keys.push("start");
+  return keys;
+}
+
+export function makeLeaseProvider(options: LeaseProviderOptions = {}): pulumi.dynamic.ResourceProvider {
+  const pollIntervalMs = options.pollIntervalMs ?? 15_000;
+  const env = options.env ?? (() => process.env);
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? ((message: string) => void pulumi.log.info(message));
+  const connect = (auth: OpenStackAuthInputs) => connectBlazar(resolveCredentials(auth, env()), options.retry);
+
+  return {
+    async check(_olds: LeaseInputs, news: LeaseInputs) {
+      return { inputs: news };
+    },
+
+    async diff(id: string, olds: LeaseOutputs, news: LeaseInputs) {
+      const replaces = leaseReplaceKeys(olds, news);
+      const changes = replaces.length > 0 || olds.endDate !== news.endDate || olds.durationHours !== news.durationHours;
+      return { changes, replaces, deleteBeforeReplace: true };
+    },
+
+    async create(inputs: LeaseInputs) {
+      const client = await connect(inputs.auth);
+      const start = inputs.start === "now" ? now() : new Date(inputs.start);
+      const body = createLeaseBody(inputs.name, inputs.reservation, inputs.start === "now" ? "now" : start, endFor(inputs, start));
+      const created = await createLease(client, body);
+      log(`lease ${inputs.name}: created ${created.id}, waiting for ACTIVE`);
+      try {
+        // A lease starting in the future is complete when PENDING; one starting now must become ACTIVE.
+        const until = inputs.start === "now" ? ["ACTIVE"] : ["PENDING", "ACTIVE"];
+        const lease = await waitForLease(client, created.id, inputs.name, { pollIntervalMs, timeoutMs: inputs.timeoutMinutes * 60_000, log, until });
+        return { id: lease.id, outs: outputsOf(inputs, lease) };
+      } catch (err) {
+        // Do not leave a failed or stuck reservation behind: it holds capacity and the user's allocation.
+        await deleteLease(client, created.id, inputs.name).catch((cleanup: Error) => log(`lease ${inputs.name}: cleanup of ${created.id} failed: ${cleanup.message}`));
+        throw err;
+      }
+    },
+
+    async read(id: string, props: LeaseOutputs) {
+      const client = await connect(props.auth);
+      const lease = await getLease(client, id, props.name);
+      if (!lease) return {};
+      return { id, props: outputsOf(props, lease) };
+    },
+
+    async update(id: string, olds: LeaseOutputs, news: LeaseInputs) {
+      const client = await connect(news.auth);
+      const end = endFor(news, new Date(olds.startDate));
+      await extendLease(client, id, news.name, end);
+      log(`lease ${news.name}: end date set to ${end.toISOString()}`);
+      const lease = await waitForLease(client, id, news.name, { pollIntervalMs, timeoutMs: news.timeoutMinutes * 60_000, log, until: ["ACTIVE", "PENDING"] });
+      return { outs: outputsOf(news, lease) };
+    },
+
+    async delete(id: string, props: LeaseOutputs) {
+      const client = await connect(props.auth);
+      await deleteLease(client, id, props.name);
+    },
+  };
+}
+
+export interface BlazarLeaseArgs {
+  readonly auth: pulumi.Input<OpenStackAuthInputs>;
+  readonly name: pulumi.Input<string>;
+  readonly reservation: pulumi.Input<ReservationRequest>;
+  readonly start: pulumi.Input<string>;
+  readonly endDate?: pulumi.Input<string>;
+  readonly durationHours?: pulumi.Input<number>;
+  readonly timeoutMinutes: pulumi.Input<number>;
+}
+
+export class BlazarLease extends pulumi.dynamic.Resource {
+  declare readonly leaseId: pulumi.Output<string>;
+  declare readonly reservationId: pulumi.Output<string>;
+  declare readonly status: pulumi.Output<string>;
+  declare readonly leaseEndDate: pulumi.Output<string>;
+  declare readonly reservedFlavorId: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: BlazarLeaseArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      makeLeaseProvider(),
+      name,
+      { ...args, leaseId: undefined, reservationId: undefined, status: undefined, startDate: undefined, leaseEndDate: undefined, reservedFlavorId: undefined },
+      { ...opts, additionalSecretOutputs: ["auth"] },
+      "image-pipeline",
+      "BlazarLease",
+    );
+  }
+}

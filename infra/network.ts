@@ -1,0 +1,137 @@
+/**
+ * Seed 001's topology: a private network without a gateway where the nodes talk freely (port security off),
+ * and the provider's Internet-facing network where every node sits behind security groups. One floating IP,
+ * on node1 only.
+ */
+import * as openstack from "@pulumi/openstack";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface SecurityRuleSpec {
+  readonly group: "ssh" | "http" | "kube-api";
+  readonly port: number;
+  readonly cidr: string;
+  readonly description: string;
+}
+
+/** The ingress rules of the external ports: ssh and the Kubernetes API from the admin range, HTTP from anywhere. */
+export function securityRules(adminCidr: string): SecurityRuleSpec[] {
+  return [
+    { group: "ssh", port: 22, cidr: adminCidr, description: "ssh from the admin range (break-glass only: the cluster needs no SSH)" },
+    { group: "http", port: 80, cidr: "0.0.0.0/0", description: "HTTP to the ingress: the bucket notification webhook" },
+    { group: "kube-api", port: 6443, cidr: adminCidr, description: "Kubernetes API from the admin range (pulumi, kubectl)" },
+  ];
+}
+
+const GROUP_NAMES: Record<SecurityRuleSpec["group"], string> = { ssh: "allow-ssh", http: "allow-http-80", "kube-api": "allow-kube-api-6443" };
+
+export interface PipelineNetworkArgs {
+  readonly resourcePrefix: string;
+  readonly cidr: string;
+  readonly privateIps: string[];
+  readonly dnsNameservers: string[];
+  readonly externalNetwork: string;
+  readonly floatingIpPool: string;
+  readonly adminCidr: string;
+}
+
+export class PipelineNetwork extends pulumi.ComponentResource {
+  readonly privateNetworkId: pulumi.Output<string>;
+  readonly privateSubnetId: pulumi.Output<string>;
+  readonly externalNetworkId: pulumi.Output<string>;
+  readonly privateIps: string[];
+  /** Port ids on the private network, node1 first. */
+  readonly privatePortIds: pulumi.Output<string>[];
+  /** Port ids on the external network, node1 first. */
+  readonly externalPortIds: pulumi.Output<string>[];
+  readonly securityGroupIds: pulumi.Output<string>[];
+  readonly floatingIpAddress: pulumi.Output<string>;
+
+  constructor(name: string, args: PipelineNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("image-pipeline:network:PipelineNetwork", name, {}, opts);
+    const child = { parent: this };
+    const prefix = args.resourcePrefix;
+
+    const network = new openstack.networking.Network(`${name}-private`, { name: `${prefix}-private-net`, adminStateUp: true }, child);
+    const subnet = new openstack.networking.Subnet(
+      `${name}-private-subnet`,
+      {
+        name: `${prefix}-private-subnet`,
+        networkId: network.id,
+        cidr: args.cidr,
+        ipVersion: 4,
+        // The nodes reach the Internet through the external network; a gateway here would add a competing default route.
+        noGateway: true,
+        enableDhcp: true,
+        dnsNameservers: args.dnsNameservers,
+      },
+      child,
+    );
+
+    this.privatePortIds = args.privateIps.map(
+      (ip, i) =>
+        new openstack.networking.Port(
+          `${name}-private-port-${i + 1}`,
+          {
+            name: `${prefix}-private-port-${i + 1}`,
+            networkId: network.id,
+            fixedIps: [{ subnetId: subnet.id, ipAddress: ip }],
+            // Node-to-node traffic (flannel VXLAN, kubelet, etcd) must pass freely, as in seed 001.
+            portSecurityEnabled: false,
+            // Neutron rejects a port-security-disabled port that would otherwise get the default group.
+            noSecurityGroups: true,
+          },
+          child,
+        ).id,
+    );
+
+    const external = openstack.networking.getNetworkOutput({ name: args.externalNetwork }, child);
+    const groups = new Map<SecurityRuleSpec["group"], openstack.networking.SecGroup>();
+    for (const rule of securityRules(args.adminCidr)) {
+      const group = new openstack.networking.SecGroup(
+        `${name}-sg-${rule.group}`,
+        { name: `${prefix}-${GROUP_NAMES[rule.group]}`, description: rule.description },
+        child,
+      );
+      groups.set(rule.group, group);
+      new openstack.networking.SecGroupRule(
+        `${name}-sg-${rule.group}-ingress`,
+        {
+          securityGroupId: group.id,
+          direction: "ingress",
+          ethertype: "IPv4",
+          protocol: "tcp",
+          portRangeMin: rule.port,
+          portRangeMax: rule.port,
+          remoteIpPrefix: rule.cidr,
+          description: rule.description,
+        },
+        child,
+      );
+    }
+    this.securityGroupIds = [...groups.values()].map((g) => g.id);
+
+    this.externalPortIds = args.privateIps.map(
+      (_ip, i) =>
+        new openstack.networking.Port(
+          `${name}-external-port-${i + 1}`,
+          {
+            name: `${prefix}-external-port-${i + 1}`,
+            networkId: external.id,
+            portSecurityEnabled: true,
+            securityGroupIds: this.securityGroupIds,
+          },
+          child,
+        ).id,
+    );
+
+    const floatingIp = new openstack.networking.FloatingIp(`${name}-floating-ip`, { pool: args.floatingIpPool, description: `${prefix} node1: Kubernetes API and webhook` }, child);
+    new openstack.networking.FloatingIpAssociate(`${name}-floating-ip-node1`, { floatingIp: floatingIp.address, portId: this.externalPortIds[0] }, child);
+
+    this.privateNetworkId = network.id;
+    this.privateSubnetId = subnet.id;
+    this.externalNetworkId = external.id;
+    this.privateIps = args.privateIps;
+    this.floatingIpAddress = floatingIp.address;
+    this.registerOutputs({ privateNetworkId: this.privateNetworkId, privateSubnetId: this.privateSubnetId, floatingIpAddress: this.floatingIpAddress });
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * Offline plan: evaluates the program for a stack under Pulumi's documented unit-test mocks
+ * (`pulumi.runtime.setMocks`), with the stack's Pulumi.<stack>.yaml config and no CLI or credentials, and
+ * lists every declared resource. Reviewers and tests use it to see the whole graph without a cloud.
+ *
+ *   npm run plan -- --stack dev [--json] [--show-secrets]
+ *
+ * Mocked outputs are placeholders (ids, a documentation-range floating IP, dummy PEMs); the program must
+ * never depend on their particular values.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+
+export interface PlannedResource {
+  readonly type: string;
+  readonly name: string;
+  /** Name of the parent resource, or undefined for top-level resources. */
+  readonly parent?: string;
+  readonly inputs: Record<string, unknown>;
+  /** Names of the resources this one depends on (explicit dependsOn and input dependencies). */
+  readonly dependsOn: string[];
+  /** Name of the explicit provider resource, when one is set. */
+  readonly provider?: string;
+}
+
+export interface Plan {
+  readonly stack: string;
+  readonly resources: PlannedResource[];
+  readonly outputs: Record<string, unknown>;
+}
+
+export interface PlanOptions {
+  /** Print secret values instead of "[secret]" (offline they are mock values). */
+  readonly showSecrets?: boolean;
+  /** Directory holding Pulumi.yaml and the stack files (default: the repository root). */
+  readonly projectDir?: string;
+  /** Overrides applied on top of the stack file, e.g. { "image-pipeline:nodeCount": "4" }. */
+  readonly configOverrides?: Record<string, string>;
+}
+
+export const SECRET_PLACEHOLDER = "[secret]";
+export const MOCK_FLOATING_IP = "203.0.113.10";
+
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+
+/** Reads a stack file into the flat string map `pulumi.runtime.setAllConfig` takes, and the secret keys. */
+export function readStackConfig(projectDir: string, stack: string): { config: Record<string, string>; secretKeys: string[] } {
+  const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) throw new Error(`no stack file ${file}; stacks: ${listStacks(projectDir).join(", ")}`);
+  const doc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const [key, value] of Object.entries(doc.config ?? {})) {
+    if (value !== null && typeof value === "object" && "secure" in (value as object)) {
+      // Encrypted values cannot be read offline; a recognisable stand-in keeps them flowing as secrets.
+      config[key] = `offline-secret-${key.split(":").pop()}`;
+      secretKeys.push(key);
+    } else {
+      config[key] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+  }
+  return { config, secretKeys };
+}
+
+export function listStacks(projectDir: string): string[] {
+  return fs
+    .readdirSync(projectDir)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined);
+}
+
+const PEM = (label: string, name: string) => `-----BEGIN ${label}-----\nb2ZmbGluZS1wbGFuLSR7bmFtZX0=\n# offline placeholder for ${name}\n-----END ${label}-----\n`;
+
+/** Plausible computed outputs for resources whose outputs the program reads. */
+export function mockOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case "openstack:networking/floatingIp:FloatingIp":
+      return { address: MOCK_FLOATING_IP };
+    case "openstack:compute/instance:Instance":
+      return { accessIpV4: "198.51.100.20" };
+    case "tls:index/privateKey:PrivateKey":
+      return { privateKeyPem: PEM("PRIVATE KEY", name), publicKeyPem: PEM("PUBLIC KEY", name), privateKeyPemPkcs8: PEM("PRIVATE KEY", name) };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { certPem: PEM("CERTIFICATE", name) };
+    case "tls:index/certRequest:CertRequest":
+      return { certRequestPem: PEM("CERTIFICATE REQUEST", name) };
+    case "random:index/randomPassword:RandomPassword":
+      return { result: `offline-password-${name}`, bcryptHash: "$2a$10$offline" };
+    case "random:index/randomString:RandomString":
+      return { result: `offline-${name}` };
+    case "random:index/randomBytes:RandomBytes":
+      return { hex: "00".repeat(Number(inputs.length ?? 32)), base64: "AA==" };
+    case "random:index/randomId:RandomId":
+      return { hex: "0123abcd", b64Url: "ASOrzQ", dec: "19114957" };
+    case "pulumi-nodejs:dynamic/image-pipeline:BlazarLease":
+      return { leaseId: `lease-${name}`, reservationId: `reservation-${name}`, status: "ACTIVE", reservedFlavorId: `reservation-${name}`, leaseEndDate: "2030-01-01T00:00:00.000Z" };
+    default:
+      return {};
+  }
+}
+
+function mockInvoke(token: string, args: Record<string, unknown>): Record<string, unknown> {
+  switch (token) {
+    case "openstack:networking/getNetwork:getNetwork":
+      return { ...args, id: `network-${String(args.name)}` };
+    case "openstack:compute/getFlavor:getFlavor":
+      return { ...args, id: `flavor-${String(args.name)}` };
+    case "openstack:images/getImage:getImage":
+      return { ...args, id: `image-${String(args.name)}` };
+    default:
+      return args;
+  }
+}
+
+function urnName(urn: string): string {
+  return urn.split("::").pop() ?? urn;
+}
+
+/** Turns deserialized RPC values into plain JSON: secrets to the placeholder, resource references to names. */
+function present(value: unknown, showSecrets: boolean): unknown {
+  if (Array.isArray(value)) return value.map((v) => present(v, showSecrets));
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[SIG_KEY] === SECRET_SIG) return showSecrets ? present(obj.value, showSecrets) : SECRET_PLACEHOLDER;
+    if (obj[SIG_KEY] === RESOURCE_SIG) return `resource:${urnName(String(obj.urn))}`;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) {
+      // The serialized dynamic provider is code, not configuration.
+      if (k === "__provider") continue;
+      out[k] = present(v, showSecrets);
+    }
+    return out;
+  }
+  return value;
+}
+
+async function resolveOutputs(value: unknown, showSecrets: boolean): Promise<unknown> {
+  if (pulumi.Output.isInstance(value)) {
+    const output = value as pulumi.Output<unknown>;
+    const secret = await output.isSecret;
+    const inner = await new Promise<unknown>((resolve) => output.apply((v) => resolve(v)));
+    return secret && !showSecrets ? SECRET_PLACEHOLDER : resolveOutputs(inner, showSecrets);
+  }
+  if (Array.isArray(value)) return Promise.all(value.map((v) => resolveOutputs(v, showSecrets)));
+  if (value !== null && typeof value === "object" && !(value instanceof pulumi.Resource)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = await resolveOutputs(v, showSecrets);
+    return out;
+  }
+  if (value instanceof pulumi.Resource) return "[resource]";
+  return value;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProvider(): string;
+  getDependenciesList(): string[];
+  getObject(): unknown;
+}
+
+/**
+ * Evaluates the program for `stack` under mocks. Runs once per process: Pulumi's runtime state and the
+ * program's modules are process-global, so callers that need several stacks use one process each
+ * (`planInChildProcess`) or jest's per-file module isolation.
+ */
+export async function planStack(stack: string, options: PlanOptions = {}): Promise<Plan> {
+  const projectDir = options.projectDir ?? path.resolve(__dirname, "..");
+  const showSecrets = options.showSecrets ?? false;
+  const { config, secretKeys } = readStackConfig(projectDir, stack);
+  Object.assign(config, options.configOverrides ?? {});
+  pulumi.runtime.setAllConfig(config, secretKeys);
+
+  const resources: PlannedResource[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...mockOutputs(args.type, args.name, args.inputs) } }),
+      call: (args) => mockInvoke(args.token, args.inputs),
+    },
+    "image-pipeline",
+    stack,
+    false,
+  );
+
+  // Wrap the mock monitor to see what the mocks API does not pass on: parent, dependencies, provider.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): { registerResource(req: RegisterRequest, cb: unknown): Promise<void> }; waitForRPCs(): Promise<void> };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(o: unknown): Record<string, unknown> };
+  const monitor = settings.getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = async (req, cb) => {
+    const provider = req.getProvider();
+    resources.push({
+      type: req.getType(),
+      name: req.getName(),
+      parent: req.getParent() ? urnName(req.getParent()) : undefined,
+      inputs: present(rpc.deserializeProperties(req.getObject()), showSecrets) as Record<string, unknown>,
+      dependsOn: [...new Set(req.getDependenciesList().map(urnName))].sort(),
+      provider: provider ? urnName(provider.split("::").slice(0, -1).join("::")) : undefined,
+    });
+    return register(req, cb);
+  };
+
+  // Imported after the config is set: the program reads config when it runs.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { imagePipeline } = require("../infra/program") as typeof import("../infra/program");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parseStackConfig, pulumiConfigSource } = require("../infra/config") as typeof import("../infra/config");
+  const cfg = parseStackConfig(pulumiConfigSource(), stack);
+  const programOutputs = imagePipeline(cfg);
+  const outputs = (await resolveOutputs(programOutputs, showSecrets)) as Record<string, unknown>;
+  await settings.waitForRPCs();
+  return { stack, resources, outputs };
+}
+
+function formatText(plan: Plan): string {
+  const lines = [`stack ${plan.stack}: ${plan.resources.length} resources`];
+  for (const r of plan.resources) {
+    lines.push(`\n${r.type}  ${r.name}${r.parent ? `  (parent ${r.parent})` : ""}${r.dependsOn.length ? `  dependsOn [${r.dependsOn.join(", ")}]` : ""}`);
+    for (const [k, v] of Object.entries(r.inputs)) lines.push(`    ${k}: ${JSON.stringify(v)}`);
+  }
+  lines.push("\noutputs:");
+  for (const [k, v] of Object.entries(plan.outputs)) lines.push(`    ${k}: ${JSON.stringify(v)}`);
+  return lines.join("\n");
+}
+
+export function parseArgs(argv: string[]): { stack: string; json: boolean; showSecrets: boolean } {
+  let stack = "";
+  let json = false;
+  let showSecrets = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--stack") stack = argv[++i] ?? "";
+    else if (arg.startsWith("--stack=")) stack = arg.slice("--stack=".length);
+    else if (arg === "--json") json = true;
+    else if (arg === "--show-secrets") showSecrets = true;
+    else throw new Error(`unknown argument ${arg}; usage: npm run plan -- --stack <name> [--json] [--show-secrets]`);
+  }
+  if (!stack) throw new Error(`--stack is required; stacks: ${listStacks(path.resolve(__dirname, "..")).join(", ")}`);
+  return { stack, json, showSecrets };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const plan = await planStack(args.stack, { showSecrets: args.showSecrets });
+  const out = args.json
+    ? JSON.stringify(
+        plan.resources.map(({ type, name, parent, inputs, dependsOn }) => ({ type, name, parent, inputs, dependsOn })),
+        null,
+        2,
+      )
+    : formatText(plan);
+  process.stdout.write(`${out}\n`);
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  });
+}
