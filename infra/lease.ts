@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { OpenStackAuthInputs, resolveCredentials } from "./blazar/credentials";
 import { RetryPolicy } from "./blazar/http";
 import {
-  BlazarLease,
+  BlazarLease as BlazarLeaseRecord,
   connectBlazar,
   createLease,
   createLeaseBody,
@@ -56,7 +56,7 @@ function endFor(inputs: LeaseInputs, start: Date): Date {
   return new Date(start.getTime() + (inputs.durationHours ?? 8) * 3600_000);
 }
 
-function outputsOf(inputs: LeaseInputs, lease: BlazarLease): LeaseOutputs {
+function outputsOf(inputs: LeaseInputs, lease: BlazarLeaseRecord): LeaseOutputs {
   const reservation = lease.reservations?.[0];
   if (!reservation) throw new Error(`lease ${inputs.name} (${lease.id}) has no reservation`);
   return {
@@ -91,7 +91,7 @@ export function makeLeaseProvider(options: LeaseProviderOptions = {}): pulumi.dy
       return { inputs: news };
     },
 
-    async diff(id: string, olds: LeaseOutputs, news: LeaseInputs) {
+    async diff(_id: string, olds: LeaseOutputs, news: LeaseInputs) {
       const replaces = leaseReplaceKeys(olds, news);
       const changes = replaces.length > 0 || olds.endDate !== news.endDate || olds.durationHours !== news.durationHours;
       return { changes, replaces, deleteBeforeReplace: true };
@@ -138,10 +138,17 @@ export function makeLeaseProvider(options: LeaseProviderOptions = {}): pulumi.dy
   };
 }
 
+/** Each field may be an Output (for example a secret from config); Pulumi resolves nested inputs. */
+export type OpenStackAuthArgs = { readonly [K in keyof OpenStackAuthInputs]?: pulumi.Input<OpenStackAuthInputs[K]> };
+
+export type ReservationArgs =
+  | { readonly type: "flavor:instance"; readonly flavorId: pulumi.Input<string>; readonly amount: number }
+  | { readonly type: "physical:host"; readonly count: number; readonly resourceProperties: string };
+
 export interface BlazarLeaseArgs {
-  readonly auth: pulumi.Input<OpenStackAuthInputs>;
+  readonly auth: OpenStackAuthArgs;
   readonly name: pulumi.Input<string>;
-  readonly reservation: pulumi.Input<ReservationRequest>;
+  readonly reservation: ReservationArgs;
   readonly start: pulumi.Input<string>;
   readonly endDate?: pulumi.Input<string>;
   readonly durationHours?: pulumi.Input<number>;

@@ -142,7 +142,7 @@ function present(value: unknown, showSecrets: boolean): unknown {
 async function resolveOutputs(value: unknown, showSecrets: boolean): Promise<unknown> {
   if (pulumi.Output.isInstance(value)) {
     const output = value as pulumi.Output<unknown>;
-    const secret = await output.isSecret;
+    const secret = await pulumi.isSecret(output);
     const inner = await new Promise<unknown>((resolve) => output.apply((v) => resolve(v)));
     return secret && !showSecrets ? SECRET_PLACEHOLDER : resolveOutputs(inner, showSecrets);
   }
