@@ -264,7 +264,10 @@ function readNodes(r: ConfigReader, count: number): NodesConfig {
 }
 
 function readLease(r: ConfigReader, resourcePrefix: string, now: Date): LeaseConfig | undefined {
+  const before = r.problems.length;
   const type = r.oneOf("leaseType", ["none", "flavor:instance", "physical:host"] as const, "none");
+  // An unknown type is already reported; checking the other lease keys against a guess would only add noise.
+  if (r.problems.length > before) return undefined;
   const durationText = r.optionalString("leaseDuration");
   const endText = r.optionalString("leaseEnd");
   if (type === "none") {

@@ -23,6 +23,8 @@ export interface PlannedResource {
   readonly dependsOn: string[];
   /** Name of the explicit provider resource, when one is set. */
   readonly provider?: string;
+  /** Resource options that change how updates happen; reviewers need to see them as much as inputs. */
+  readonly options: { ignoreChanges: string[]; replaceOnChanges: string[]; deleteBeforeReplace: boolean; additionalSecretOutputs: string[] };
 }
 
 export interface Plan {
@@ -163,6 +165,10 @@ interface RegisterRequest {
   getProvider(): string;
   getDependenciesList(): string[];
   getObject(): unknown;
+  getIgnorechangesList(): string[];
+  getReplaceonchangesList(): string[];
+  getDeletebeforereplace(): boolean;
+  getAdditionalsecretoutputsList(): string[];
 }
 
 /**
@@ -204,6 +210,12 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
       inputs: present(rpc.deserializeProperties(req.getObject()), showSecrets) as Record<string, unknown>,
       dependsOn: [...new Set(req.getDependenciesList().map(urnName))].sort(),
       provider: provider ? urnName(provider.split("::").slice(0, -1).join("::")) : undefined,
+      options: {
+        ignoreChanges: req.getIgnorechangesList(),
+        replaceOnChanges: req.getReplaceonchangesList(),
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      },
     });
     return register(req, cb);
   };
