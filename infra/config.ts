@@ -162,6 +162,15 @@ export class ConfigReader {
   optionalSecret(key: string): pulumi.Input<string> | undefined {
     return this.source.secret(key);
   }
+
+  requiredSecret(key: string, example: string): pulumi.Input<string> {
+    const value = this.source.secret(key);
+    if (value === undefined) {
+      this.problem(key, "is required and not set", `pulumi config set --secret ${key} ${example}`);
+      return "";
+    }
+    return value;
+  }
 }
 
 const DURATION = /^(\d+)\s*([mhd])$/;
