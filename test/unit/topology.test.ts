@@ -136,3 +136,29 @@ describe("leases", () => {
     expect(byName(plans.dev, "nodes-ip-dev-node1").inputs.userData).toMatch(/^#cloud-config\n/);
   });
 });
+
+describe("bare-metal leases", () => {
+  test("physical:host reserves whole hosts and the instances carry the reservation scheduler hint", async () => {
+    const plan = await planStack("dev", {
+      configOverrides: {
+        "image-pipeline:leaseType": "physical:host",
+        "image-pipeline:flavor": "baremetal",
+        "image-pipeline:leaseResourceProperties": '["==", "$node_type", "compute_skylake"]',
+      },
+    });
+    const [lease] = ofType(plan, T.lease);
+    expect(lease.inputs.reservation).toEqual({ type: "physical:host", count: 3, resourceProperties: '["==", "$node_type", "compute_skylake"]' });
+    for (const instance of ofType(plan, T.instance)) {
+      expect(instance.inputs.flavorName).toBe("baremetal");
+      expect(instance.inputs.schedulerHints).toEqual([{ additionalProperties: { reservation: "reservation-lease" } }]);
+    }
+  });
+
+  test("nodeCount drives ports, instances and the reservation amount", async () => {
+    const plan = await planStack("dev", { configOverrides: { "image-pipeline:nodeCount": "5" } });
+    expect(privatePorts(plan).map((p) => (p.inputs.fixedIps as { ipAddress: string }[])[0].ipAddress)).toEqual(["192.168.1.11", "192.168.1.12", "192.168.1.13", "192.168.1.14", "192.168.1.15"]);
+    expect(ofType(plan, T.instance)).toHaveLength(5);
+    expect(ofType(plan, T.fipAssoc)).toHaveLength(1);
+    expect((ofType(plan, T.lease)[0].inputs.reservation as { amount: number }).amount).toBe(5);
+  });
+});
