@@ -6,9 +6,13 @@ import * as openstack from "@pulumi/openstack";
 import type { StackConfig } from "./config";
 import { BlazarLease } from "./lease";
 import { PipelineNetwork } from "./network";
-import { ClusterNodes, NodePlacement } from "./nodes";
-import { minimalUserData } from "./cloudConfig";
+import { ClusterNodes, NodePlacement, nodeNames } from "./nodes";
+import { K3sBootstrap, K3sCluster } from "./k3s";
 import { createOpenStackProvider } from "./openstackProvider";
+import { PipelineDatabase } from "./database";
+import { PipelineStorage } from "./storage";
+import { PipelineWorkload, workerImageReference } from "./workload";
+import { workloadSettings } from "./workloadSettings";
 
 export function imagePipeline(cfg: StackConfig) {
   const provider = createOpenStackProvider("openstack", cfg.openstack);
@@ -56,7 +60,15 @@ export function imagePipeline(cfg: StackConfig) {
         : { kind: "reserved-hosts", flavorName: cfg.nodes.flavor, reservationId: lease.reservationId };
   }
 
-  const userData = cfg.network.privateIps.map(() => minimalUserData());
+  // PKI, join token and one cloud-config per node, before the nodes: k3s comes up from user data alone.
+  const k3sBootstrap = new K3sBootstrap("k3s-bootstrap", {
+    clusterName: cfg.resourcePrefix,
+    nodeNames: nodeNames(cfg.nodes.namePrefix, cfg.nodes.count),
+    privateIps: network.privateIps,
+    floatingIp: network.floatingIpAddress,
+    install: { version: cfg.k3s.version, installerUrl: cfg.k3s.installerUrl, joinTimeoutSeconds: cfg.k3s.joinTimeoutSeconds },
+  });
+  const userData = k3sBootstrap.userData;
 
   const nodes = new ClusterNodes(
     "nodes",
@@ -75,12 +87,61 @@ export function imagePipeline(cfg: StackConfig) {
     { ...withProvider, dependsOn: lease ? [lease] : [] },
   );
 
+  // Readiness gate and the Kubernetes provider: every Kubernetes resource uses `{ provider: k3s.provider }`.
+  const k3s = new K3sCluster("k3s", {
+    bootstrap: k3sBootstrap,
+    nodes: nodes.instances,
+    nodeIds: nodes.instanceIds,
+    readyTimeoutSeconds: cfg.k3s.readyTimeoutSeconds,
+  });
+
+  // PostgreSQL and object storage (issue 4). The workload takes `database.connection` and the storage outputs.
+  const database = new PipelineDatabase(
+    "database",
+    { config: cfg.database, namespace: cfg.workload.namespace, privateNetworkId: network.privateNetworkId, privateNetworkCidr: cfg.network.cidr },
+    withProvider,
+  );
+  const storage = new PipelineStorage("storage", { ...cfg.storage, webhookHost: network.floatingIpAddress }, withProvider);
+
+  // The pipeline on the cluster (issue 6): on the k3s provider, after the readiness gate. The image comes from
+  // config or, with promoteFrom, from the stack that tested it.
+  const workload = new PipelineWorkload("workload", {
+    settings: workloadSettings(cfg),
+    provider: k3s.provider,
+    clusterReady: k3s.readiness,
+    image: workerImageReference(cfg.workload.image),
+    storage: {
+      endpoint: storage.endpoint,
+      region: storage.region,
+      inputBucket: storage.inputBucket,
+      outputBucket: storage.outputBucket,
+      accessKeyId: storage.accessKeyId,
+      secretAccessKey: storage.secretAccessKey,
+      webhookSecret: storage.webhookSecret,
+    },
+    database: { connectionString: database.connection.connectionString, password: database.connection.password },
+  });
+
   return {
     floatingIp: network.floatingIpAddress,
     privateNetworkId: network.privateNetworkId,
     nodeNames: nodes.names,
     leaseId: lease?.leaseId,
     leaseEndDate: lease?.leaseEndDate,
+    /** Admin kubeconfig (secret): `pulumi stack output kubeconfig --show-secrets > kubeconfig`. */
+    kubeconfig: k3s.kubeconfig,
+    kubernetesApi: k3s.apiServer,
+    databaseKind: database.connection.kind,
+    databaseHost: database.connection.host,
+    s3Endpoint: storage.endpoint,
+    inputBucket: storage.inputBucket,
+    outputBucket: storage.outputBucket,
+    notificationTopicArn: storage.topicArn,
+    notificationPushEndpoint: storage.pushEndpoint,
+    /** The digest-pinned worker image this stack runs; a promoting stack (promoteFrom) reads it. */
+    workerImage: workload.image,
+    workerImageDigest: workload.imageDigest,
+    kubernetesNamespace: workload.namespace,
   };
 }
 

@@ -44,6 +44,8 @@ export interface PlanOptions {
 
 export const SECRET_PLACEHOLDER = "[secret]";
 export const MOCK_FLOATING_IP = "203.0.113.10";
+/** What a StackReference (promoteFrom) reads offline as the other stack's workerImage output. */
+export const MOCK_PROMOTED_IMAGE = `registry.invalid/offline/image-pipeline-worker@sha256:${"0".repeat(64)}`;
 
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -99,6 +101,16 @@ export function mockOutputs(type: string, name: string, inputs: Record<string, u
       return { hex: "00".repeat(Number(inputs.length ?? 32)), base64: "AA==" };
     case "random:index/randomId:RandomId":
       return { hex: "0123abcd", b64Url: "ASOrzQ", dec: "19114957" };
+    case "pulumi-nodejs:dynamic/image-pipeline:RgwTopic":
+      return { arn: `arn:aws:sns:${String(inputs.region ?? "default")}::${String(inputs.name)}`, revision: "offline" };
+    case "openstack:database/instance:Instance":
+      // A private-network address, as Trove reports for an instance on that network only.
+      return { addresses: ["192.168.1.50"] };
+    case "openstack:identity/ec2CredentialV3:Ec2CredentialV3":
+      return { access: `offline-access-${name}`, secret: `offline-secret-${name}`, projectId: "0123456789abcdef0123456789abcdef", userId: "fedcba9876543210fedcba9876543210" };
+    case "pulumi:pulumi:StackReference":
+      // The promoted-from stack's outputs: a digest-pinned worker image, as a stack that ran `pulumi up` exports.
+      return { outputs: { workerImage: MOCK_PROMOTED_IMAGE } };
     case "pulumi-nodejs:dynamic/image-pipeline:BlazarLease":
       return { leaseId: `lease-${name}`, reservationId: `reservation-${name}`, status: "ACTIVE", reservedFlavorId: `reservation-${name}`, leaseEndDate: "2030-01-01T00:00:00.000Z" };
     default:

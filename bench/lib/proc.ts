@@ -1,0 +1,51 @@
+/** CPU time and memory of processes from Linux /proc, for accounting a pipeline's cost per image by component. */
+import fs from "node:fs";
+
+/** Kernel clock ticks per second (USER_HZ); 100 on every Linux architecture Node supports. */
+const USER_HZ = 100;
+
+interface Stat {
+  readonly ppid: number;
+  /** Own user + system CPU, ms. */
+  readonly cpuMs: number;
+  /** User + system CPU of children that exited and were waited for, ms. */
+  readonly reapedChildrenMs: number;
+}
+
+export function readStat(pid: number): Stat | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may contain spaces and parentheses: split after its closing parenthesis.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const n = (i: number): number => Number(fields[i - 3]);
+  return { ppid: n(4), cpuMs: ((n(14) + n(15)) * 1000) / USER_HZ, reapedChildrenMs: ((n(16) + n(17)) * 1000) / USER_HZ };
+}
+
+/** CPU ms of a process; with `tree`, plus its live children's and the exited children it reaped (a PostgreSQL postmaster and its backends). */
+export function cpuMs(pid: number | undefined, tree = false): number {
+  if (pid === undefined) return NaN;
+  const own = readStat(pid);
+  if (!own) return NaN;
+  if (!tree) return own.cpuMs;
+  let total = own.cpuMs + own.reapedChildrenMs;
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const child = readStat(Number(entry));
+    if (child?.ppid === pid) total += child.cpuMs;
+  }
+  return total;
+}
+
+export function peakRssMiB(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const kib = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kib === undefined ? NaN : Number(kib) / 1024;
+  } catch {
+    return NaN;
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * `npm run bench`: every benchmark of BENCHMARKS.md in one run, printed as Markdown tables, with the
+ * targets and where this run stands; the raw results go to bench/results/<time>.json.
+ *
+ *   npm run bench [-- --only transform,memory,plan,pipeline,webhook] [--quick]
+ *
+ * Installs nothing: when a tool is missing it names the Debian package and stops.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import sharp from "sharp";
+import { compileTree, REPO_ROOT, type CompiledTree } from "./lib/compile";
+import { CONTAINER_SETTING_NAME, settingByName, settingEnv } from "./lib/container";
+import { generateImage, STANDARD_IMAGES } from "./lib/images";
+import { relativeSpread } from "./lib/stats";
+import { markdownTable, medianWithSpread } from "./lib/table";
+import { cpuRate, evaluateTargets, wallRate, type RunResults } from "./lib/targets";
+import { findTools, missingToolsMessage, type ToolRequirement } from "./lib/tools";
+import { measureMemory, type MemoryCase } from "./sections/memory";
+import { measurePipeline, measureWebhook, type PipelineCase } from "./sections/pipeline";
+import { measurePlans, type PlanCase } from "./sections/plan";
+import { measureTransform, type BenchImage, type TransformResults } from "./sections/transform";
+import type { WebhookResult } from "./probes/pipeline-probe";
+import { WORKER_ENV } from "../worker/src/config";
+
+const SECTIONS = ["transform", "memory", "plan", "pipeline", "webhook"] as const;
+type Section = (typeof SECTIONS)[number];
+
+const NEEDS: Readonly<Record<Section, ToolRequirement["name"][]>> = {
+  transform: ["vips", "imagemagick"],
+  memory: ["jemalloc"],
+  plan: [],
+  pipeline: [],
+  webhook: [],
+};
+
+const USAGE = `usage: npm run bench [-- --only ${SECTIONS.join(",")}] [--quick]
+  --only   run only these sections (comma-separated)
+  --quick  few samples, for checking that the benchmark works (numbers are not worth recording)`;
+
+export interface BenchArgs {
+  readonly sections: readonly Section[];
+  readonly quick: boolean;
+}
+
+export function parseBenchArgs(argv: readonly string[]): BenchArgs | "help" {
+  let sections: Section[] = [...SECTIONS];
+  let quick = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--help" || a === "-h") return "help";
+    if (a === "--quick") quick = true;
+    else if (a === "--only" || a.startsWith("--only=")) {
+      const list = a === "--only" ? argv[++i] : a.slice("--only=".length);
+      const wanted = (list ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+      const unknown = wanted.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+      if (wanted.length === 0 || unknown.length > 0) throw new Error(`--only: unknown section(s) ${unknown.join(", ") || "(none given)"}; sections: ${SECTIONS.join(", ")}`);
+      sections = SECTIONS.filter((s) => wanted.includes(s));
+    } else throw new Error(`unknown argument '${a}'\n${USAGE}`);
+  }
+  return { sections, quick };
+}
+
+/** Samples per measurement: enough for a median and a spread within ~10 minutes on 2 cores. */
+function plan(quick: boolean) {
+  return {
+    transformRounds: (image: BenchImage): number => (quick ? 2 : image.spec.format === "png" ? 12 : image.megapixels <= 1 ? 30 : image.megapixels <= 12 ? 15 : 8),
+    memoryRuns: quick ? 1 : 3,
+    memoryBatch: { "12mp-jpeg": quick ? 3 : 8, "24mp-jpeg": quick ? 2 : 5 },
+    planRuns: quick ? 1 : 3,
+    pipelineBatch: quick ? 20 : 200,
+    lightLoad: { count: quick ? 10 : 40, intervalMs: 150 },
+    webhookSeconds: quick ? 3 : 10,
+  };
+}
+
+function workerDefault(name: string): number {
+  const spec = WORKER_ENV.find((v) => v.name === name);
+  if (spec?.default === undefined) throw new Error(`worker/src/config.ts has no default for ${name}`);
+  return Number(spec.default);
+}
+
+function machine(tools: ReturnType<typeof findTools>): Record<string, string> {
+  const cpus = os.cpus();
+  return {
+    cpu: `${cpus[0]?.model ?? "unknown"} x ${cpus.length}`,
+    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    sharp: `${sharp.versions.sharp} (libvips ${sharp.versions.vips})`,
+    vipsCli: tools.vips?.version ?? "missing",
+    imagemagick: tools.imagemagick?.version ?? "missing",
+    jemalloc: tools.jemalloc ?? "missing",
+    loadAverageAtStart: os.loadavg().map((l) => l.toFixed(2)).join(" "),
+  };
+}
+
+function transformReport(t: TransformResults): string {
+  const rows = t.cases.map((c) => {
+    const rate = 1000 / c.wallMs.median;
+    const perCpu = 1000 / c.cpuMs.median;
+    const versus = (tool: "vips" | "imagemagick"): string => {
+      const wall = wallRate(t.cases, c.image, tool);
+      const cpu = cpuRate(t.cases, c.image, tool);
+      return wall && cpu ? `${(rate / wall).toFixed(2)}x / ${(perCpu / cpu).toFixed(2)}x` : "-";
+    };
+    return [
+      c.image,
+      c.tool,
+      String(c.wallMs.n),
+      medianWithSpread(c.wallMs),
+      `${(relativeSpread(c.wallMs) * 100).toFixed(0)} %`,
+      c.cpuMs.median.toFixed(0),
+      rate.toFixed(1),
+      perCpu.toFixed(1),
+      versus("vips"),
+      versus("imagemagick"),
+    ];
+  });
+  const table = markdownTable(["image", "tool", "n", "wall ms median [p25–p75]", "IQR/median", "CPU ms", "img/s", "img/s per CPU-s", "vs vips (wall / CPU)", "vs ImageMagick (wall / CPU)"], rows);
+  const startup = t.startup.map((s) => `${s.tool} ${s.wallMs.median.toFixed(0)} ms`).join(", ");
+  return `${table}\n\nCLI start-up (1x1 image, median of ${t.startup[0]?.wallMs.n ?? 0}, included in each CLI sample): ${startup}. Worker process setting: ${t.workerSetting}, one libvips thread.`;
+}
+
+function memoryReport(cases: readonly MemoryCase[]): string {
+  return markdownTable(
+    ["setting", "transform", "image", "in flight", "images", "runs", "peak RSS MiB (median, max)", "baseline MiB", "peak after each image (first run)"],
+    cases.map((c) => [c.setting, c.variant, c.image, String(c.inFlight), String(c.images), String(c.runs), `${c.peakRssMiB.median.toFixed(0)}, ${c.peakRssMiB.max.toFixed(0)}`, c.baselineRssMiB.toFixed(0), c.growthMiB.join(" ")]),
+  );
+}
+
+function pipelineReport(cases: readonly PipelineCase[]): string {
+  const ms = (s: { median: number; p95: number; p99: number; max: number }): string => `${s.median.toFixed(0)} / ${s.p95.toFixed(0)} / ${s.p99.toFixed(0)} / ${s.max.toFixed(0)}`;
+  const throughput = markdownTable(
+    ["workers x in flight", "images", "img/s", "PUT->event p50/p95/p99/max ms", "notify p50", "queue p50", "process p50 (dl+tx+ul)", "gap p50", "lost/doubled"],
+    cases.map((c) => [
+      `${c.workers} x ${c.workerConcurrency}`,
+      `${c.batch.images} (+${c.batch.missing.length} missing, ${c.batch.notProcessed.length} failed)`,
+      c.batch.throughput.toFixed(1),
+      ms(c.batch.latencyMs),
+      c.batch.notifyMs.median.toFixed(0),
+      c.batch.queueMs.median.toFixed(0),
+      `${c.batch.processMs.median.toFixed(0)} (${c.batch.downloadMs.median.toFixed(0)}+${c.batch.transformMs.median.toFixed(0)}+${c.batch.uploadMs.median.toFixed(0)})`,
+      c.batch.gapMs ? c.batch.gapMs.median.toFixed(0) : "-",
+      String(c.jobsPerKeyNotOne),
+    ]),
+  );
+  const light = markdownTable(
+    ["workers x in flight", "images", "arrival every", "PUT->event p50/p95/p99/max ms", "notify p50", "queue p50", "process p50"],
+    cases.map((c) => [`${c.workers} x ${c.workerConcurrency}`, String(c.lightLoad.images), `${c.lightLoad.intervalMs} ms`, ms(c.lightLoad.latencyMs), c.lightLoad.notifyMs.median.toFixed(0), c.lightLoad.queueMs.median.toFixed(0), c.lightLoad.processMs.median.toFixed(0)]),
+  );
+  const components = [...new Set(cases.flatMap((c) => Object.keys(c.cpuPerImageMs)))];
+  const cpu = markdownTable(
+    ["workers x in flight", ...components.map((k) => `${k} CPU ms/img`), "peak RSS MiB"],
+    cases.map((c) => [
+      `${c.workers} x ${c.workerConcurrency}`,
+      ...components.map((k) => (c.cpuPerImageMs[k] === undefined ? "-" : c.cpuPerImageMs[k].toFixed(1))),
+      Object.entries(c.peakRssMiB).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", "),
+    ]),
+  );
+  return `Batch (uploaded 8 at a time):\n\n${throughput}\n\nLight load:\n\n${light}\n\nCPU per image during the batch, by process:\n\n${cpu}`;
+}
+
+function webhookReport(w: WebhookResult): string {
+  const table = markdownTable(
+    ["run", "connections", "s", "accepted", "accepted/s", "latency p50/p90/p99/max ms", "other statuses", "errors"],
+    w.runs.map((r) => [r.label, String(r.connections), r.durationSeconds.toFixed(1), String(r.accepted), r.acceptedPerSecond.toFixed(0), `${r.latencyMs.p50} / ${r.latencyMs.p90} / ${r.latencyMs.p99} / ${r.latencyMs.max}`, JSON.stringify(r.otherStatuses), String(r.errors + r.timeouts)]),
+  );
+  return `${table}\n\nExactly one job per accepted notification: ${w.acceptedKeys} distinct keys accepted, ${w.redeliveriesAccepted} re-deliveries accepted; ${w.acceptedWithoutJob} accepted without a job, ${w.keysWithSeveralJobs} keys with more than one job, ${w.unknownJobs} jobs for keys never sent; ${w.unanswered} requests cut off by the end of a run.`;
+}
+
+function planReport(cases: readonly PlanCase[]): string {
+  return markdownTable(
+    ["stack", "resources", "runs", "evaluation ms median [p25–p75]", "whole process ms median"],
+    cases.map((c) => [c.stack, String(c.resources), String(c.evaluationMs.n), medianWithSpread(c.evaluationMs, 0), c.processMs.median.toFixed(0)]),
+  );
+}
+
+async function writeImages(dir: string): Promise<BenchImage[]> {
+  const images: BenchImage[] = [];
+  for (const spec of Object.values(STANDARD_IMAGES)) {
+    const g = await generateImage(spec);
+    const file = path.join(dir, `${spec.name}.${spec.format === "jpeg" ? "jpg" : "png"}`);
+    fs.writeFileSync(file, g.data);
+    images.push({ spec, file, megapixels: g.megapixels });
+  }
+  return images;
+}
+
+async function main(): Promise<number> {
+  const args = parseBenchArgs(process.argv.slice(2));
+  if (args === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const tools = findTools();
+  const missing = missingToolsMessage(tools, [...new Set(args.sections.flatMap((s) => NEEDS[s]))]);
+  if (missing) {
+    process.stderr.write(`${missing}\n`);
+    return 2;
+  }
+  const p = plan(args.quick);
+  const log = (line: string): void => void process.stderr.write(`  ${line}\n`);
+  const started = Date.now();
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "image-pipeline-bench-"));
+  let compiled: CompiledTree | undefined;
+  const containerSetting = settingByName(CONTAINER_SETTING_NAME);
+  const workerConcurrency = workerDefault("WORKER_CONCURRENCY");
+  const results: RunResults & { machine: Record<string, string>; plan?: PlanCase[]; startedAt: string; durationSeconds?: number; quick: boolean } = {
+    machine: machine(tools),
+    startedAt: new Date(started).toISOString(),
+    quick: args.quick,
+    containerSetting: containerSetting.name,
+    workerConcurrency,
+  };
+  const out: string[] = [];
+  const section = (title: string, body: string): void => {
+    out.push(`## ${title}\n\n${body}\n`);
+    process.stdout.write(`\n## ${title}\n\n${body}\n`);
+  };
+  try {
+    compiled = compileTree();
+    const images = await writeImages(workDir);
+    const serviceEnv = { ...settingEnv(containerSetting, tools.jemalloc), RECONCILE_INTERVAL_SECONDS: String(workerDefault("RECONCILE_INTERVAL_SECONDS")) };
+    section("Machine", markdownTable(["", ""], Object.entries(results.machine)));
+
+    if (args.sections.includes("transform") && tools.vips && tools.imagemagick) {
+      process.stderr.write("transform: worker vs vips CLI vs ImageMagick, one thread each\n");
+      const t = await measureTransform({ compiled, images, vips: tools.vips, imagemagick: tools.imagemagick, jemalloc: tools.jemalloc, workDir, rounds: p.transformRounds, log });
+      Object.assign(results, { transform: t });
+      section("1. Transform, per core", transformReport(t));
+    }
+    if (args.sections.includes("pipeline")) {
+      process.stderr.write("pipeline: 1 MP batch through the local pipeline\n");
+      const cases = await measurePipeline({
+        compiled,
+        serviceEnv,
+        cases: [
+          { workers: 1, workerConcurrency: 1 },
+          { workers: 2, workerConcurrency: 1 },
+          { workers: 1, workerConcurrency },
+        ],
+        batch: p.pipelineBatch,
+        lightLoad: p.lightLoad,
+        log,
+      });
+      Object.assign(results, { pipeline: cases });
+      section("2. Pipeline", pipelineReport(cases));
+    }
+    if (args.sections.includes("memory")) {
+      process.stderr.write("memory: peak RSS per allocator setting\n");
+      const files = Object.fromEntries(images.filter((i) => i.megapixels >= 12).map((i) => [i.spec.name, i.file]));
+      const cases = await measureMemory({ compiled, jemalloc: tools.jemalloc, files, batch: p.memoryBatch, runs: p.memoryRuns, inFlight: [1, workerConcurrency], beforeFix: [{ setting: "glibc", inFlight: 1 }, { setting: containerSetting.name, inFlight: workerConcurrency }], log });
+      if (!args.quick) {
+        // The largest image the worker accepts (LIMIT_INPUT_PIXELS, 100 MP by default) sizes the memory limit.
+        const side = Math.floor(Math.sqrt(workerDefault("LIMIT_INPUT_PIXELS")));
+        const largest = await generateImage({ name: "limit-jpeg", width: side, height: side, format: "jpeg", seed: 5 });
+        const file = path.join(workDir, "limit-jpeg.jpg");
+        fs.writeFileSync(file, largest.data);
+        cases.push(...(await measureMemory({ compiled, files: { [`${largest.megapixels.toFixed(0)}mp-jpeg`]: file }, batch: {}, runs: 1, settings: [containerSetting], inFlight: [1, workerConcurrency], log })));
+        fs.rmSync(file);
+      }
+      Object.assign(results, { memory: cases });
+      section("3. Memory", memoryReport(cases));
+    }
+    if (args.sections.includes("webhook")) {
+      process.stderr.write("webhook: autocannon against the local webhook\n");
+      const w = await measureWebhook({ compiled, serviceEnv, connections: 16, durationSeconds: p.webhookSeconds, rate: 1000, log });
+      Object.assign(results, { webhook: w });
+      section("4. Webhook", webhookReport(w));
+    }
+    if (args.sections.includes("plan")) {
+      process.stderr.write("plan: offline plan of each stack\n");
+      const cases = await measurePlans({ runs: p.planRuns, log });
+      results.plan = cases;
+      section("5. Program evaluation", planReport(cases));
+    }
+    const targets = evaluateTargets(results);
+    section("Targets", markdownTable(["target", "this run", "met"], targets.map((t) => [t.target, t.measured, t.met === undefined ? "-" : t.met ? "yes" : "NO"])));
+    results.durationSeconds = (Date.now() - started) / 1000;
+    const resultsDir = path.join(REPO_ROOT, "bench", "results");
+    fs.mkdirSync(resultsDir, { recursive: true });
+    const file = path.join(resultsDir, `${results.startedAt.replace(/[:.]/g, "-")}.json`);
+    fs.writeFileSync(file, `${JSON.stringify({ ...results, targets, markdown: out.join("\n") }, null, 2)}\n`);
+    process.stdout.write(`\n${args.sections.join(", ")} in ${results.durationSeconds.toFixed(0)} s (load average now ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}); results: ${path.relative(process.cwd(), file)}\n`);
+    return 0;
+  } finally {
+    compiled?.remove();
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

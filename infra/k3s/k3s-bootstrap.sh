@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Installs k3s on first boot. cloud-init writes this file and runs it from runcmd with the node's parameters
+# as arguments; the CA files and /etc/rancher/k3s/config.yaml are already in place (write_files runs first).
+# Nobody logs in: progress and failures go to /var/log/cloud-init-output.log, which is also visible without
+# SSH through `openstack console log show <node>`.
+set -euo pipefail
+
+log() { printf 'k3s-bootstrap: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+usage() {
+  cat >&2 <<'USAGE'
+usage: k3s-bootstrap --role server|agent --node-ip IP --k3s-version VERSION --installer-url URL
+                     [--server-url URL --server-ca FILE --join-timeout SECONDS]   (agents)
+USAGE
+  exit 2
+}
+
+role=""
+node_ip=""
+k3s_version=""
+installer_url=""
+server_url=""
+server_ca=""
+join_timeout=""
+
+while (($# > 0)); do
+  [[ $# -ge 2 ]] || { log "missing value for $1"; usage; }
+  case "$1" in
+    --role) role="$2" ;;
+    --node-ip) node_ip="$2" ;;
+    --k3s-version) k3s_version="$2" ;;
+    --installer-url) installer_url="$2" ;;
+    --server-url) server_url="$2" ;;
+    --server-ca) server_ca="$2" ;;
+    --join-timeout) join_timeout="$2" ;;
+    *) log "unknown argument $1"; usage ;;
+  esac
+  shift 2
+done
+
+[[ "$role" == server || "$role" == agent ]] || die "--role must be server or agent, got '${role}'"
+[[ -n "$node_ip" && -n "$k3s_version" && -n "$installer_url" ]] || usage
+if [[ "$role" == agent ]]; then
+  [[ -n "$server_url" && -n "$server_ca" ]] || die "agents need --server-url and --server-ca"
+  [[ "$join_timeout" =~ ^[0-9]+$ ]] || die "--join-timeout must be a number of seconds, got '${join_timeout}'"
+fi
+
+# The interface that carries the private address is where flannel's VXLAN must run; its name depends on
+# the image, so look it up by address. Bounded: the port is attached at boot, but the address may lag.
+interface_with_address() {
+  ip -o -4 addr show | awk -v ip="$1" '{ split($4, cidr, "/"); if (cidr[1] == ip) { print $2; exit } }'
+}
+private_iface=""
+for _ in $(seq 1 60); do
+  private_iface="$(interface_with_address "$node_ip")"
+  [[ -n "$private_iface" ]] && break
+  sleep 2
+done
+[[ -n "$private_iface" ]] || die "no interface has address ${node_ip} after 120s; check the private port of this node"
+log "private network ${node_ip} is on ${private_iface}"
+
+if [[ "$role" == agent ]]; then
+  # The installer starts k3s-agent right away; waiting here turns "server not up yet" into a clear log line
+  # instead of a crash-looping unit. The CA bundle makes this check verify the server it talks to.
+  log "waiting up to ${join_timeout}s for the server at ${server_url}"
+  deadline=$((SECONDS + join_timeout))
+  until curl --silent --fail --max-time 5 --cacert "$server_ca" --output /dev/null "${server_url}/cacerts"; do
+    ((SECONDS < deadline)) || die "server ${server_url} did not answer within ${join_timeout}s; check node1's console log"
+    sleep 5
+  done
+  log "server is answering"
+fi
+
+installer="$(mktemp)"
+trap 'rm -f "$installer"' EXIT
+curl --silent --show-error --fail --location --retry 5 --retry-delay 5 --retry-connrefused \
+  --output "$installer" "$installer_url"
+
+log "installing k3s ${k3s_version} as ${role}"
+INSTALL_K3S_VERSION="$k3s_version" sh "$installer" "$role" --flannel-iface "$private_iface"
+log "k3s ${role} installed"

@@ -1,0 +1,76 @@
+/**
+ * /etc/rancher/k3s/config.yaml for the server and the agents, as typed objects. Keys are k3s's own CLI flag
+ * names (docs.k3s.io/installation/configuration#configuration-file). The flannel interface is not here: its
+ * name (ens3, enp4s0, ...) depends on the image and is only known on the node, so the bootstrap script finds
+ * the interface that carries `node-ip` and passes `--flannel-iface` to the installer.
+ */
+import { stringify } from "yaml";
+
+export const K3S_CONFIG_PATH = "/etc/rancher/k3s/config.yaml";
+export const K3S_API_PORT = 6443;
+
+export interface K3sServerConfigFile {
+  readonly token: string;
+  readonly "node-ip": string;
+  readonly "advertise-address": string;
+  readonly "tls-san": string[];
+  readonly "write-kubeconfig-mode": "0600";
+  /** Secrets are encrypted at rest in the datastore; cheap, and enabling it later needs a rotation. */
+  readonly "secrets-encryption": true;
+}
+
+export interface K3sAgentConfigFile {
+  readonly server: string;
+  readonly token: string;
+  readonly "node-ip": string;
+}
+
+export interface ServerConfigParams {
+  readonly token: string;
+  /** node1's address on the private network. */
+  readonly nodeIp: string;
+  /** The floating IP the operator (kubeconfig, readiness gate) reaches the API on. */
+  readonly floatingIp: string;
+}
+
+export function serverConfig(p: ServerConfigParams): K3sServerConfigFile {
+  requireIpv4(p.nodeIp, "server node-ip");
+  requireIpv4(p.floatingIp, "floating IP");
+  return {
+    token: p.token,
+    "node-ip": p.nodeIp,
+    "advertise-address": p.nodeIp,
+    // The serving certificate must name every address clients dial: the floating IP from outside, the
+    // private address from the agents. k3s adds node-ip itself; listing it keeps the intent explicit.
+    "tls-san": [...new Set([p.floatingIp, p.nodeIp])],
+    "write-kubeconfig-mode": "0600",
+    "secrets-encryption": true,
+  };
+}
+
+export interface AgentConfigParams {
+  readonly token: string;
+  readonly nodeIp: string;
+  readonly serverIp: string;
+}
+
+export function serverUrl(serverIp: string): string {
+  return `https://${serverIp}:${K3S_API_PORT}`;
+}
+
+export function agentConfig(p: AgentConfigParams): K3sAgentConfigFile {
+  requireIpv4(p.nodeIp, "agent node-ip");
+  requireIpv4(p.serverIp, "server address");
+  return { server: serverUrl(p.serverIp), token: p.token, "node-ip": p.nodeIp };
+}
+
+export function renderK3sConfig(config: K3sServerConfigFile | K3sAgentConfigFile): string {
+  return stringify(config, { lineWidth: 0 });
+}
+
+function requireIpv4(value: string, what: string): void {
+  const parts = value.split(".");
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) {
+    throw new Error(`${what} must be an IPv4 address, got "${value}"`);
+  }
+}

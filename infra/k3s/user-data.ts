@@ -1,0 +1,121 @@
+/**
+ * The cloud-config documents that turn plain VMs into a k3s cluster with no SSH: write_files puts the CA
+ * set (server only), the k3s config and the bootstrap script in place, then runcmd runs seed 001's hosts line
+ * and the bootstrap script with the node's parameters as an argument vector (no shell quoting involved).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { HOSTS_LINE_COMMAND, renderCloudConfig } from "../cloudConfig";
+import { agentConfig, K3S_CONFIG_PATH, renderK3sConfig, serverConfig, serverUrl } from "./k3s-config";
+import { FileMode, ServerTlsMaterial, serverTlsFiles } from "./server-tls";
+
+export const BOOTSTRAP_SCRIPT_PATH = "/usr/local/sbin/image-pipeline-k3s-bootstrap";
+/** Public CA bundle agents use to check they reach the real server before the installer runs. */
+export const AGENT_SERVER_CA_PATH = "/etc/rancher/k3s/server-ca.crt";
+/** Nova rejects user data above 65535 bytes once base64-encoded. */
+export const NOVA_USER_DATA_LIMIT_BASE64 = 65535;
+
+export interface K3sInstallOptions {
+  /** A k3s release tag, e.g. v1.32.11+k3s3. */
+  readonly version: string;
+  /** The official installer (https://get.k3s.io) or a mirror of it. */
+  readonly installerUrl: string;
+  /** How long an agent waits for the server's supervisor before giving up. */
+  readonly joinTimeoutSeconds: number;
+}
+
+export interface CloudConfigWriteFile {
+  readonly path: string;
+  readonly content: string;
+  readonly permissions: FileMode;
+  readonly owner: "root:root";
+}
+
+/** The subset of cloud-config this program emits (cloudinit.readthedocs.io, modules write_files and runcmd). */
+export interface K3sCloudConfig {
+  readonly write_files: CloudConfigWriteFile[];
+  readonly runcmd: (string | string[])[];
+}
+
+export interface ServerUserDataParams {
+  readonly install: K3sInstallOptions;
+  readonly nodeName: string;
+  readonly nodeIp: string;
+  readonly floatingIp: string;
+  readonly token: string;
+  readonly tls: ServerTlsMaterial;
+}
+
+export interface AgentUserDataParams {
+  readonly install: K3sInstallOptions;
+  readonly nodeName: string;
+  readonly nodeIp: string;
+  readonly serverIp: string;
+  readonly token: string;
+  readonly serverCaBundle: string;
+}
+
+let bootstrapScript: string | undefined;
+export function bootstrapScriptText(): string {
+  bootstrapScript ??= fs.readFileSync(path.join(__dirname, "k3s-bootstrap.sh"), "utf8");
+  return bootstrapScript;
+}
+
+function file(filePath: string, content: string, permissions: FileMode): CloudConfigWriteFile {
+  return { path: filePath, content, permissions, owner: "root:root" };
+}
+
+function installArgs(role: "server" | "agent", nodeIp: string, install: K3sInstallOptions): string[] {
+  return [BOOTSTRAP_SCRIPT_PATH, "--role", role, "--node-ip", nodeIp, "--k3s-version", install.version, "--installer-url", install.installerUrl];
+}
+
+export function serverCloudConfig(p: ServerUserDataParams): K3sCloudConfig {
+  return {
+    write_files: [
+      ...serverTlsFiles(p.tls).map((f) => file(f.path, f.content, f.permissions)),
+      file(K3S_CONFIG_PATH, renderK3sConfig(serverConfig({ token: p.token, nodeIp: p.nodeIp, floatingIp: p.floatingIp })), "0600"),
+      file(BOOTSTRAP_SCRIPT_PATH, bootstrapScriptText(), "0700"),
+    ],
+    runcmd: [HOSTS_LINE_COMMAND, installArgs("server", p.nodeIp, p.install)],
+  };
+}
+
+export function agentCloudConfig(p: AgentUserDataParams): K3sCloudConfig {
+  return {
+    write_files: [
+      file(AGENT_SERVER_CA_PATH, p.serverCaBundle, "0644"),
+      file(K3S_CONFIG_PATH, renderK3sConfig(agentConfig({ token: p.token, nodeIp: p.nodeIp, serverIp: p.serverIp })), "0600"),
+      file(BOOTSTRAP_SCRIPT_PATH, bootstrapScriptText(), "0700"),
+    ],
+    runcmd: [
+      HOSTS_LINE_COMMAND,
+      [
+        ...installArgs("agent", p.nodeIp, p.install),
+        "--server-url",
+        serverUrl(p.serverIp),
+        "--server-ca",
+        AGENT_SERVER_CA_PATH,
+        "--join-timeout",
+        String(p.install.joinTimeoutSeconds),
+      ],
+    ],
+  };
+}
+
+export function renderUserData(nodeName: string, config: K3sCloudConfig): string {
+  const text = renderCloudConfig({ ...config });
+  const encoded = Buffer.byteLength(text, "utf8");
+  const base64Length = 4 * Math.ceil(encoded / 3);
+  if (base64Length > NOVA_USER_DATA_LIMIT_BASE64) {
+    throw new Error(`user data for ${nodeName} is ${base64Length} bytes base64-encoded, above Nova's ${NOVA_USER_DATA_LIMIT_BASE64}-byte limit`);
+  }
+  return text;
+}
+
+export function serverUserData(p: ServerUserDataParams): string {
+  return renderUserData(p.nodeName, serverCloudConfig(p));
+}
+
+export function agentUserData(p: AgentUserDataParams): string {
+  return renderUserData(p.nodeName, agentCloudConfig(p));
+}

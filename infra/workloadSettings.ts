@@ -1,0 +1,81 @@
+/**
+ * Stack configuration → the Kubernetes builders' settings. Pure, so tests, the offline plan and `npm run render`
+ * see exactly the settings `pulumi up` uses.
+ */
+import type { StackConfig } from "./config";
+import { DATABASE_NAME, DATABASE_USER } from "./database";
+import type { InClusterPostgresSettings, PipelineWorkloadSettings } from "../k8s/settings";
+import { WORKER_ENV } from "../worker/src/config";
+
+/** UID of the worker image's non-root user (the official Node.js images' `node` user). */
+export const WORKER_IMAGE_UID = 1000;
+/** UID of `postgres` in the official Debian-based PostgreSQL images. */
+export const POSTGRES_IMAGE_UID = 999;
+
+
+/** `v1.32` from a k3s release tag such as `v1.32.11+k3s3`. */
+export function kubernetesMinorOf(k3sVersion: string): string {
+  const match = /^(v1\.\d+)\./.exec(k3sVersion);
+  if (!match) throw new Error(`k3s version "${k3sVersion}" does not start with v1.<minor>.`);
+  return match[1];
+}
+
+function workerDefault(name: string): number {
+  const spec = WORKER_ENV.find((v) => v.name === name);
+  if (spec?.default === undefined) throw new Error(`worker/src/config.ts has no default for ${name}`);
+  return Number(spec.default);
+}
+
+export function workloadSettings(cfg: StackConfig): PipelineWorkloadSettings {
+  const w = cfg.workload;
+  const postgres: InClusterPostgresSettings | undefined =
+    cfg.database.kind === "in-cluster"
+      ? {
+          kind: "in-cluster",
+          image: w.postgres.image,
+          storageSize: w.postgres.storageSize,
+          storageClassName: "local-path",
+          database: DATABASE_NAME,
+          user: DATABASE_USER,
+          resources: w.postgres.resources,
+          runAsUser: POSTGRES_IMAGE_UID,
+        }
+      : undefined;
+  return {
+    namespace: w.namespace,
+    instance: "image-pipeline",
+    worker: {
+      minReplicas: w.worker.minReplicas,
+      maxReplicas: w.worker.maxReplicas,
+      cpuTargetPercent: w.worker.cpuTargetPercent,
+      scaleDownStabilizationSeconds: w.worker.scaleDownStabilizationSeconds,
+      resources: w.worker.resources,
+    },
+    webhook: w.webhook,
+    runtime: {
+      outputPrefix: w.outputPrefix,
+      keyPrefixFilter: cfg.storage.keyPrefix,
+      keySuffixFilter: cfg.storage.keySuffix,
+      reconcileMode: w.reconcileMode,
+      reconcileIntervalSeconds: w.reconcileIntervalSeconds,
+      visibilityTimeoutSeconds: workerDefault("VISIBILITY_TIMEOUT_SECONDS"),
+      maxAttempts: workerDefault("MAX_ATTEMPTS"),
+      limitInputPixels: w.limitInputPixels,
+      transformTimeoutMs: workerDefault("TRANSFORM_TIMEOUT_MS"),
+      concurrency: w.worker.concurrency,
+      shutdownGraceSeconds: w.shutdownGraceSeconds,
+      logLevel: w.logLevel,
+    },
+    database: postgres ?? { kind: "trove" },
+    ingress: {
+      className: "traefik",
+      path: "/notify",
+      controllerNamespace: "kube-system",
+      // Labels of the Traefik pods that k3s deploys from its bundled Helm chart.
+      controllerPodLabels: { "app.kubernetes.io/name": "traefik" },
+    },
+    workerRunAsUser: WORKER_IMAGE_UID,
+    // Enforce the Pod Security Standard of the cluster's own version, not a newer one it does not know.
+    podSecurityVersion: kubernetesMinorOf(cfg.k3s.version),
+  };
+}

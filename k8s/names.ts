@@ -1,0 +1,42 @@
+/** Object names, in one place so cross-references (selectors, secretRefs, scaleTargetRef) cannot drift apart. */
+import type { PipelineWorkloadSettings } from "./settings";
+import { shortHash } from "./image";
+
+/**
+ * The in-cluster PostgreSQL Service. Fixed, because the database component publishes the host
+ * `postgres.<namespace>.svc.cluster.local` in the connection string before this object exists.
+ */
+export const IN_CLUSTER_POSTGRES_SERVICE = "postgres";
+export const POSTGRES_PORT = 5432;
+/** Container port of the webhook and the worker (the image's PORT default). */
+export const HTTP_PORT = 8080;
+
+export interface ObjectNames {
+  readonly webhook: string;
+  readonly worker: string;
+  readonly migrate: string;
+  readonly config: string;
+  readonly secrets: string;
+  readonly postgres: string;
+  readonly postgresCredentials: string;
+}
+
+export function objectNames(s: Pick<PipelineWorkloadSettings, "instance">): ObjectNames {
+  return {
+    webhook: `${s.instance}-webhook`,
+    worker: `${s.instance}-worker`,
+    migrate: `${s.instance}-migrate`,
+    config: `${s.instance}-config`,
+    secrets: `${s.instance}-secrets`,
+    postgres: IN_CLUSTER_POSTGRES_SERVICE,
+    postgresCredentials: `${IN_CLUSTER_POSTGRES_SERVICE}-credentials`,
+  };
+}
+
+/**
+ * The migration Job's name carries a hash of the image, so each new image gets a new Job (a Job's pod template is
+ * immutable, and a finished Job never runs again) while re-applying the same image changes nothing.
+ */
+export function migrationJobName(s: Pick<PipelineWorkloadSettings, "instance">, image: string): string {
+  return `${objectNames(s).migrate}-${shortHash(image)}`;
+}

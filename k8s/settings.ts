@@ -1,0 +1,185 @@
+/**
+ * Everything the Kubernetes builders need, as plain typed values.
+ *
+ * `PipelineWorkloadSettings` comes from stack configuration and is known before anything is deployed; it decides
+ * which objects exist and how they are shaped. `PipelineBindings` and `PipelineSecretValues` are produced by other
+ * parts of the program (buckets, database, promoted image) and only fill in values.
+ */
+import type { ReconcileMode } from "../worker/src/config";
+import { parseImageReference } from "./image";
+import { parseQuantity } from "./quantity";
+
+export interface ResourceSettings {
+  readonly requests: { readonly cpu: string; readonly memory: string };
+  readonly limits: { readonly cpu: string; readonly memory: string };
+}
+
+export interface WorkerSettings {
+  /** HPA bounds; the Deployment itself has no replica count so re-applying never fights the autoscaler. */
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** Average CPU utilization target, in percent of the CPU request. */
+  readonly cpuTargetPercent: number;
+  /** How long load must stay low before the HPA removes pods (seed 001 observed about 5 minutes). */
+  readonly scaleDownStabilizationSeconds: number;
+  readonly resources: ResourceSettings;
+}
+
+export interface WebhookSettings {
+  readonly replicas: number;
+  readonly resources: ResourceSettings;
+}
+
+/** Values the worker image reads from its environment and that are not secret (names in worker/src/config.ts). */
+export interface WorkerRuntimeSettings {
+  readonly outputPrefix: string;
+  /** Must equal the bucket notification's filter, so the reconciler and the webhook accept the same keys. */
+  readonly keyPrefixFilter: string;
+  readonly keySuffixFilter: string;
+  readonly reconcileMode: ReconcileMode;
+  readonly reconcileIntervalSeconds: number;
+  readonly visibilityTimeoutSeconds: number;
+  readonly maxAttempts: number;
+  readonly limitInputPixels: number;
+  readonly transformTimeoutMs: number;
+  readonly concurrency: number;
+  /** The worker's drain time on SIGTERM; pods get this plus a margin as terminationGracePeriodSeconds. */
+  readonly shutdownGraceSeconds: number;
+  readonly logLevel: string;
+}
+
+export interface InClusterPostgresSettings {
+  readonly kind: "in-cluster";
+  readonly image: string;
+  /** Size of the PersistentVolumeClaim, e.g. 10Gi. */
+  readonly storageSize: string;
+  /** k3s ships the local-path provisioner as its default StorageClass. */
+  readonly storageClassName: string;
+  readonly database: string;
+  readonly user: string;
+  readonly resources: ResourceSettings;
+  /** UID/GID of the postgres user in the image (999 in the Debian-based official image, 70 in the Alpine one). */
+  readonly runAsUser: number;
+}
+
+export interface ExternalDatabaseSettings {
+  /** A managed database outside the cluster (Trove); nothing is deployed for it. */
+  readonly kind: "trove";
+}
+
+export interface IngressSettings {
+  /** k3s ships Traefik as the ingress controller, with IngressClass `traefik`. */
+  readonly className: string;
+  /** The path the notification topic pushes to: `http://<floating IP><path>`. */
+  readonly path: string;
+  /** Where the ingress controller's pods run and how they are labelled, for the webhook's NetworkPolicy. */
+  readonly controllerNamespace: string;
+  readonly controllerPodLabels: Readonly<Record<string, string>>;
+}
+
+export interface PipelineWorkloadSettings {
+  readonly namespace: string;
+  /** `app.kubernetes.io/instance` and the prefix of every object name. */
+  readonly instance: string;
+  readonly worker: WorkerSettings;
+  readonly webhook: WebhookSettings;
+  readonly runtime: WorkerRuntimeSettings;
+  readonly database: InClusterPostgresSettings | ExternalDatabaseSettings;
+  readonly ingress: IngressSettings;
+  /** UID/GID the worker image runs as (the Dockerfile's non-root user); numeric so runAsNonRoot can be verified. */
+  readonly workerRunAsUser: number;
+  /** Pod Security Standards version the namespace enforces (`v1.<minor>` of the cluster, or `latest`). */
+  readonly podSecurityVersion: string;
+}
+
+/** Late-bound, non-secret values produced by other components. */
+export interface PipelineBindings {
+  /** Digest-pinned worker image reference. */
+  readonly image: string;
+  readonly s3Endpoint: string;
+  readonly s3Region: string;
+  readonly inputBucket: string;
+  readonly outputBucket: string;
+  /**
+   * Fingerprint of the secret values (see `secretsChecksum`), put on pod templates so a rotated secret rolls the pods;
+   * environment variables from a Secret are read only at container start.
+   */
+  readonly secretsChecksum: string;
+}
+
+/** Secret values; they only ever appear in Secret objects. */
+export interface PipelineSecretValues {
+  readonly databaseUrl: string;
+  readonly s3AccessKeyId: string;
+  readonly s3SecretAccessKey: string;
+  readonly webhookSecret: string;
+  /** Password of the in-cluster PostgreSQL; required when `database.kind` is `in-cluster`. */
+  readonly postgresPassword?: string;
+}
+
+export class WorkloadSettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid workload settings:\n  - ${problems.join("\n  - ")}`);
+    this.name = "WorkloadSettingsError";
+  }
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function resourceProblems(path: string, resources: ResourceSettings): string[] {
+  const problems: string[] = [];
+  for (const resource of ["cpu", "memory"] as const) {
+    const request = parseQuantity(resources.requests[resource]);
+    const limit = parseQuantity(resources.limits[resource]);
+    if (request === undefined) problems.push(`${path}.requests.${resource}: "${resources.requests[resource]}" is not a Kubernetes quantity (e.g. ${resource === "cpu" ? "250m" : "256Mi"})`);
+    if (limit === undefined) problems.push(`${path}.limits.${resource}: "${resources.limits[resource]}" is not a Kubernetes quantity (e.g. ${resource === "cpu" ? "500m" : "512Mi"})`);
+    if (request !== undefined && limit !== undefined && request > limit) {
+      problems.push(`${path}.requests.${resource} (${resources.requests[resource]}) exceeds ${path}.limits.${resource} (${resources.limits[resource]}); the API server rejects such pods`);
+    }
+    if (request === 0) problems.push(`${path}.requests.${resource} is zero; the HPA's utilization target is a percentage of the request`);
+  }
+  return problems;
+}
+
+/** Every problem with the settings, each naming the field; empty when the builders can use them. */
+export function workloadSettingsProblems(s: PipelineWorkloadSettings): string[] {
+  const problems: string[] = [];
+  if (!DNS_LABEL.test(s.namespace) || s.namespace.length > 63) problems.push(`namespace: "${s.namespace}" is not a DNS label (lower-case letters, digits, "-", at most 63)`);
+  // The longest derived name is "<instance>-migrate-<10 hex>", which must stay a DNS label for the Job's pods.
+  if (!DNS_LABEL.test(s.instance) || s.instance.length > 40) problems.push(`instance: "${s.instance}" must be a DNS label of at most 40 characters`);
+  const w = s.worker;
+  if (!Number.isInteger(w.minReplicas) || w.minReplicas < 1) problems.push(`worker.minReplicas: must be a whole number of at least 1, got ${w.minReplicas}`);
+  if (!Number.isInteger(w.maxReplicas) || w.maxReplicas < w.minReplicas) problems.push(`worker.maxReplicas: must be a whole number not below worker.minReplicas (${w.minReplicas}), got ${w.maxReplicas}`);
+  if (!Number.isInteger(w.cpuTargetPercent) || w.cpuTargetPercent < 1 || w.cpuTargetPercent > 100) problems.push(`worker.cpuTargetPercent: must be 1..100, got ${w.cpuTargetPercent}`);
+  if (!Number.isInteger(w.scaleDownStabilizationSeconds) || w.scaleDownStabilizationSeconds < 0 || w.scaleDownStabilizationSeconds > 3600) {
+    problems.push(`worker.scaleDownStabilizationSeconds: must be 0..3600, got ${w.scaleDownStabilizationSeconds}`);
+  }
+  problems.push(...resourceProblems("worker.resources", w.resources));
+  if (!Number.isInteger(s.webhook.replicas) || s.webhook.replicas < 1) problems.push(`webhook.replicas: must be a whole number of at least 1, got ${s.webhook.replicas}`);
+  problems.push(...resourceProblems("webhook.resources", s.webhook.resources));
+  if (!s.ingress.path.startsWith("/")) problems.push(`ingress.path: must start with "/", got "${s.ingress.path}"`);
+  if (!Number.isInteger(s.workerRunAsUser) || s.workerRunAsUser < 1) problems.push(`workerRunAsUser: must be a non-root UID (1 or more), got ${s.workerRunAsUser}`);
+  if (!/^(v1\.\d+|latest)$/.test(s.podSecurityVersion)) problems.push(`podSecurityVersion: must be v1.<minor> or latest, got "${s.podSecurityVersion}"`);
+  if (!Number.isInteger(s.runtime.shutdownGraceSeconds) || s.runtime.shutdownGraceSeconds < 0) problems.push(`runtime.shutdownGraceSeconds: must be a whole number of seconds, got ${s.runtime.shutdownGraceSeconds}`);
+  if (s.database.kind === "in-cluster") {
+    const db = s.database;
+    if (!parseImageReference(db.image)) problems.push(`database.image: "${db.image}" is not a container image reference (e.g. docker.io/library/postgres:16.9-bookworm)`);
+    const size = parseQuantity(db.storageSize);
+    if (size === undefined || size < 1024 ** 3) problems.push(`database.storageSize: must be a quantity of at least 1Gi, got "${db.storageSize}"`);
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(db.database)) problems.push(`database.database: "${db.database}" is not a plain PostgreSQL identifier`);
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(db.user)) problems.push(`database.user: "${db.user}" is not a plain PostgreSQL identifier`);
+    if (!Number.isInteger(db.runAsUser) || db.runAsUser < 1) problems.push(`database.runAsUser: must be a non-root UID, got ${db.runAsUser}`);
+    problems.push(...resourceProblems("database.resources", db.resources));
+  }
+  return problems;
+}
+
+export function assertWorkloadSettings(s: PipelineWorkloadSettings): void {
+  const problems = workloadSettingsProblems(s);
+  if (problems.length > 0) throw new WorkloadSettingsError(problems);
+}
+
+/** Seconds Kubernetes waits after SIGTERM before SIGKILL: the worker's drain plus room for the last job's upload. */
+export function terminationGraceSeconds(s: PipelineWorkloadSettings): number {
+  return s.runtime.shutdownGraceSeconds + 15;
+}

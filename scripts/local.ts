@@ -1,0 +1,126 @@
+/**
+ * `npm run local`: the whole pipeline on this machine (PostgreSQL, S3 server, webhook, workers),
+ * with samples/ uploaded. Prints `READY {json}` with the endpoints and serves until interrupted.
+ * `npm run local -- --once`: processes the samples, prints a summary table and exits 0 only if every
+ * sample was processed and logged. `--workers N` sets the number of worker processes (default 2).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { startLocalPipeline, waitForEvents, type EventRow } from "../worker/local/pipeline";
+
+const IMAGE_TYPES: Readonly<Record<string, string>> = {
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".webp": "image/webp",
+  ".tif": "image/tiff",
+  ".tiff": "image/tiff",
+  ".gif": "image/gif",
+};
+
+interface Args {
+  readonly once: boolean;
+  readonly workers: number;
+  readonly samplesDir: string;
+  readonly timeoutMs: number;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  let once = false;
+  let workers = 2;
+  let samplesDir = path.resolve(__dirname, "..", "samples");
+  let timeoutMs = 120_000;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--once") once = true;
+    else if (a === "--workers") workers = Number(argv[++i]);
+    else if (a === "--samples") samplesDir = path.resolve(argv[++i] ?? "");
+    else if (a === "--timeout-seconds") timeoutMs = Number(argv[++i]) * 1000;
+    else throw new Error(`unknown argument '${a}'; usage: npm run local -- [--once] [--workers N] [--samples DIR] [--timeout-seconds S]`);
+  }
+  if (!Number.isInteger(workers) || workers < 1) throw new Error("--workers must be a positive integer");
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error("--timeout-seconds must be a positive number");
+  return { once, workers, samplesDir, timeoutMs };
+}
+
+function table(rows: readonly Record<string, string>[]): string {
+  const cols = Object.keys(rows[0] ?? {});
+  const width = (c: string): number => Math.max(c.length, ...rows.map((r) => r[c].length));
+  const line = (r: Record<string, string>): string => cols.map((c) => r[c].padEnd(width(c))).join("  ");
+  return [line(Object.fromEntries(cols.map((c) => [c, c]))), ...rows.map(line)].join("\n");
+}
+
+function summarise(keys: readonly string[], rows: readonly EventRow[]): { text: string; ok: boolean } {
+  const byKey = new Map(rows.map((r) => [r.input_key, r]));
+  const lines = keys.map((key) => {
+    const r = byKey.get(key);
+    const ms = r ? (r.download_ms ?? 0) + (r.transform_ms ?? 0) + (r.upload_ms ?? 0) : 0;
+    return {
+      key,
+      format: r?.format ?? "-",
+      "in bytes": r?.input_bytes ?? "-",
+      "out bytes": r?.output_bytes ?? "-",
+      pixels: r?.pixels ?? "-",
+      "ms (dl+tx+ul)": r ? ms.toFixed(1) : "-",
+      worker: r?.worker_id ?? "-",
+      status: r ? (r.status === "processed" ? "processed" : `${r.status}: ${r.error_code ?? ""} ${r.error ?? ""}`.trim()) : "MISSING (not processed in time)",
+    };
+  });
+  return { text: table(lines), ok: keys.every((k) => byKey.get(k)?.status === "processed") };
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const files = fs.readdirSync(args.samplesDir).filter((f) => IMAGE_TYPES[path.extname(f).toLowerCase()] !== undefined).sort();
+  if (files.length === 0) throw new Error(`no images in ${args.samplesDir}`);
+
+  const pipeline = await startLocalPipeline({ workers: args.workers });
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= pipeline.stop());
+  try {
+    for (const f of files) await pipeline.upload(f, fs.readFileSync(path.join(args.samplesDir, f)), IMAGE_TYPES[path.extname(f).toLowerCase()]);
+    const ready = {
+      s3: { endpoint: pipeline.s3.endpoint, region: pipeline.s3.region, accessKeyId: pipeline.s3.accessKeyId, secretAccessKey: pipeline.s3.secretAccessKey },
+      inputBucket: pipeline.inputBucket,
+      outputBucket: pipeline.outputBucket,
+      databaseUrl: pipeline.databaseUrl,
+      webhookUrl: pipeline.webhookUrl,
+      webhookSecret: pipeline.webhookSecret,
+      workers: pipeline.workers.map((w) => ({ id: w.workerId, metrics: `${w.url}/metrics` })),
+      webhookMetrics: `${pipeline.webhook.url}/metrics`,
+      logDir: pipeline.logDir,
+      samples: files,
+    };
+    process.stdout.write(`READY ${JSON.stringify(ready)}\n`);
+
+    if (args.once) {
+      const rows = await waitForEvents(pipeline.db, pipeline.inputBucket, files, args.timeoutMs);
+      const { text, ok } = summarise(files, rows);
+      process.stdout.write(`${text}\n${ok ? "all samples processed" : "NOT all samples were processed"}\n`);
+      await stop();
+      return ok ? 0 : 1;
+    }
+
+    await new Promise<void>((resolve) => {
+      const onSignal = (): void => {
+        process.stdout.write("stopping...\n");
+        resolve();
+      };
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+    });
+    await stop();
+    return 0;
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`local pipeline failed: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

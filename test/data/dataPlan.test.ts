@@ -1,0 +1,188 @@
+/**
+ * Policies over the offline plan of both stacks for the data services (issue 4): the database, the buckets and
+ * their policies, the notification topic and the bucket notification.
+ */
+import { planStack } from "../../scripts/plan";
+import type { Plan, PlannedResource } from "../support/plan";
+import { byName, ofType } from "../support/plan";
+
+const T = {
+  trove: "openstack:database/instance:Instance",
+  fip: "openstack:networking/floatingIp:FloatingIp",
+  fipAssoc: "openstack:networking/floatingIpAssociate:FloatingIpAssociate",
+  ec2: "openstack:identity/ec2CredentialV3:Ec2CredentialV3",
+  password: "random:index/randomPassword:RandomPassword",
+  awsProvider: "pulumi:providers:aws",
+  bucket: "aws:s3/bucket:Bucket",
+  policy: "aws:s3/bucketPolicy:BucketPolicy",
+  topic: "pulumi-nodejs:dynamic/image-pipeline:RgwTopic",
+  notification: "aws:s3/bucketNotification:BucketNotification",
+};
+
+const plans: Record<string, Plan> = {};
+beforeAll(async () => {
+  // Sequential: the Pulumi runtime is process-global.
+  plans.dev = await planStack("dev");
+  plans.prod = await planStack("prod");
+  plans.prodVerifyOff = await planStack("prod", { configOverrides: { "image-pipeline:notificationVerifySsl": "false" } });
+  plans.prodFiltered = await planStack("prod", { configOverrides: { "image-pipeline:notificationKeyPrefix": "uploads/", "image-pipeline:notificationKeySuffix": ".png" } });
+});
+
+interface Statement {
+  Effect: string;
+  Principal: { AWS: string[] };
+  Action: string[];
+  Resource: string[];
+}
+const statements = (policy: PlannedResource): Statement[] => (JSON.parse(policy.inputs.policy as string) as { Statement: Statement[] }).Statement;
+const topicOf = (plan: Plan) => ofType(plan, T.topic);
+const notificationTopics = (plan: Plan) => byName(plan, "storage-input-notification").inputs.topics as Record<string, unknown>[];
+
+describe("prod: Trove on CSC Pukki", () => {
+  test("one Trove PostgreSQL instance, attached by network uuid to the private network only", () => {
+    const [trove, ...others] = ofType(plans.prod, T.trove);
+    expect(others).toEqual([]);
+    expect(trove.parent).toBe("database");
+    expect(trove.inputs.networks).toEqual([{ uuid: "network-private-id" }]);
+    expect(trove.dependsOn).toContain("network-private");
+    expect(trove.inputs).toMatchObject({ name: "ip-prod-db", size: 10, datastore: { type: "postgresql", version: "17.2" }, databases: [{ name: "pipeline_db" }], flavorId: "flavor-standard.small" });
+  });
+
+  test("the Trove instance is never public: no floating IP or external network reaches it", () => {
+    const trove = ofType(plans.prod, T.trove)[0];
+    for (const key of ["port", "fixedIpV4", "fixedIpV6"]) expect((trove.inputs.networks as Record<string, unknown>[])[0][key]).toBeUndefined();
+    for (const r of [...ofType(plans.prod, T.fip), ...ofType(plans.prod, T.fipAssoc)]) expect(r.dependsOn).not.toContain("database-trove");
+    expect(JSON.stringify(trove.inputs)).not.toMatch(/public|network-external/i);
+  });
+
+  test("the database user's password is generated and stays secret", () => {
+    const trove = ofType(plans.prod, T.trove)[0];
+    expect(trove.inputs.users).toBe("[secret]");
+    expect(trove.options.additionalSecretOutputs).toContain("users");
+    expect(trove.dependsOn).toContain("database-password");
+    expect(byName(plans.prod, "database-password")).toMatchObject({ type: T.password, parent: "database", inputs: { length: 32, special: false } });
+  });
+
+  test("the database host is the instance's address on the private network", () => {
+    expect(plans.prod.outputs.databaseKind).toBe("trove");
+    expect(plans.prod.outputs.databaseHost).toMatch(/^192\.168\.1\.\d+$/);
+  });
+
+  test("S3 credentials are Keystone EC2 credentials created in the project, used only through secret inputs", () => {
+    expect(ofType(plans.prod, T.ec2).map((r) => r.name)).toEqual(["storage-ec2-credential"]);
+    const provider = byName(plans.prod, "storage-s3");
+    expect(provider.dependsOn).toContain("storage-ec2-credential");
+    expect(provider.inputs).toMatchObject({ accessKey: "[secret]", secretKey: "[secret]" });
+  });
+
+  test("bucket policies grant the project's RGW user (tenant = user = project id) by default", () => {
+    const principal = statements(byName(plans.prod, "storage-input-policy"))[0].Principal.AWS[0];
+    expect(principal).toBe("arn:aws:iam::0123456789abcdef0123456789abcdef:user/0123456789abcdef0123456789abcdef");
+  });
+});
+
+describe("dev: in-cluster PostgreSQL on Chameleon", () => {
+  test("no Trove instance and no EC2 credential; only the generated password", () => {
+    expect(ofType(plans.dev, T.trove)).toEqual([]);
+    expect(ofType(plans.dev, T.ec2)).toEqual([]);
+    expect(plans.dev.resources.filter((r) => r.parent === "database").map((r) => r.name)).toEqual(["database-password"]);
+  });
+
+  test("the database host is the in-cluster Service in the workload's namespace", () => {
+    expect(plans.dev.outputs.databaseKind).toBe("in-cluster");
+    expect(plans.dev.outputs.databaseHost).toBe("postgres.image-pipeline.svc.cluster.local");
+  });
+
+  test("S3 credentials come from config as secrets", () => {
+    expect(byName(plans.dev, "storage-s3").inputs).toMatchObject({ accessKey: "[secret]", secretKey: "[secret]" });
+    expect(topicOf(plans.dev)[0].inputs).toMatchObject({ accessKeyId: "[secret]", secretAccessKey: "[secret]" });
+  });
+});
+
+describe.each(["dev", "prod"])("%s storage", (stack) => {
+  const expected = {
+    dev: { endpoint: "https://chi.uc.chameleoncloud.org:7480", input: "ip-dev-input-bucket", output: "ip-dev-output-bucket", forceDestroy: true, topic: "ip-dev-uploads", filter: { filterSuffix: ".jpg" } },
+    prod: { endpoint: "https://a3s.fi", input: "project-2001234-pipeline-input-prod", output: "project-2001234-pipeline-output-prod", forceDestroy: false, topic: "ip-prod-uploads", filter: {} },
+  }[stack]!;
+
+  test("the aws provider targets the RGW endpoint path-style with every AWS-only check off", () => {
+    const [provider, ...others] = ofType(plans[stack], T.awsProvider);
+    expect(others).toEqual([]);
+    expect(provider.name).toBe("storage-s3");
+    expect(JSON.parse(provider.inputs.endpoints as string)).toEqual([{ s3: expected.endpoint, sns: expected.endpoint }]);
+    expect(provider.inputs).toMatchObject({
+      region: "default",
+      s3UsePathStyle: "true",
+      skipCredentialsValidation: "true",
+      skipRequestingAccountId: "true",
+      skipMetadataApiCheck: "true",
+      skipRegionValidation: "true",
+    });
+  });
+
+  test("input and output buckets with the stack's names, on that provider", () => {
+    const buckets = ofType(plans[stack], T.bucket);
+    expect(buckets.map((b) => [b.name, b.inputs.bucket, b.inputs.forceDestroy, b.provider])).toEqual([
+      ["storage-input", expected.input, expected.forceDestroy, "storage-s3"],
+      ["storage-output", expected.output, expected.forceDestroy, "storage-s3"],
+    ]);
+  });
+
+  test("bucket policies: the pipeline lists and reads the input bucket and only writes objects to the output bucket", () => {
+    const input = byName(plans[stack], "storage-input-policy");
+    const output = byName(plans[stack], "storage-output-policy");
+    expect([input.inputs.bucket, output.inputs.bucket]).toEqual([expected.input, expected.output]);
+    expect(statements(input).map((s) => [s.Effect, s.Action, s.Resource])).toEqual([
+      ["Allow", ["s3:ListBucket"], [`arn:aws:s3:::${expected.input}`]],
+      ["Allow", ["s3:GetObject"], [`arn:aws:s3:::${expected.input}/*`]],
+    ]);
+    expect(statements(output).map((s) => [s.Effect, s.Action, s.Resource])).toEqual([["Allow", ["s3:PutObject"], [`arn:aws:s3:::${expected.output}/*`]]]);
+    const actions = [...statements(input), ...statements(output)].flatMap((s) => s.Action);
+    expect(actions.filter((a) => /Delete|\*/.test(a))).toEqual([]);
+    expect(new Set([...statements(input), ...statements(output)].map((s) => s.Principal.AWS.join()))).toHaveProperty("size", 1);
+  });
+
+  test("the topic pushes to the webhook on the floating IP, persistent, with a secret OpaqueData", () => {
+    const [topic, ...others] = topicOf(plans[stack]);
+    expect(others).toEqual([]);
+    expect(topic.inputs).toMatchObject({ name: expected.topic, endpoint: expected.endpoint, region: "default", pushEndpoint: "http://203.0.113.10/notify", persistent: true, verifySsl: true, opaqueData: "[secret]", secretAccessKey: "[secret]" });
+    expect(topic.dependsOn).toEqual(expect.arrayContaining(["network-floating-ip", "storage-webhook-secret"]));
+    expect(topic.options.additionalSecretOutputs).toEqual(expect.arrayContaining(["opaqueData", "secretAccessKey"]));
+    expect(byName(plans[stack], "storage-webhook-secret").inputs).toMatchObject({ length: 48, special: false });
+  });
+
+  test("the input bucket notifies the topic of s3:ObjectCreated:* and is re-created whenever the topic changes", () => {
+    const notification = byName(plans[stack], "storage-input-notification");
+    expect(notification.inputs.bucket).toBe(expected.input);
+    expect(notification.provider).toBe("storage-s3");
+    const [config, ...others] = notificationTopics(plans[stack]);
+    expect(others).toEqual([]);
+    expect(config).toEqual({ id: expect.stringMatching(new RegExp(`^${expected.topic}-[0-9a-f]{12}$`)), topicArn: `arn:aws:sns:default::${expected.topic}`, events: ["s3:ObjectCreated:*"], ...expected.filter });
+    expect(notification.dependsOn).toEqual(expect.arrayContaining(["storage-topic", "storage-input"]));
+    expect(notification.options).toMatchObject({ replaceOnChanges: ["topics"], deleteBeforeReplace: true });
+  });
+
+  test("stack outputs name the buckets, the topic and the push endpoint", () => {
+    expect(plans[stack].outputs).toMatchObject({
+      s3Endpoint: expected.endpoint,
+      inputBucket: expected.input,
+      outputBucket: expected.output,
+      notificationTopicArn: `arn:aws:sns:default::${expected.topic}`,
+      notificationPushEndpoint: "http://203.0.113.10/notify",
+    });
+  });
+});
+
+test("a change of a topic attribute changes the notification's Id, which replaces the notification", () => {
+  const [before] = notificationTopics(plans.prod);
+  const [after] = notificationTopics(plans.prodVerifyOff);
+  expect(topicOf(plans.prodVerifyOff)[0].inputs.verifySsl).toBe(false);
+  expect(after.id).not.toBe(before.id);
+  expect(after.topicArn).toBe(before.topicArn);
+});
+
+test("the optional key filter reaches the notification; the topic's Id does not depend on it", () => {
+  const [filtered] = notificationTopics(plans.prodFiltered);
+  expect(filtered).toMatchObject({ filterPrefix: "uploads/", filterSuffix: ".png", events: ["s3:ObjectCreated:*"] });
+  expect(filtered.id).toBe(notificationTopics(plans.prod)[0].id);
+});

@@ -1,0 +1,297 @@
+/**
+ * The rendered cloud-config for both stacks and both roles, with a real PKI: validated by cloud-init's own
+ * schema checker and shellcheck (Debian packages cloud-init and shellcheck; the tests fail when they are
+ * missing), inspected for what k3s needs, and the bootstrap script run for real against stub `ip`/`curl`.
+ */
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
+import { HOSTS_LINE_COMMAND } from "../../infra/cloudConfig";
+import { parseStackConfig, StackConfig } from "../../infra/config";
+import { secureJoinToken } from "../../infra/k3s/join-token";
+import { K3S_CONFIG_PATH } from "../../infra/k3s/k3s-config";
+import { K3S_SERVER_TLS_DIR, serverCaBundle, serverTlsFiles } from "../../infra/k3s/server-tls";
+import { AGENT_SERVER_CA_PATH, agentUserData, BOOTSTRAP_SCRIPT_PATH, K3sCloudConfig, NOVA_USER_DATA_LIMIT_BASE64, renderUserData, serverUserData } from "../../infra/k3s/user-data";
+import { nodeNames } from "../../infra/nodes";
+import { mapSource, stackValues } from "../support/configSource";
+import { buildPkiWithOpenssl, OpensslPki } from "./support/openssl-pki";
+
+const NOW = new Date("2026-11-22T12:00:00Z");
+const FLOATING_IP = "203.0.113.10";
+const PASSWORD = "Q7pLx2Vn9Rk4Ts8Wy3Bz6Cd1Fg5Hj0MmAa2Ee4Ii6Oo8Uu0Nn";
+
+let pki: OpensslPki;
+let work: string;
+beforeAll(() => {
+  pki = buildPkiWithOpenssl("ip-test");
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "k3s-user-data-"));
+});
+afterAll(() => {
+  fs.rmSync(pki.dir, { recursive: true, force: true });
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+interface Rendered {
+  readonly cfg: StackConfig;
+  readonly names: string[];
+  readonly token: string;
+  readonly docs: { role: "server" | "agent"; node: string; text: string }[];
+}
+
+function render(stack: string): Rendered {
+  const cfg = parseStackConfig(mapSource(stackValues(stack)), stack, NOW);
+  const names = nodeNames(cfg.nodes.namePrefix, cfg.nodes.count);
+  const token = secureJoinToken(pki.cas.root.certPem, PASSWORD);
+  const install = { version: cfg.k3s.version, installerUrl: cfg.k3s.installerUrl, joinTimeoutSeconds: cfg.k3s.joinTimeoutSeconds };
+  const docs = names.map((node, i) =>
+    i === 0
+      ? { role: "server" as const, node, text: serverUserData({ install, nodeName: node, nodeIp: cfg.network.privateIps[0], floatingIp: FLOATING_IP, token, tls: pki.material }) }
+      : {
+          role: "agent" as const,
+          node,
+          text: agentUserData({ install, nodeName: node, nodeIp: cfg.network.privateIps[i], serverIp: cfg.network.privateIps[0], token, serverCaBundle: serverCaBundle(pki.material) }),
+        },
+  );
+  return { cfg, names, token, docs };
+}
+
+const parsed = (text: string) => parseYaml(text) as K3sCloudConfig;
+const fileAt = (doc: K3sCloudConfig, p: string) => doc.write_files.find((f) => f.path === p);
+
+function writeTemp(name: string, content: string): string {
+  const file = path.join(work, name);
+  fs.writeFileSync(file, content);
+  return file;
+}
+
+function cloudInitSchema(file: string): { ok: boolean; output: string } {
+  const result = spawnSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });
+  if (result.error) throw new Error(`cloud-init is required for these tests (apt-get install cloud-init): ${result.error.message}`);
+  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
+}
+
+function shellcheck(script: string, shell?: "sh" | "bash"): { ok: boolean; output: string } {
+  const result = spawnSync("shellcheck", [...(shell ? [`--shell=${shell}`] : []), "-"], { input: script, encoding: "utf8" });
+  if (result.error) throw new Error(`shellcheck is required for these tests (apt-get install shellcheck): ${result.error.message}`);
+  return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
+}
+
+describe("validators are real", () => {
+  test("cloud-init schema rejects a malformed cloud-config", () => {
+    const bad = cloudInitSchema(writeTemp("bad.yaml", "#cloud-config\nwrite_files:\n  - content: x\nruncmd: 5\n"));
+    expect(bad.ok).toBe(false);
+    expect(bad.output).toMatch(/runcmd/);
+  });
+
+  test("shellcheck rejects an unquoted expansion", () => {
+    const bad = shellcheck('#!/usr/bin/env bash\nset -euo pipefail\nrm -rf $1/data\n');
+    expect(bad.ok).toBe(false);
+    expect(bad.output).toMatch(/SC2086/);
+  });
+});
+
+describe.each(["dev", "prod"])("%s user data", (stack) => {
+  let r: Rendered;
+  beforeAll(() => {
+    r = render(stack);
+  });
+
+  test("one #cloud-config document per node: node1 the server, the rest agents", () => {
+    expect(r.docs.map((d) => d.role)).toEqual(["server", ...r.names.slice(1).map(() => "agent")]);
+    for (const d of r.docs) {
+      expect(d.text.startsWith("#cloud-config\n")).toBe(true);
+      expect(Object.keys(parsed(d.text)).sort()).toEqual(["runcmd", "write_files"]);
+    }
+  });
+
+  test("every document passes `cloud-init schema`", () => {
+    for (const d of r.docs) {
+      const result = cloudInitSchema(writeTemp(`${stack}-${d.node}.yaml`, d.text));
+      expect({ node: d.node, ...result }).toMatchObject({ node: d.node, ok: true });
+      expect(result.output).toMatch(/Valid cloud-config/);
+    }
+  });
+
+  test("every embedded shell script and shell command passes shellcheck", () => {
+    for (const d of r.docs) {
+      const doc = parsed(d.text);
+      const scripts = doc.write_files.filter((f) => f.content.startsWith("#!"));
+      expect(scripts.map((f) => f.path)).toEqual([BOOTSTRAP_SCRIPT_PATH]);
+      for (const f of scripts) {
+        expect(f.content.split("\n").find((line) => !line.startsWith("#") && line.trim() !== "")).toBe("set -euo pipefail");
+        expect({ node: d.node, path: f.path, ...shellcheck(f.content) }).toMatchObject({ ok: true });
+      }
+      // String runcmd entries run through /bin/sh.
+      for (const cmd of doc.runcmd.filter((c): c is string => typeof c === "string")) {
+        expect({ node: d.node, cmd, ...shellcheck(cmd, "sh") }).toMatchObject({ ok: true });
+      }
+    }
+  });
+
+  test("runcmd keeps seed 001's hosts line, then runs the bootstrap with the pinned version and installer", () => {
+    for (const d of r.docs) {
+      const [hosts, bootstrap, ...rest] = parsed(d.text).runcmd;
+      expect(hosts).toBe(HOSTS_LINE_COMMAND);
+      expect(hosts).toBe('echo "127.0.1.1 $(hostname)" >> /etc/hosts');
+      expect(rest).toEqual([]);
+      expect(bootstrap).toEqual(
+        expect.arrayContaining([BOOTSTRAP_SCRIPT_PATH, "--role", d.role, "--k3s-version", r.cfg.k3s.version, "--installer-url", r.cfg.k3s.installerUrl]),
+      );
+      expect((bootstrap as string[])[0]).toBe(BOOTSTRAP_SCRIPT_PATH);
+      expect(fileAt(parsed(d.text), BOOTSTRAP_SCRIPT_PATH)?.permissions).toBe("0700");
+    }
+  });
+
+  test("the server writes the full CA set before install and a k3s config on the private network", () => {
+    const doc = parsed(r.docs[0].text);
+    for (const f of serverTlsFiles(pki.material)) {
+      expect(fileAt(doc, f.path)).toEqual({ path: f.path, content: f.content, permissions: f.permissions, owner: "root:root" });
+    }
+    const config = fileAt(doc, K3S_CONFIG_PATH);
+    expect(config?.permissions).toBe("0600");
+    expect(parseYaml(config?.content ?? "")).toEqual({
+      token: r.token,
+      "node-ip": r.cfg.network.privateIps[0],
+      "advertise-address": r.cfg.network.privateIps[0],
+      "tls-san": [FLOATING_IP, r.cfg.network.privateIps[0]],
+      "write-kubeconfig-mode": "0600",
+      "secrets-encryption": true,
+    });
+    // metrics-server (the HPA's source) and the rest of k3s's packaged components stay on.
+    expect(config?.content).not.toMatch(/disable/);
+    expect(r.docs[0].text).not.toContain(pki.cas.root.keyPem.trim());
+    expect(r.docs[0].text).not.toContain(pki.cas.intermediate.keyPem.trim());
+  });
+
+  test("agents join https://<node1>:6443 with the secure token, check the server CA, and carry no private key", () => {
+    for (const [i, d] of r.docs.entries()) {
+      if (d.role !== "agent") continue;
+      const doc = parsed(d.text);
+      expect(parseYaml(fileAt(doc, K3S_CONFIG_PATH)?.content ?? "")).toEqual({
+        server: `https://${r.cfg.network.privateIps[0]}:6443`,
+        token: r.token,
+        "node-ip": r.cfg.network.privateIps[i],
+      });
+      expect(fileAt(doc, AGENT_SERVER_CA_PATH)?.content).toBe(fileAt(parsed(r.docs[0].text), `${K3S_SERVER_TLS_DIR}/server-ca.crt`)?.content);
+      expect(doc.write_files.some((f) => f.path.startsWith(K3S_SERVER_TLS_DIR))).toBe(false);
+      expect(d.text).not.toMatch(/PRIVATE KEY/);
+      expect(doc.runcmd[1]).toEqual(
+        expect.arrayContaining(["--server-url", `https://${r.cfg.network.privateIps[0]}:6443`, "--server-ca", AGENT_SERVER_CA_PATH, "--join-timeout", String(r.cfg.k3s.joinTimeoutSeconds)]),
+      );
+    }
+  });
+
+  test("fits Nova's user-data limit with room to spare", () => {
+    for (const d of r.docs) {
+      const base64Bytes = Buffer.from(d.text).toString("base64").length;
+      expect(base64Bytes).toBeLessThan(NOVA_USER_DATA_LIMIT_BASE64 / 2);
+    }
+  });
+});
+
+test("user data over Nova's limit is refused with the node's name", () => {
+  expect(() => renderUserData("node9", { write_files: [{ path: "/big", content: "x".repeat(50_000), permissions: "0644", owner: "root:root" }], runcmd: [] })).toThrow(
+    /user data for node9 is \d+ bytes base64-encoded, above Nova's 65535-byte limit/,
+  );
+});
+
+describe("bootstrap script, run against stub ip/curl/sleep", () => {
+  interface Run {
+    status: number | null;
+    stderr: string;
+    installs: string[];
+    curlCalls: string[];
+  }
+
+  /** Runs the runcmd argv of a rendered document with the script extracted from the same document. */
+  function runBootstrap(text: string, options: { addresses: string; cacertsFailures?: number }): Run {
+    const dir = fs.mkdtempSync(path.join(work, "run-"));
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    const doc = parsed(text);
+    const script = path.join(dir, "bootstrap");
+    fs.writeFileSync(script, fileAt(doc, BOOTSTRAP_SCRIPT_PATH)?.content ?? "", { mode: 0o700 });
+    const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/usr/bin/env bash\n${body}\n`, { mode: 0o755 });
+    stub("ip", `cat <<'EOF'\n${options.addresses}\nEOF`);
+    stub("sleep", "exit 0");
+    // curl: /cacerts fails the requested number of times; anything else is the installer download.
+    stub(
+      "curl",
+      [
+        'echo "$*" >> "$STUB_DIR/curl.log"',
+        'out=""; url=""; while (($#)); do case "$1" in --output) out="$2"; shift 2 ;; --max-time|--cacert|--retry|--retry-delay) shift 2 ;; -*) shift ;; *) url="$1"; shift ;; esac; done',
+        'if [[ "$url" == */cacerts ]]; then n=$(cat "$STUB_DIR/cacerts.count" 2>/dev/null || echo 0); echo $((n + 1)) > "$STUB_DIR/cacerts.count"; ((n >= CACERTS_FAILURES)) || exit 7; exit 0; fi',
+        'printf \'#!/bin/sh\\necho "INSTALL_K3S_VERSION=$INSTALL_K3S_VERSION $*" >> "$STUB_DIR/installs.log"\\n\' > "$out"',
+      ].join("\n"),
+    );
+    const argv = (doc.runcmd[1] as string[]).slice(1);
+    const result = spawnSync(script, argv, {
+      encoding: "utf8",
+      env: { PATH: `${bin}:${process.env.PATH}`, STUB_DIR: dir, CACERTS_FAILURES: String(options.cacertsFailures ?? 0) },
+    });
+    const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8").trim().split("\n") : []);
+    return { status: result.status, stderr: result.stderr, installs: read("installs.log"), curlCalls: read("curl.log") };
+  }
+
+  const ADDRESSES = (ip: string) =>
+    [
+      "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever",
+      "2: ens3    inet 10.52.1.7/22 metric 100 brd 10.52.3.255 scope global dynamic ens3\\       valid_lft 86000sec preferred_lft 86000sec",
+      `3: enp4s0    inet ${ip}/24 brd 192.168.1.255 scope global enp4s0\\       valid_lft forever preferred_lft forever`,
+    ].join("\n");
+
+  let r: Rendered;
+  beforeAll(() => {
+    r = render("dev");
+  });
+
+  test("the server installs the pinned k3s as server with flannel on the private interface", () => {
+    const run = runBootstrap(r.docs[0].text, { addresses: ADDRESSES(r.cfg.network.privateIps[0]) });
+    expect(run.stderr).toMatch(/private network 192\.168\.1\.11 is on enp4s0/);
+    expect(run.status).toBe(0);
+    expect(run.installs).toEqual([`INSTALL_K3S_VERSION=${r.cfg.k3s.version} server --flannel-iface enp4s0`]);
+    expect(run.curlCalls).toHaveLength(1);
+    expect(run.curlCalls[0]).toContain(r.cfg.k3s.installerUrl);
+  });
+
+  test("an agent waits for the server's /cacerts, verified with the server CA, before installing", () => {
+    const run = runBootstrap(r.docs[1].text, { addresses: ADDRESSES(r.cfg.network.privateIps[1]), cacertsFailures: 3 });
+    expect(run.status).toBe(0);
+    const waits = run.curlCalls.filter((c) => c.includes("/cacerts"));
+    expect(waits).toHaveLength(4);
+    expect(waits[0]).toContain(`--cacert ${AGENT_SERVER_CA_PATH} --output /dev/null https://192.168.1.11:6443/cacerts`);
+    expect(run.installs).toEqual([`INSTALL_K3S_VERSION=${r.cfg.k3s.version} agent --flannel-iface enp4s0`]);
+  });
+
+  test("an agent gives up after its join timeout with a message, without installing", () => {
+    const text = agentUserData({
+      install: { version: r.cfg.k3s.version, installerUrl: r.cfg.k3s.installerUrl, joinTimeoutSeconds: 0 },
+      nodeName: "n2",
+      nodeIp: "192.168.1.12",
+      serverIp: "192.168.1.11",
+      token: r.token,
+      serverCaBundle: serverCaBundle(pki.material),
+    });
+    const run = runBootstrap(text, { addresses: ADDRESSES("192.168.1.12"), cacertsFailures: 1000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/error: server https:\/\/192\.168\.1\.11:6443 did not answer within 0s; check node1's console log/);
+    expect(run.installs).toEqual([]);
+  });
+
+  test("a node whose private address never appears fails clearly instead of installing", () => {
+    const run = runBootstrap(r.docs[0].text, { addresses: ADDRESSES("192.168.1.99") });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/error: no interface has address 192\.168\.1\.11 after 120s/);
+    expect(run.installs).toEqual([]);
+  });
+
+  test("bad arguments are refused", () => {
+    const script = writeTemp("bootstrap.sh", fileAt(parsed(r.docs[0].text), BOOTSTRAP_SCRIPT_PATH)?.content ?? "");
+    const result = spawnSync("bash", [script, "--role", "master", "--node-ip", "1.2.3.4", "--k3s-version", "v", "--installer-url", "u"], { encoding: "utf8" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/--role must be server or agent, got 'master'/);
+    expect(execFileSync("bash", ["-n", script]).toString()).toBe("");
+  });
+});

@@ -1,0 +1,100 @@
+/** The workload's stack configuration keys: defaults, per-stack values, and one clear problem per mistake. */
+import { ConfigError } from "../../infra/config";
+import { stackConfig } from "./support/fixtures";
+
+function problemsOf(stack: "dev" | "prod", overrides: Record<string, string | undefined>): string[] {
+  try {
+    stackConfig(stack, overrides);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("workload config", () => {
+  test("dev deploys a digest-pinned image with 1 to 3 workers", () => {
+    const w = stackConfig("dev").workload;
+    expect(w.image).toEqual({ kind: "reference", reference: expect.stringMatching(/@sha256:[0-9a-f]{64}$/) });
+    expect([w.worker.minReplicas, w.worker.maxReplicas, w.worker.cpuTargetPercent]).toEqual([1, 3, 50]);
+    expect(w.namespace).toBe("image-pipeline");
+    expect(w.postgres.storageSize).toBe("5Gi");
+  });
+
+  test("prod promotes dev's image and runs 2 to 6 workers with larger requests", () => {
+    const w = stackConfig("prod").workload;
+    expect(w.image).toEqual({ kind: "promote", stackReference: "example-org/image-pipeline/dev" });
+    expect([w.worker.minReplicas, w.worker.maxReplicas]).toEqual([2, 6]);
+    expect(w.webhook.replicas).toBe(2);
+    expect(w.worker.resources).toEqual({ requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "1", memory: "1536Mi" } });
+  });
+
+  test("an image pinned only by tag is refused, with the way to find its digest", () => {
+    expect(problemsOf("dev", { workerImage: "ghcr.io/example-org/image-pipeline-worker:latest" })).toEqual([
+      'image-pipeline:workerImage: "ghcr.io/example-org/image-pipeline-worker:latest" is not pinned by digest (a tag can be re-pushed, so what runs would not be what was tested). Fix: pulumi config set workerImage ghcr.io/<org>/image-pipeline-worker@sha256:<digest> (docker buildx imagetools inspect <image:tag> prints the digest)',
+    ]);
+  });
+
+  test("something that is not an image reference is refused", () => {
+    expect(problemsOf("dev", { workerImage: "Not An Image" })[0]).toMatch(/^image-pipeline:workerImage: "Not An Image" is not a container image reference\. Fix: /);
+  });
+
+  test("neither an image nor a stack to promote from", () => {
+    expect(problemsOf("prod", { promoteFrom: undefined })).toEqual([
+      "image-pipeline:workerImage: is required (or set promoteFrom to take the image another stack deployed). Fix: pulumi config set workerImage ghcr.io/<org>/image-pipeline-worker@sha256:<digest>",
+    ]);
+  });
+
+  test("both an image and a stack to promote from", () => {
+    expect(problemsOf("prod", { workerImage: "ghcr.io/x/y@sha256:" + "a".repeat(64) })[0]).toMatch(/^image-pipeline:promoteFrom: cannot be combined with workerImage/);
+  });
+
+  test("promoteFrom must be a fully qualified stack name, and not this stack", () => {
+    expect(problemsOf("prod", { promoteFrom: "dev" })[0]).toBe(
+      'image-pipeline:promoteFrom: must be a fully qualified stack name <org>/<project>/<stack>, got "dev". Fix: pulumi config set promoteFrom <org>/image-pipeline/dev',
+    );
+    expect(problemsOf("prod", { promoteFrom: "example-org/image-pipeline/prod" })[0]).toMatch(/^image-pipeline:promoteFrom: names this stack \(prod\) itself/);
+  });
+
+  test("max replicas below min replicas", () => {
+    expect(problemsOf("prod", { workerMaxReplicas: "1" })).toEqual([
+      "image-pipeline:workerMaxReplicas: 1 is below workerMinReplicas 2. Fix: pulumi config set workerMaxReplicas 2 or lower workerMinReplicas",
+    ]);
+  });
+
+  test("zero minimum replicas and a CPU target above 100 % are refused", () => {
+    const problems = problemsOf("dev", { workerMinReplicas: "0", workerCpuTargetPercent: "150" });
+    expect(problems).toEqual([
+      'image-pipeline:workerMinReplicas: must be a whole number from 1 to 100, got "0". Fix: pulumi config set workerMinReplicas 1',
+      'image-pipeline:workerCpuTargetPercent: must be a whole number from 1 to 100, got "150". Fix: pulumi config set workerCpuTargetPercent 50',
+    ]);
+  });
+
+  test("resources: a malformed quantity names the exact key", () => {
+    expect(problemsOf("dev", { workerCpuRequest: "lots" })).toEqual(['image-pipeline:workerCpuRequest: "lots" is not a positive Kubernetes quantity. Fix: pulumi config set workerCpuRequest 250m']);
+  });
+
+  test("resources: a request above its limit is refused before the API server would", () => {
+    expect(problemsOf("dev", { webhookMemoryRequest: "2Gi" })).toEqual([
+      "image-pipeline:webhookMemoryRequest: 2Gi exceeds webhookMemoryLimit 256Mi. Fix: lower the request or raise the limit (the API server rejects requests above limits)",
+    ]);
+  });
+
+  test("resources: each key has its own default", () => {
+    const w = stackConfig("dev", { workerMemoryLimit: "2Gi" }).workload;
+    expect(w.worker.resources).toEqual({ requests: { cpu: "300m", memory: "384Mi" }, limits: { cpu: "1", memory: "2Gi" } });
+    expect(w.postgres.resources).toEqual({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } });
+  });
+
+  test("resources: a zero limit is refused", () => {
+    expect(problemsOf("dev", { postgresCpuLimit: "0" })).toEqual(['image-pipeline:postgresCpuLimit: "0" is not a positive Kubernetes quantity. Fix: pulumi config set postgresCpuLimit 1']);
+  });
+
+  test("namespace, PostgreSQL volume size and reconcile mode are validated", () => {
+    expect(problemsOf("dev", { kubernetesNamespace: "Image_Pipeline", postgresStorageSize: "100Mi", reconcileMode: "sometimes" })).toEqual([
+      'image-pipeline:kubernetesNamespace: must be a DNS label (lower-case letters, digits and "-", at most 63), got "Image_Pipeline". Fix: pulumi config set kubernetesNamespace image-pipeline',
+      'image-pipeline:postgresStorageSize: must be a Kubernetes quantity of at least 1Gi, got "100Mi". Fix: pulumi config set postgresStorageSize 10Gi',
+      'image-pipeline:reconcileMode: must be one of notifications, poll, both, got "sometimes". Fix: pulumi config set reconcileMode both',
+    ]);
+  });
+});

@@ -1,0 +1,89 @@
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { ConfigError, WORKER_ENV, keyMatchesFilter, loadConfig } from "../../worker/src/config";
+
+const workerEnv = {
+  DATABASE_URL: "postgres://u:p@db:5432/pipeline",
+  S3_ENDPOINT: "http://rgw:8080",
+  S3_ACCESS_KEY_ID: "ak",
+  S3_SECRET_ACCESS_KEY: "sk",
+  INPUT_BUCKET: "in",
+  OUTPUT_BUCKET: "out",
+};
+
+describe("loadConfig", () => {
+  it("applies the documented defaults", () => {
+    const c = loadConfig(workerEnv, "worker");
+    expect(c.s3).toEqual({ endpoint: "http://rgw:8080", region: "default", accessKeyId: "ak", secretAccessKey: "sk", forcePathStyle: true });
+    expect(c.port).toBe(8080);
+    expect(c.visibilityTimeoutSeconds).toBe(60);
+    expect(c.outputPrefix).toBe("");
+    expect(c.reconcileMode).toBe("both");
+    expect(c.keySuffixFilter).toEqual([]);
+  });
+
+  it("lists every problem in one error, naming each variable", () => {
+    let err: unknown;
+    try {
+      loadConfig({ S3_ENDPOINT: "not a url", PORT: "http", VISIBILITY_TIMEOUT_SECONDS: "0", RECONCILE_MODE: "sometimes", S3_FORCE_PATH_STYLE: "maybe" }, "worker");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems;
+    for (const name of ["DATABASE_URL", "S3_ENDPOINT", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "INPUT_BUCKET", "OUTPUT_BUCKET", "PORT", "VISIBILITY_TIMEOUT_SECONDS", "RECONCILE_MODE", "S3_FORCE_PATH_STYLE"]) {
+      expect(problems.some((p) => p.startsWith(name))).toBe(true);
+    }
+    expect(problems).toHaveLength(10);
+    expect((err as Error).message).toContain("10 problems");
+  });
+
+  it("asks each command only for what it uses", () => {
+    expect(() => loadConfig({ DATABASE_URL: "postgres://db/x" }, "migrate")).not.toThrow();
+    expect(() => loadConfig({ DATABASE_URL: "postgres://db/x", INPUT_BUCKET: "in" }, "webhook")).toThrow(/WEBHOOK_SECRET is required for 'webhook'/);
+    expect(() => loadConfig({ DATABASE_URL: "postgres://db/x", INPUT_BUCKET: "in", WEBHOOK_SECRET: "s" }, "webhook")).not.toThrow();
+  });
+
+  it("never echoes a secret value in an error", () => {
+    expect(() => loadConfig({ ...workerEnv, DATABASE_URL: "hunter2-not-a-url" }, "worker")).toThrow(/DATABASE_URL="<redacted>" is not a URL/);
+  });
+
+  it("rejects a database URL that is not PostgreSQL and an output that would overwrite inputs", () => {
+    expect(() => loadConfig({ ...workerEnv, DATABASE_URL: "mysql://db/x" }, "worker")).toThrow(/postgres:\/\//);
+    expect(() => loadConfig({ ...workerEnv, OUTPUT_BUCKET: "in" }, "worker")).toThrow(/OUTPUT_BUCKET equals INPUT_BUCKET/);
+    expect(() => loadConfig({ ...workerEnv, OUTPUT_BUCKET: "in", OUTPUT_PREFIX: "inverted/" }, "worker")).not.toThrow();
+  });
+
+  it("exports one spec per variable of the contract", () => {
+    const names = WORKER_ENV.map((s) => s.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of ["DATABASE_URL", "S3_ENDPOINT", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_FORCE_PATH_STYLE", "INPUT_BUCKET", "OUTPUT_BUCKET", "OUTPUT_PREFIX", "WEBHOOK_SECRET", "KEY_PREFIX_FILTER", "KEY_SUFFIX_FILTER", "PORT", "VISIBILITY_TIMEOUT_SECONDS", "MAX_ATTEMPTS", "LIMIT_INPUT_PIXELS", "TRANSFORM_TIMEOUT_MS", "RECONCILE_MODE", "RECONCILE_INTERVAL_SECONDS", "WORKER_CONCURRENCY", "SHUTDOWN_GRACE_SECONDS", "LOG_LEVEL"]) {
+      expect(names).toContain(n);
+    }
+    expect(WORKER_ENV.filter((s) => s.secret).map((s) => s.name).sort()).toEqual(["DATABASE_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "WEBHOOK_SECRET"]);
+  });
+});
+
+describe("keyMatchesFilter", () => {
+  const cfg = { keyPrefixFilter: "uploads/", keySuffixFilter: [".jpg", ".png"] };
+  it("needs the prefix and one of the suffixes, case-insensitively", () => {
+    expect(keyMatchesFilter("uploads/a.JPG", cfg)).toBe(true);
+    expect(keyMatchesFilter("uploads/a.png", cfg)).toBe(true);
+    expect(keyMatchesFilter("uploads/a.txt", cfg)).toBe(false);
+    expect(keyMatchesFilter("other/a.jpg", cfg)).toBe(false);
+    expect(keyMatchesFilter("anything", { keyPrefixFilter: "", keySuffixFilter: [] })).toBe(true);
+  });
+});
+
+describe("main.js start-up", () => {
+  it("exits 2 with one message listing every missing variable", () => {
+    const main = path.resolve(__dirname, "..", "..", "worker", "src", "main.ts");
+    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", main, "webhook"], { env: { PATH: process.env.PATH ?? "" }, encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("invalid configuration (3 problems)");
+    for (const n of ["DATABASE_URL", "INPUT_BUCKET", "WEBHOOK_SECRET"]) expect(r.stderr).toContain(`- ${n} is required for 'webhook'`);
+    const usage = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", main, "frobnicate"], { encoding: "utf8" });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain("usage: main.js webhook | worker | migrate");
+  });
+});

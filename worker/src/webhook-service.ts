@@ -1,0 +1,40 @@
+import type { Logger } from "pino";
+import type { WorkerConfig } from "./config";
+import { migrate } from "./db/migrate";
+import { createPool } from "./db/pool";
+import { closeServer, createServiceServer, listen } from "./http-server";
+import { createWebhookMetrics } from "./metrics";
+import { JobQueue } from "./queue";
+import { createNotifyHandler } from "./webhook";
+
+export interface RunningService {
+  readonly port: number;
+  /** Graceful stop: not ready, stop taking work, finish or hand back what is in flight. */
+  stop(): Promise<void>;
+}
+
+export async function startWebhook(config: WorkerConfig, logger: Logger, host?: string): Promise<RunningService> {
+  const pool = createPool(config.databaseUrl, logger);
+  await migrate(pool);
+  const queue = new JobQueue(pool, { maxAttempts: config.maxAttempts, visibilityTimeoutSeconds: config.visibilityTimeoutSeconds, retryBaseMs: config.retryBaseMs, retryMaxMs: config.retryMaxMs });
+  const metrics = createWebhookMetrics();
+  let accepting = true;
+  const server = createServiceServer({
+    port: config.port,
+    registry: metrics.registry,
+    logger,
+    isReady: async () => accepting && (await pool.query("SELECT 1").then(() => true, () => false)),
+    routes: { "POST /notify": createNotifyHandler({ queue, config, metrics, logger }) },
+  });
+  const port = await listen(server, config.port, host);
+  logger.info({ port, inputBucket: config.inputBucket }, "webhook listening");
+  return {
+    port,
+    async stop() {
+      accepting = false;
+      await closeServer(server);
+      await pool.end();
+      logger.info("webhook stopped");
+    },
+  };
+}
