@@ -82,9 +82,12 @@ export function s3ProviderArgs(endpoint: string, region: string, accessKey: pulu
   };
 }
 
-/** The notification configuration's Id: stable per topic revision, so a changed topic rewrites the notification. */
-export function notificationId(topicName: string, revision: string): string {
-  return `${topicName}-${revision}`;
+/**
+ * The notification configuration's Id. It is fixed: on Ceph RGW 16 a PUT with another Id is added next to the
+ * old configuration (both fire, every event twice), while a PUT with the same Id rewrites it in place.
+ */
+export function notificationId(topicName: string): string {
+  return `${topicName}-created`;
 }
 
 export interface NotificationFilter {
@@ -174,11 +177,14 @@ export class PipelineStorage extends pulumi.ComponentResource {
       `${name}-input-notification`,
       {
         bucket: input.bucket,
-        topics: [pulumi.all([topic.arn, revision]).apply(([arn, rev]) => topicNotification(arn, notificationId(args.topicName, rev), args))],
+        topics: [topic.arn.apply((arn) => topicNotification(arn, notificationId(args.topicName), args))],
       },
-      // Ceph only applies a changed topic to a notification that is written again: replace it, removing the old
-      // configuration first so RGW never holds two configurations for the same events.
-      { ...onS3, dependsOn: [topic], replaceOnChanges: ["topics"], deleteBeforeReplace: true },
+      // Ceph copies a topic's endpoint and secret into a notification when the notification is written, so a
+      // changed topic must be followed by a rewrite. The revision triggers a replacement that creates first: the
+      // new PUT carries the same Id and overwrites the old configuration in place. The old one is then retained
+      // rather than deleted, because the provider's delete sends an empty configuration, which RGW 16 refuses
+      // (400 MalformedXML); deleting it would also remove the one just written (same Id).
+      { ...onS3, dependsOn: [topic], replacementTrigger: revision, deleteBeforeReplace: false, retainOnDelete: true },
     );
 
     this.endpoint = pulumi.output(args.endpoint);

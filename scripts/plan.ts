@@ -24,7 +24,15 @@ export interface PlannedResource {
   /** Name of the explicit provider resource, when one is set. */
   readonly provider?: string;
   /** Resource options that change how updates happen; reviewers need to see them as much as inputs. */
-  readonly options: { ignoreChanges: string[]; replaceOnChanges: string[]; deleteBeforeReplace: boolean; additionalSecretOutputs: string[] };
+  readonly options: {
+    ignoreChanges: string[];
+    replaceOnChanges: string[];
+    deleteBeforeReplace: boolean;
+    retainOnDelete: boolean;
+    additionalSecretOutputs: string[];
+    /** A value whose change replaces the resource (undefined when not set). */
+    replacementTrigger?: unknown;
+  };
 }
 
 export interface Plan {
@@ -180,7 +188,10 @@ interface RegisterRequest {
   getIgnorechangesList(): string[];
   getReplaceonchangesList(): string[];
   getDeletebeforereplace(): boolean;
+  getRetainondelete(): boolean;
   getAdditionalsecretoutputsList(): string[];
+  hasReplacementTrigger(): boolean;
+  getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
 }
 
 /**
@@ -226,7 +237,9 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
         ignoreChanges: req.getIgnorechangesList(),
         replaceOnChanges: req.getReplaceonchangesList(),
         deleteBeforeReplace: req.getDeletebeforereplace(),
+        retainOnDelete: req.getRetainondelete(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        replacementTrigger: req.hasReplacementTrigger() ? present(req.getReplacementTrigger()?.toJavaScript(), showSecrets) : undefined,
       },
     });
     return register(req, cb);

@@ -158,7 +158,7 @@ describe("bucket notifications after a topic change", () => {
     const news = inputs({ persistent: false });
     const { id, outs } = await create(news);
     // The notification as PipelineStorage declares it (events, key filter), under a fixed Id.
-    const declared = topicNotification(id, notificationId(news.name, "stable"), filter) as ResolvedNotificationTopic;
+    const declared = topicNotification(id, notificationId(news.name), filter) as ResolvedNotificationTopic;
     await putBucketTopicNotifications(s3, bucket, [declared]);
     await putObject("one.png");
     expect(receiverA.recordsFor("one.png").map((record) => [record.opaqueData, record.s3.configurationId])).toEqual([["secret-one", declared.id]]);

@@ -4,6 +4,14 @@ import { mapSource, stackValues } from "../support/configSource";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
 
+/** S3 keys from config, as for a Ceph user made with radosgw-admin (dev itself uses EC2 credentials). */
+const CONFIG_CREDS = {
+  s3Credentials: "config",
+  s3AccessKeyId: "secret-s3AccessKeyId",
+  s3SecretAccessKey: "secret-s3SecretAccessKey",
+  s3PipelinePrincipal: "arn:aws:iam:::user/image-pipeline",
+};
+
 function parse(stack: string, overrides: Record<string, string | undefined> = {}) {
   return parseStackConfig(mapSource(stackValues(stack, overrides)), stack, NOW);
 }
@@ -19,7 +27,7 @@ function problemsOf(stack: string, overrides: Record<string, string | undefined>
 }
 
 describe("committed stacks", () => {
-  test("dev: in-cluster PostgreSQL, Chameleon object store, credentials from config", () => {
+  test("dev: in-cluster PostgreSQL, Chameleon object store, EC2 credentials", () => {
     const cfg = parse("dev");
     expect(cfg.database).toEqual({ kind: "in-cluster" });
     expect(cfg.storage).toMatchObject({
@@ -27,7 +35,7 @@ describe("committed stacks", () => {
       region: "default",
       inputBucket: "ip-dev-input-bucket",
       outputBucket: "ip-dev-output-bucket",
-      credentials: { kind: "config", accessKeyId: "secret-s3AccessKeyId", secretAccessKey: "secret-s3SecretAccessKey" },
+      credentials: { kind: "openstack-ec2" },
       forceDestroy: true,
       topicName: "ip-dev-uploads",
       verifySsl: true,
@@ -40,6 +48,13 @@ describe("committed stacks", () => {
     const cfg = parse("prod");
     expect(cfg.database).toEqual({ kind: "trove", instanceName: "ip-prod-db", flavor: "standard.small", datastoreType: "postgresql", datastoreVersion: "17.2", volumeSizeGb: 10 });
     expect(cfg.storage).toMatchObject({ endpoint: "https://a3s.fi", credentials: { kind: "openstack-ec2" }, forceDestroy: false, pipelinePrincipal: undefined });
+  });
+});
+
+test("S3 keys from config are taken as secrets with the RGW user they belong to", () => {
+  expect(parse("dev", CONFIG_CREDS).storage).toMatchObject({
+    credentials: { kind: "config", accessKeyId: "secret-s3AccessKeyId", secretAccessKey: "secret-s3SecretAccessKey" },
+    pipelinePrincipal: "arn:aws:iam:::user/image-pipeline",
   });
 });
 
@@ -66,9 +81,9 @@ describe("errors name the key, the problem and the fix", () => {
     ["prod", "same bucket twice", { s3OutputBucket: "project-2001234-pipeline-input-prod" }, /^image-pipeline:s3OutputBucket: is the same bucket as s3InputBucket .*notify the pipeline about its own output\. Fix:/],
     ["prod", "unknown credential source", { s3Credentials: "env" }, /^image-pipeline:s3Credentials: must be one of config, openstack-ec2, got "env"\. Fix:/],
     ["prod", "keys with EC2 credentials", { s3SecretAccessKey: "x" }, /^image-pipeline:s3SecretAccessKey: is set but s3Credentials is openstack-ec2.*Fix: pulumi config rm s3SecretAccessKey/],
-    ["dev", "missing secret key", { s3SecretAccessKey: undefined }, /^image-pipeline:s3SecretAccessKey: is required when s3Credentials is config\. Fix: pulumi config set --secret s3SecretAccessKey/],
-    ["dev", "missing access key", { s3AccessKeyId: undefined }, /^image-pipeline:s3AccessKeyId: is required when s3Credentials is config\. Fix: pulumi config set --secret s3AccessKeyId/],
-    ["dev", "missing principal", { s3PipelinePrincipal: undefined }, /^image-pipeline:s3PipelinePrincipal: is required when s3Credentials is config.*Fix: pulumi config set s3PipelinePrincipal arn:aws:iam:::user\/<uid>/],
+    ["dev", "missing secret key", { ...CONFIG_CREDS, s3SecretAccessKey: undefined }, /^image-pipeline:s3SecretAccessKey: is required when s3Credentials is config\. Fix: pulumi config set --secret s3SecretAccessKey/],
+    ["dev", "missing access key", { ...CONFIG_CREDS, s3AccessKeyId: undefined }, /^image-pipeline:s3AccessKeyId: is required when s3Credentials is config\. Fix: pulumi config set --secret s3AccessKeyId/],
+    ["dev", "missing principal", { ...CONFIG_CREDS, s3PipelinePrincipal: undefined }, /^image-pipeline:s3PipelinePrincipal: is required when s3Credentials is config.*Fix: pulumi config set s3PipelinePrincipal arn:aws:iam:::user\/<uid>/],
     ["dev", "malformed principal", { s3PipelinePrincipal: "pipeline" }, /^image-pipeline:s3PipelinePrincipal: must be an RGW user ARN arn:aws:iam::<tenant>:user\/<uid>, got "pipeline"\. Fix:/],
     ["dev", "region with spaces", { s3Region: "us east" }, /^image-pipeline:s3Region: must be the RGW zonegroup name, got "us east"\. Fix: pulumi config set s3Region default$/],
     ["dev", "topic name with a dot", { notificationTopicName: "a.b" }, /^image-pipeline:notificationTopicName: must be 1-256 letters, digits, "-" or "_", got "a\.b"\. Fix:/],
@@ -88,7 +103,7 @@ describe("errors name the key, the problem and the fix", () => {
   });
 
   test("all problems are reported at once", () => {
-    const problems = problemsOf("dev", { s3Endpoint: undefined, s3SecretAccessKey: undefined, s3InputBucket: "A", databaseKind: "x" });
+    const problems = problemsOf("dev", { ...CONFIG_CREDS, s3Endpoint: undefined, s3SecretAccessKey: undefined, s3InputBucket: "A", databaseKind: "x" });
     expect(problems.map((p) => p.split(":")[1])).toEqual(["databaseKind", "s3Endpoint", "s3InputBucket", "s3SecretAccessKey"]);
   });
 

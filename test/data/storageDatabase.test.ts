@@ -51,8 +51,8 @@ describe("storage", () => {
     });
   });
 
-  test("notification config: ObjectCreated, filters only when set, Id carries the topic revision", () => {
-    expect(notificationId("t", "0123456789ab")).toBe("t-0123456789ab");
+  test("notification config: ObjectCreated, filters only when set, a fixed Id per topic", () => {
+    expect(notificationId("t")).toBe("t-created");
     expect(topicNotification("arn:aws:sns:default::t", "t-1", { keyPrefix: "", keySuffix: "" })).toEqual({ id: "t-1", topicArn: "arn:aws:sns:default::t", events: ["s3:ObjectCreated:*"] });
     expect(topicNotification("arn:aws:sns:default::t", "t-1", { keyPrefix: "in/", keySuffix: ".jpg" })).toEqual({
       id: "t-1",

@@ -1,6 +1,6 @@
 import { changedPaths, diffPlans, formatMarkdown, formatText, MARKDOWN_MARKER, parseArgs, type PlanSnapshot, type SnapshotResource } from "../../scripts/plan-diff";
 
-const options = { ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, additionalSecretOutputs: [] };
+const options = { ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, retainOnDelete: false, additionalSecretOutputs: [] };
 const res = (type: string, name: string, inputs: Record<string, unknown>, extra: Partial<SnapshotResource> = {}): SnapshotResource => ({ type, name, inputs, dependsOn: [], options, ...extra });
 const snapshot = (resources: SnapshotResource[], outputs: Record<string, unknown> = {}): PlanSnapshot => ({ stack: "dev", resources, outputs });
 
