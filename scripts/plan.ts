@@ -85,7 +85,7 @@ export function listStacks(projectDir: string): string[] {
     .filter((s): s is string => s !== undefined);
 }
 
-const PEM = (label: string, name: string) => `-----BEGIN ${label}-----\nb2ZmbGluZS1wbGFuLSR7bmFtZX0=\n# offline placeholder for ${name}\n-----END ${label}-----\n`;
+const PEM = (label: string, name: string) => `-----BEGIN ${label}-----\n${Buffer.from(`offline-plan-${name}`).toString("base64")}\n-----END ${label}-----\n`;
 
 /** Plausible computed outputs for resources whose outputs the program reads. */
 export function mockOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
