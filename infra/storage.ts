@@ -12,26 +12,14 @@ import * as aws from "@pulumi/aws";
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { S3Credentials } from "./config";
+import type { StorageConfig } from "./config";
 import { RgwTopic } from "./rgw/topic";
 import { topicRevision } from "./rgw/topicApi";
 
 export const OBJECT_CREATED_EVENTS = ["s3:ObjectCreated:*"];
 
-export interface PipelineStorageArgs {
-  readonly endpoint: string;
-  /** RGW zonegroup: the SigV4 region and the region part of topic ARNs. */
-  readonly region: string;
-  readonly inputBucket: string;
-  readonly outputBucket: string;
-  readonly credentials: S3Credentials;
-  /** RGW user ARN the bucket policies grant to; for EC2 credentials derived from the project when unset. */
-  readonly pipelinePrincipal?: string;
-  readonly forceDestroy: boolean;
-  readonly topicName: string;
-  readonly verifySsl: boolean;
-  readonly keyPrefix: string;
-  readonly keySuffix: string;
+/** The validated storage settings, plus where the webhook is reachable. */
+export interface PipelineStorageArgs extends StorageConfig {
   /** Public address of the webhook (the floating IP); notifications go to http://<it>/notify. */
   readonly webhookHost: pulumi.Input<string>;
 }

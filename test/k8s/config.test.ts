@@ -1,15 +1,9 @@
 /** The workload's stack configuration keys: defaults, per-stack values, and one clear problem per mistake. */
-import { ConfigError } from "../../infra/config";
+import { configProblems } from "../support/configSource";
 import { stackConfig } from "./support/fixtures";
 
 function problemsOf(stack: "dev" | "prod", overrides: Record<string, string | undefined>): string[] {
-  try {
-    stackConfig(stack, overrides);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error("expected a ConfigError");
+  return configProblems(() => stackConfig(stack, overrides));
 }
 
 describe("workload config", () => {

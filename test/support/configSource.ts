@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import type { ConfigSource } from "../../infra/config";
+import { ConfigError, type ConfigSource } from "../../infra/config";
 
 /** A ConfigSource over plain values, keys without the namespace: what `pulumi config` would hold. */
 export function mapSource(values: Record<string, string>): ConfigSource {
@@ -23,4 +23,15 @@ export function stackValues(stack: string, overrides: Record<string, string | un
     else values[key] = value;
   }
   return values;
+}
+
+/** The problems a config parse reports; fails the test when it parses cleanly or throws anything else. */
+export function configProblems(parse: () => unknown): string[] {
+  try {
+    parse();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
 }

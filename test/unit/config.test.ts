@@ -1,5 +1,5 @@
-import { ConfigError, parseStackConfig } from "../../infra/config";
-import { mapSource, stackValues } from "../support/configSource";
+import { parseStackConfig } from "../../infra/config";
+import { configProblems, mapSource, stackValues } from "../support/configSource";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
 
@@ -8,13 +8,7 @@ function parse(stack: string, overrides: Record<string, string | undefined>) {
 }
 
 function problemsOf(stack: string, overrides: Record<string, string | undefined>): string[] {
-  try {
-    parse(stack, overrides);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error("expected a ConfigError");
+  return configProblems(() => parse(stack, overrides));
 }
 
 describe("stack config", () => {
