@@ -5,12 +5,12 @@
  * persistent one. The reconciler is off here, so every job must have come from a notification.
  */
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { putTopic, deleteTopic, type RgwConnection } from "../../infra/rgw/topicApi";
+import { putTopic, type RgwConnection } from "../../infra/rgw/topicApi";
 import type { CephClusterInfo } from "./harness/cluster";
-import { emptyAndDeleteBucket, putObjectCreatedNotification, s3Client, uniqueName } from "./support/clients";
+import { putObjectCreatedNotification, rgwConnection, s3Client, uniqueName } from "./support/clients";
 import { testCluster, testPostgresAdminUrl } from "./support/cluster-env";
 import { expectProcessedExactlyOnce, listKeys, uploadImages } from "./support/expectations";
-import { noisePng, PipelineUnderTest } from "./support/pipeline";
+import { noisePng, PipelineUnderTest, tearDownPipelineTest } from "./support/pipeline";
 import { waitUntil } from "./support/wait";
 
 const OUTPUT_PREFIX = "inverted/";
@@ -32,7 +32,7 @@ async function pointNotificationAt(topicArn: string): Promise<void> {
 beforeAll(async () => {
   cluster = testCluster();
   s3 = s3Client(cluster);
-  connection = { endpoint: cluster.endpoint, region: cluster.region, accessKeyId: cluster.accessKeyId, secretAccessKey: cluster.secretAccessKey };
+  connection = rgwConnection(cluster);
   pipeline = await PipelineUnderTest.create({ cluster, postgresAdminUrl: testPostgresAdminUrl(), label: "event-path", reconcileMode: "notifications", outputPrefix: OUTPUT_PREFIX, keyPrefixFilter: "in/" }, s3);
   await pipeline.startWebhook();
   await pipeline.startWorker();
@@ -44,10 +44,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pipeline?.stop();
-  for (const bucket of [pipeline?.inputBucket, pipeline?.outputBucket]) if (bucket) await emptyAndDeleteBucket(s3, bucket).catch(() => undefined);
-  for (const arn of topicArns) await deleteTopic(connection, arn).catch(() => undefined);
-  s3?.destroy();
+  await tearDownPipelineTest(pipeline, s3, connection, topicArns);
 });
 
 test("synchronous topic: each PUT is queued before it returns and ends as one inverted output and one event row", async () => {

@@ -3,11 +3,11 @@
  * The worker's reconciler finds those objects by listing the bucket; everything ends processed exactly once.
  */
 import type { S3Client } from "@aws-sdk/client-s3";
-import { deleteTopic, putTopic, type RgwConnection } from "../../infra/rgw/topicApi";
-import { emptyAndDeleteBucket, putObjectCreatedNotification, s3Client, uniqueName } from "./support/clients";
+import { putTopic, type RgwConnection } from "../../infra/rgw/topicApi";
+import { putObjectCreatedNotification, rgwConnection, s3Client, uniqueName } from "./support/clients";
 import { testCluster, testPostgresAdminUrl } from "./support/cluster-env";
 import { expectProcessedExactlyOnce, listKeys, uploadImages } from "./support/expectations";
-import { noisePng, PipelineUnderTest } from "./support/pipeline";
+import { noisePng, PipelineUnderTest, tearDownPipelineTest } from "./support/pipeline";
 import { waitUntil } from "./support/wait";
 
 const OUTPUT_PREFIX = "out/";
@@ -23,7 +23,7 @@ let topicArn: string;
 beforeAll(async () => {
   const cluster = testCluster();
   s3 = s3Client(cluster);
-  connection = { endpoint: cluster.endpoint, region: cluster.region, accessKeyId: cluster.accessKeyId, secretAccessKey: cluster.secretAccessKey };
+  connection = rgwConnection(cluster);
   pipeline = await PipelineUnderTest.create(
     { cluster, postgresAdminUrl: testPostgresAdminUrl(), label: "lost", reconcileMode: "both", reconcileIntervalSeconds: RECONCILE_INTERVAL_SECONDS, outputPrefix: OUTPUT_PREFIX },
     s3,
@@ -35,10 +35,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pipeline?.stop();
-  for (const bucket of [pipeline?.inputBucket, pipeline?.outputBucket]) if (bucket) await emptyAndDeleteBucket(s3, bucket).catch(() => undefined);
-  if (topicArn) await deleteTopic(connection, topicArn).catch(() => undefined);
-  s3?.destroy();
+  await tearDownPipelineTest(pipeline, s3, connection, topicArn ? [topicArn] : []);
 });
 
 test("uploads made while the webhook is down are recovered by the reconciler, and nothing is processed twice", async () => {

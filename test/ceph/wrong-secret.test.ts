@@ -4,11 +4,11 @@
  * was written with, so it must be re-created (which the Pulumi program does by replacing the notification).
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { deleteTopic, getTopic, putTopic, type RgwConnection, type RgwTopicSpec } from "../../infra/rgw/topicApi";
-import { emptyAndDeleteBucket, putObjectCreatedNotification, s3Client, uniqueName } from "./support/clients";
+import { getTopic, putTopic, type RgwConnection, type RgwTopicSpec } from "../../infra/rgw/topicApi";
+import { putObjectCreatedNotification, rgwConnection, s3Client, uniqueName } from "./support/clients";
 import { testCluster, testPostgresAdminUrl } from "./support/cluster-env";
 import { listKeys } from "./support/expectations";
-import { noisePng, PipelineUnderTest } from "./support/pipeline";
+import { noisePng, PipelineUnderTest, tearDownPipelineTest } from "./support/pipeline";
 import { waitUntil } from "./support/wait";
 
 const UNAUTHORIZED = 'image_pipeline_notifications_total{outcome="unauthorized"}';
@@ -28,7 +28,7 @@ async function put(key: string): Promise<void> {
 beforeAll(async () => {
   const cluster = testCluster();
   s3 = s3Client(cluster);
-  connection = { endpoint: cluster.endpoint, region: cluster.region, accessKeyId: cluster.accessKeyId, secretAccessKey: cluster.secretAccessKey };
+  connection = rgwConnection(cluster);
   // Reconciler off: the only way a job could appear is an accepted notification.
   pipeline = await PipelineUnderTest.create({ cluster, postgresAdminUrl: testPostgresAdminUrl(), label: "secret", reconcileMode: "notifications" }, s3);
   await pipeline.startWebhook();
@@ -39,10 +39,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pipeline?.stop();
-  for (const bucket of [pipeline?.inputBucket, pipeline?.outputBucket]) if (bucket) await emptyAndDeleteBucket(s3, bucket).catch(() => undefined);
-  if (topicArn) await deleteTopic(connection, topicArn).catch(() => undefined);
-  s3?.destroy();
+  await tearDownPipelineTest(pipeline, s3, connection, topicArn ? [topicArn] : []);
 });
 
 test("a topic with the wrong OpaqueData gets 401s and creates no job", async () => {

@@ -10,6 +10,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { randomBytes } from "node:crypto";
+import type { RgwConnection } from "../../../infra/rgw/topicApi";
 import type { CephClusterInfo } from "../harness/cluster";
 
 export function s3Client(info: CephClusterInfo): S3Client {
@@ -33,6 +34,11 @@ export function snsClient(info: CephClusterInfo): SNSClient {
 }
 
 /** A bucket or topic name no other test in this run uses (S3 bucket rules: lower case, 3-63 chars). */
+/** The topic API's connection to the test cluster's RGW, as the admin user. */
+export function rgwConnection(info: CephClusterInfo): RgwConnection {
+  return { endpoint: info.endpoint, region: info.region, accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey };
+}
+
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString("hex")}`;
 }

@@ -14,7 +14,8 @@ import { startWorker } from "../../../worker/src/worker-service";
 import type { CephClusterInfo } from "../harness/cluster";
 import { createDatabase } from "../harness/postgres";
 import { freeLoopbackPort } from "../harness/processes";
-import { uniqueName } from "./clients";
+import { deleteTopic, type RgwConnection } from "../../../infra/rgw/topicApi";
+import { emptyAndDeleteBucket, uniqueName } from "./clients";
 
 export interface PipelineOptions {
   cluster: CephClusterInfo;
@@ -182,4 +183,14 @@ export async function readOutputImage(s3: S3Client, bucket: string, key: string)
 
 export function inverted(pixels: Buffer): Buffer {
   return Buffer.from(pixels.map((value) => 255 - value));
+}
+
+/** Stops the pipeline and removes what a test made on the shared cluster; best effort, so one failure hides nothing. */
+export async function tearDownPipelineTest(pipeline: PipelineUnderTest | undefined, s3: S3Client | undefined, connection: RgwConnection | undefined, topicArns: string[]): Promise<void> {
+  await pipeline?.stop();
+  if (s3 && pipeline) {
+    for (const bucket of [pipeline.inputBucket, pipeline.outputBucket]) await emptyAndDeleteBucket(s3, bucket).catch(() => undefined);
+  }
+  if (connection) for (const arn of topicArns) await deleteTopic(connection, arn).catch(() => undefined);
+  s3?.destroy();
 }
