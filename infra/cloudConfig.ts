@@ -9,8 +9,3 @@ export function renderCloudConfig(config: CloudConfig): string {
 
 /** Seed 001's hosts line: makes the node's own hostname resolvable before any DNS is configured. */
 export const HOSTS_LINE_COMMAND = 'echo "127.0.1.1 $(hostname)" >> /etc/hosts';
-
-/** The user data a node gets when nothing more specific is supplied. */
-export function minimalUserData(): string {
-  return renderCloudConfig({ runcmd: [HOSTS_LINE_COMMAND] });
-}
