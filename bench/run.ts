@@ -53,9 +53,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | "help" {
     if (a === "--quick") quick = true;
     else if (a === "--only" || a.startsWith("--only=")) {
       const list = a === "--only" ? argv[++i] : a.slice("--only=".length);
-      const wanted = (list ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+      const wanted = (list ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
       const unknown = wanted.filter((s) => !(SECTIONS as readonly string[]).includes(s));
-      if (wanted.length === 0 || unknown.length > 0) throw new Error(`--only: unknown section(s) ${unknown.join(", ") || "(none given)"}; sections: ${SECTIONS.join(", ")}`);
+      if (wanted.length === 0 || unknown.length > 0)
+        throw new Error(`--only: unknown section(s) ${unknown.join(", ") || "(none given)"}; sections: ${SECTIONS.join(", ")}`);
       sections = SECTIONS.filter((s) => wanted.includes(s));
     } else throw new Error(`unknown argument '${a}'\n${USAGE}`);
   }
@@ -65,7 +69,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | "help" {
 /** Samples per measurement: enough for a median and a spread within ~10 minutes on 2 cores. */
 function plan(quick: boolean) {
   return {
-    transformRounds: (image: BenchImage): number => (quick ? 2 : image.spec.format === "png" ? 12 : image.megapixels <= 1 ? 30 : image.megapixels <= 12 ? 15 : 8),
+    transformRounds: (image: BenchImage): number =>
+      quick ? 2 : image.spec.format === "png" ? 12 : image.megapixels <= 1 ? 30 : image.megapixels <= 12 ? 15 : 8,
     memoryRuns: quick ? 1 : 3,
     memoryBatch: { "12mp-jpeg": quick ? 3 : 8, "24mp-jpeg": quick ? 2 : 5 },
     planRuns: quick ? 1 : 3,
@@ -92,7 +97,10 @@ function machine(tools: ReturnType<typeof findTools>): Record<string, string> {
     vipsCli: tools.vips?.version ?? "missing",
     imagemagick: tools.imagemagick?.version ?? "missing",
     jemalloc: tools.jemalloc ?? "missing",
-    loadAverageAtStart: os.loadavg().map((l) => l.toFixed(2)).join(" "),
+    loadAverageAtStart: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" "),
   };
 }
 
@@ -118,22 +126,67 @@ function transformReport(t: TransformResults): string {
       versus("imagemagick"),
     ];
   });
-  const table = markdownTable(["image", "tool", "n", "wall ms median [p25–p75]", "IQR/median", "CPU ms", "img/s", "img/s per CPU-s", "vs vips (wall / CPU)", "vs ImageMagick (wall / CPU)"], rows);
+  const table = markdownTable(
+    [
+      "image",
+      "tool",
+      "n",
+      "wall ms median [p25–p75]",
+      "IQR/median",
+      "CPU ms",
+      "img/s",
+      "img/s per CPU-s",
+      "vs vips (wall / CPU)",
+      "vs ImageMagick (wall / CPU)",
+    ],
+    rows,
+  );
   const startup = t.startup.map((s) => `${s.tool} ${s.wallMs.median.toFixed(0)} ms`).join(", ");
   return `${table}\n\nCLI start-up (1x1 image, median of ${t.startup[0]?.wallMs.n ?? 0}, included in each CLI sample): ${startup}. Worker process setting: ${t.workerSetting}, one libvips thread.`;
 }
 
 function memoryReport(cases: readonly MemoryCase[]): string {
   return markdownTable(
-    ["setting", "transform", "image", "in flight", "images", "runs", "peak RSS MiB (median, max)", "baseline MiB", "peak after each image (first run)"],
-    cases.map((c) => [c.setting, c.variant, c.image, String(c.inFlight), String(c.images), String(c.runs), `${c.peakRssMiB.median.toFixed(0)}, ${c.peakRssMiB.max.toFixed(0)}`, c.baselineRssMiB.toFixed(0), c.growthMiB.join(" ")]),
+    [
+      "setting",
+      "transform",
+      "image",
+      "in flight",
+      "images",
+      "runs",
+      "peak RSS MiB (median, max)",
+      "baseline MiB",
+      "peak after each image (first run)",
+    ],
+    cases.map((c) => [
+      c.setting,
+      c.variant,
+      c.image,
+      String(c.inFlight),
+      String(c.images),
+      String(c.runs),
+      `${c.peakRssMiB.median.toFixed(0)}, ${c.peakRssMiB.max.toFixed(0)}`,
+      c.baselineRssMiB.toFixed(0),
+      c.growthMiB.join(" "),
+    ]),
   );
 }
 
 function pipelineReport(cases: readonly PipelineCase[]): string {
-  const ms = (s: { median: number; p95: number; p99: number; max: number }): string => `${s.median.toFixed(0)} / ${s.p95.toFixed(0)} / ${s.p99.toFixed(0)} / ${s.max.toFixed(0)}`;
+  const ms = (s: { median: number; p95: number; p99: number; max: number }): string =>
+    `${s.median.toFixed(0)} / ${s.p95.toFixed(0)} / ${s.p99.toFixed(0)} / ${s.max.toFixed(0)}`;
   const throughput = markdownTable(
-    ["workers x in flight", "images", "img/s", "PUT->event p50/p95/p99/max ms", "notify p50", "queue p50", "process p50 (dl+tx+ul)", "gap p50", "lost/doubled"],
+    [
+      "workers x in flight",
+      "images",
+      "img/s",
+      "PUT->event p50/p95/p99/max ms",
+      "notify p50",
+      "queue p50",
+      "process p50 (dl+tx+ul)",
+      "gap p50",
+      "lost/doubled",
+    ],
     cases.map((c) => [
       `${c.workers} x ${c.workerConcurrency}`,
       `${c.batch.images} (+${c.batch.missing.length} missing, ${c.batch.notProcessed.length} failed)`,
@@ -148,7 +201,15 @@ function pipelineReport(cases: readonly PipelineCase[]): string {
   );
   const light = markdownTable(
     ["workers x in flight", "images", "arrival every", "PUT->event p50/p95/p99/max ms", "notify p50", "queue p50", "process p50"],
-    cases.map((c) => [`${c.workers} x ${c.workerConcurrency}`, String(c.lightLoad.images), `${c.lightLoad.intervalMs} ms`, ms(c.lightLoad.latencyMs), c.lightLoad.notifyMs.median.toFixed(0), c.lightLoad.queueMs.median.toFixed(0), c.lightLoad.processMs.median.toFixed(0)]),
+    cases.map((c) => [
+      `${c.workers} x ${c.workerConcurrency}`,
+      String(c.lightLoad.images),
+      `${c.lightLoad.intervalMs} ms`,
+      ms(c.lightLoad.latencyMs),
+      c.lightLoad.notifyMs.median.toFixed(0),
+      c.lightLoad.queueMs.median.toFixed(0),
+      c.lightLoad.processMs.median.toFixed(0),
+    ]),
   );
   const components = [...new Set(cases.flatMap((c) => Object.keys(c.cpuPerImageMs)))];
   const cpu = markdownTable(
@@ -156,7 +217,9 @@ function pipelineReport(cases: readonly PipelineCase[]): string {
     cases.map((c) => [
       `${c.workers} x ${c.workerConcurrency}`,
       ...components.map((k) => (c.cpuPerImageMs[k] === undefined ? "-" : c.cpuPerImageMs[k].toFixed(1))),
-      Object.entries(c.peakRssMiB).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", "),
+      Object.entries(c.peakRssMiB)
+        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+        .join(", "),
     ]),
   );
   return `Batch (uploaded 8 at a time):\n\n${throughput}\n\nLight load:\n\n${light}\n\nCPU per image during the batch, by process:\n\n${cpu}`;
@@ -165,7 +228,16 @@ function pipelineReport(cases: readonly PipelineCase[]): string {
 function webhookReport(w: WebhookResult): string {
   const table = markdownTable(
     ["run", "connections", "s", "accepted", "accepted/s", "latency p50/p90/p99/max ms", "other statuses", "errors"],
-    w.runs.map((r) => [r.label, String(r.connections), r.durationSeconds.toFixed(1), String(r.accepted), r.acceptedPerSecond.toFixed(0), `${r.latencyMs.p50} / ${r.latencyMs.p90} / ${r.latencyMs.p99} / ${r.latencyMs.max}`, JSON.stringify(r.otherStatuses), String(r.errors + r.timeouts)]),
+    w.runs.map((r) => [
+      r.label,
+      String(r.connections),
+      r.durationSeconds.toFixed(1),
+      String(r.accepted),
+      r.acceptedPerSecond.toFixed(0),
+      `${r.latencyMs.p50} / ${r.latencyMs.p90} / ${r.latencyMs.p99} / ${r.latencyMs.max}`,
+      JSON.stringify(r.otherStatuses),
+      String(r.errors + r.timeouts),
+    ]),
   );
   return `${table}\n\nExactly one job per accepted notification: ${w.acceptedKeys} distinct keys accepted, ${w.redeliveriesAccepted} re-deliveries accepted; ${w.acceptedWithoutJob} accepted without a job, ${w.keysWithSeveralJobs} keys with more than one job, ${w.unknownJobs} jobs for keys never sent; ${w.unanswered} requests cut off by the end of a run.`;
 }
@@ -173,7 +245,13 @@ function webhookReport(w: WebhookResult): string {
 function planReport(cases: readonly PlanCase[]): string {
   return markdownTable(
     ["stack", "resources", "runs", "evaluation ms median [p25–p75]", "whole process ms median"],
-    cases.map((c) => [c.stack, String(c.resources), String(c.evaluationMs.n), medianWithSpread(c.evaluationMs, 0), c.processMs.median.toFixed(0)]),
+    cases.map((c) => [
+      c.stack,
+      String(c.resources),
+      String(c.evaluationMs.n),
+      medianWithSpread(c.evaluationMs, 0),
+      c.processMs.median.toFixed(0),
+    ]),
   );
 }
 
@@ -207,7 +285,13 @@ async function main(): Promise<number> {
   let compiled: CompiledTree | undefined;
   const containerSetting = settingByName(CONTAINER_SETTING_NAME);
   const workerConcurrency = workerDefault("WORKER_CONCURRENCY");
-  const results: RunResults & { machine: Record<string, string>; plan?: PlanCase[]; startedAt: string; durationSeconds?: number; quick: boolean } = {
+  const results: RunResults & {
+    machine: Record<string, string>;
+    plan?: PlanCase[];
+    startedAt: string;
+    durationSeconds?: number;
+    quick: boolean;
+  } = {
     machine: machine(tools),
     startedAt: new Date(started).toISOString(),
     quick: args.quick,
@@ -222,12 +306,24 @@ async function main(): Promise<number> {
   try {
     compiled = compileTree();
     const images = await writeImages(workDir);
-    const serviceEnv = { ...settingEnv(containerSetting, tools.jemalloc), RECONCILE_INTERVAL_SECONDS: String(workerDefault("RECONCILE_INTERVAL_SECONDS")) };
+    const serviceEnv = {
+      ...settingEnv(containerSetting, tools.jemalloc),
+      RECONCILE_INTERVAL_SECONDS: String(workerDefault("RECONCILE_INTERVAL_SECONDS")),
+    };
     section("Machine", markdownTable(["", ""], Object.entries(results.machine)));
 
     if (args.sections.includes("transform") && tools.vips && tools.imagemagick) {
       process.stderr.write("transform: worker vs vips CLI vs ImageMagick, one thread each\n");
-      const t = await measureTransform({ compiled, images, vips: tools.vips, imagemagick: tools.imagemagick, jemalloc: tools.jemalloc, workDir, rounds: p.transformRounds, log });
+      const t = await measureTransform({
+        compiled,
+        images,
+        vips: tools.vips,
+        imagemagick: tools.imagemagick,
+        jemalloc: tools.jemalloc,
+        workDir,
+        rounds: p.transformRounds,
+        log,
+      });
       Object.assign(results, { transform: t });
       section("1. Transform, per core", transformReport(t));
     }
@@ -251,14 +347,36 @@ async function main(): Promise<number> {
     if (args.sections.includes("memory")) {
       process.stderr.write("memory: peak RSS per allocator setting\n");
       const files = Object.fromEntries(images.filter((i) => i.megapixels >= 12).map((i) => [i.spec.name, i.file]));
-      const cases = await measureMemory({ compiled, jemalloc: tools.jemalloc, files, batch: p.memoryBatch, runs: p.memoryRuns, inFlight: [1, workerConcurrency], beforeFix: [{ setting: "glibc", inFlight: 1 }, { setting: containerSetting.name, inFlight: workerConcurrency }], log });
+      const cases = await measureMemory({
+        compiled,
+        jemalloc: tools.jemalloc,
+        files,
+        batch: p.memoryBatch,
+        runs: p.memoryRuns,
+        inFlight: [1, workerConcurrency],
+        beforeFix: [
+          { setting: "glibc", inFlight: 1 },
+          { setting: containerSetting.name, inFlight: workerConcurrency },
+        ],
+        log,
+      });
       if (!args.quick) {
         // The largest image the worker accepts (LIMIT_INPUT_PIXELS, 100 MP by default) sizes the memory limit.
         const side = Math.floor(Math.sqrt(workerDefault("LIMIT_INPUT_PIXELS")));
         const largest = await generateImage({ name: "limit-jpeg", width: side, height: side, format: "jpeg", seed: 5 });
         const file = path.join(workDir, "limit-jpeg.jpg");
         fs.writeFileSync(file, largest.data);
-        cases.push(...(await measureMemory({ compiled, files: { [`${largest.megapixels.toFixed(0)}mp-jpeg`]: file }, batch: {}, runs: 1, settings: [containerSetting], inFlight: [1, workerConcurrency], log })));
+        cases.push(
+          ...(await measureMemory({
+            compiled,
+            files: { [`${largest.megapixels.toFixed(0)}mp-jpeg`]: file },
+            batch: {},
+            runs: 1,
+            settings: [containerSetting],
+            inFlight: [1, workerConcurrency],
+            log,
+          })),
+        );
         fs.rmSync(file);
       }
       Object.assign(results, { memory: cases });
@@ -277,13 +395,24 @@ async function main(): Promise<number> {
       section("5. Program evaluation", planReport(cases));
     }
     const targets = evaluateTargets(results);
-    section("Targets", markdownTable(["target", "this run", "met"], targets.map((t) => [t.target, t.measured, t.met === undefined ? "-" : t.met ? "yes" : "NO"])));
+    section(
+      "Targets",
+      markdownTable(
+        ["target", "this run", "met"],
+        targets.map((t) => [t.target, t.measured, t.met === undefined ? "-" : t.met ? "yes" : "NO"]),
+      ),
+    );
     results.durationSeconds = (Date.now() - started) / 1000;
     const resultsDir = path.join(REPO_ROOT, "bench", "results");
     fs.mkdirSync(resultsDir, { recursive: true });
     const file = path.join(resultsDir, `${results.startedAt.replace(/[:.]/g, "-")}.json`);
     fs.writeFileSync(file, `${JSON.stringify({ ...results, targets, markdown: out.join("\n") }, null, 2)}\n`);
-    process.stdout.write(`\n${args.sections.join(", ")} in ${results.durationSeconds.toFixed(0)} s (load average now ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}); results: ${path.relative(process.cwd(), file)}\n`);
+    process.stdout.write(
+      `\n${args.sections.join(", ")} in ${results.durationSeconds.toFixed(0)} s (load average now ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}); results: ${path.relative(process.cwd(), file)}\n`,
+    );
     return 0;
   } finally {
     compiled?.remove();
@@ -295,7 +424,7 @@ if (require.main === module) {
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {
-      process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exit(1);
     },
   );

@@ -8,7 +8,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { formatIpv4, isUsableHost, parseCidr, parseIpv4 } from "./ipv4";
-import { DEFAULT_JOIN_TIMEOUT_SECONDS, DEFAULT_K3S_INSTALLER_URL, DEFAULT_K3S_VERSION, DEFAULT_READY_TIMEOUT_SECONDS, K3S_VERSION_PATTERN } from "./k3s/install-defaults";
+import {
+  DEFAULT_JOIN_TIMEOUT_SECONDS,
+  DEFAULT_K3S_INSTALLER_URL,
+  DEFAULT_K3S_VERSION,
+  DEFAULT_READY_TIMEOUT_SECONDS,
+  K3S_VERSION_PATTERN,
+} from "./k3s/install-defaults";
 import { digestPinProblem, parseImageReference } from "../k8s/image";
 import { parseQuantity } from "../k8s/quantity";
 import type { ResourceSettings } from "../k8s/settings";
@@ -135,7 +141,11 @@ export class ConfigReader {
     if (raw === undefined) return fallback;
     const value = Number(raw);
     if (!/^-?\d+$/.test(raw) || value < min || value > max) {
-      this.problem(key, `must be a whole number from ${min} to ${max}, got "${raw}"`, `pulumi config set ${key} ${Math.max(min, Math.min(max, fallback))}`);
+      this.problem(
+        key,
+        `must be a whole number from ${min} to ${max}, got "${raw}"`,
+        `pulumi config set ${key} ${Math.max(min, Math.min(max, fallback))}`,
+      );
       return fallback;
     }
     return value;
@@ -208,10 +218,26 @@ function readOpenStack(r: ConfigReader): OpenStackAuthConfig {
   const applicationCredentialId = r.optionalString("osApplicationCredentialId");
   const applicationCredentialSecret = r.optionalSecret("osApplicationCredentialSecret");
   if (authUrl !== undefined) {
-    if (!/^https?:\/\/[^/]+/.test(authUrl)) r.problem("osAuthUrl", `must be the Keystone URL, got "${authUrl}"`, "pulumi config set osAuthUrl https://keystone.example.org:5000/v3");
-    if (applicationCredentialId === undefined) r.problem("osApplicationCredentialId", "is required when osAuthUrl is set", "pulumi config set osApplicationCredentialId <id>");
-    if (applicationCredentialSecret === undefined) r.problem("osApplicationCredentialSecret", "is required when osAuthUrl is set", "pulumi config set --secret osApplicationCredentialSecret <secret>");
-    if (cloud !== undefined) r.problem("osCloud", "cannot be combined with osAuthUrl (choose clouds.yaml or explicit credentials)", "pulumi config rm osCloud, or pulumi config rm osAuthUrl");
+    if (!/^https?:\/\/[^/]+/.test(authUrl))
+      r.problem(
+        "osAuthUrl",
+        `must be the Keystone URL, got "${authUrl}"`,
+        "pulumi config set osAuthUrl https://keystone.example.org:5000/v3",
+      );
+    if (applicationCredentialId === undefined)
+      r.problem("osApplicationCredentialId", "is required when osAuthUrl is set", "pulumi config set osApplicationCredentialId <id>");
+    if (applicationCredentialSecret === undefined)
+      r.problem(
+        "osApplicationCredentialSecret",
+        "is required when osAuthUrl is set",
+        "pulumi config set --secret osApplicationCredentialSecret <secret>",
+      );
+    if (cloud !== undefined)
+      r.problem(
+        "osCloud",
+        "cannot be combined with osAuthUrl (choose clouds.yaml or explicit credentials)",
+        "pulumi config rm osCloud, or pulumi config rm osAuthUrl",
+      );
   }
   return { cloud, region: r.optionalString("osRegion"), authUrl, applicationCredentialId, applicationCredentialSecret };
 }
@@ -223,15 +249,27 @@ function readNetwork(r: ConfigReader, environment: Environment, nodeCount: numbe
   const first = parseIpv4(firstText);
   const privateIps: string[] = [];
   if (!cidr) {
-    r.problem("privateNetworkCidr", `must be an IPv4 network in CIDR form with no host bits set, got "${cidrText}"`, "pulumi config set privateNetworkCidr 192.168.1.0/24");
+    r.problem(
+      "privateNetworkCidr",
+      `must be an IPv4 network in CIDR form with no host bits set, got "${cidrText}"`,
+      "pulumi config set privateNetworkCidr 192.168.1.0/24",
+    );
   } else if (first === undefined) {
     r.problem("firstNodeIp", `must be an IPv4 address, got "${firstText}"`, "pulumi config set firstNodeIp 192.168.1.11");
   } else if (!isUsableHost(cidr, first)) {
-    r.problem("firstNodeIp", `${firstText} is not a usable host address of privateNetworkCidr ${cidrText}`, `choose an address inside ${cidrText}, e.g. pulumi config set firstNodeIp ${formatIpv4(cidr.network + 11)}`);
+    r.problem(
+      "firstNodeIp",
+      `${firstText} is not a usable host address of privateNetworkCidr ${cidrText}`,
+      `choose an address inside ${cidrText}, e.g. pulumi config set firstNodeIp ${formatIpv4(cidr.network + 11)}`,
+    );
   } else {
     const last = first + nodeCount - 1;
     if (!isUsableHost(cidr, last)) {
-      r.problem("nodeCount", `${nodeCount} nodes starting at ${firstText} run past the end of ${cidrText} (last would be ${formatIpv4(last)})`, "lower nodeCount, choose a lower firstNodeIp, or a larger privateNetworkCidr");
+      r.problem(
+        "nodeCount",
+        `${nodeCount} nodes starting at ${firstText} run past the end of ${cidrText} (last would be ${formatIpv4(last)})`,
+        "lower nodeCount, choose a lower firstNodeIp, or a larger privateNetworkCidr",
+      );
     } else {
       for (let i = 0; i < nodeCount; i++) privateIps.push(formatIpv4(first + i));
     }
@@ -239,14 +277,25 @@ function readNetwork(r: ConfigReader, environment: Environment, nodeCount: numbe
 
   const adminCidr = r.string("adminCidr", "");
   if (adminCidr === "") {
-    r.problem("adminCidr", "is required: the source network allowed to reach ssh (22) and the Kubernetes API (6443)", "pulumi config set adminCidr 203.0.113.0/24 (your office or VPN range)");
+    r.problem(
+      "adminCidr",
+      "is required: the source network allowed to reach ssh (22) and the Kubernetes API (6443)",
+      "pulumi config set adminCidr 203.0.113.0/24 (your office or VPN range)",
+    );
   } else if (!parseCidr(adminCidr)) {
     r.problem("adminCidr", `must be an IPv4 network in CIDR form, got "${adminCidr}"`, "pulumi config set adminCidr 203.0.113.0/24");
   } else if (adminCidr === "0.0.0.0/0") {
     if (environment === "prod") {
-      r.problem("adminCidr", "0.0.0.0/0 opens ssh and the Kubernetes API to the whole Internet, which is not allowed in prod", "pulumi config set adminCidr <your office or VPN range>");
+      r.problem(
+        "adminCidr",
+        "0.0.0.0/0 opens ssh and the Kubernetes API to the whole Internet, which is not allowed in prod",
+        "pulumi config set adminCidr <your office or VPN range>",
+      );
     } else {
-      r.warn("adminCidr", "0.0.0.0/0 opens ssh (22) and the Kubernetes API (6443) to the whole Internet; acceptable for a short-lived dev stack only");
+      r.warn(
+        "adminCidr",
+        "0.0.0.0/0 opens ssh (22) and the Kubernetes API (6443) to the whole Internet; acceptable for a short-lived dev stack only",
+      );
     }
   }
 
@@ -263,12 +312,20 @@ function readNetwork(r: ConfigReader, environment: Environment, nodeCount: numbe
 function readNodes(r: ConfigReader, count: number): NodesConfig {
   const namePrefix = r.string("nodeNamePrefix", "node");
   if (!/^[a-z][a-z0-9-]{0,40}$/.test(namePrefix)) {
-    r.problem("nodeNamePrefix", `must start with a letter and contain only lower-case letters, digits and "-" (at most 41 characters; it becomes a hostname), got "${namePrefix}"`, "pulumi config set nodeNamePrefix node");
+    r.problem(
+      "nodeNamePrefix",
+      `must start with a letter and contain only lower-case letters, digits and "-" (at most 41 characters; it becomes a hostname), got "${namePrefix}"`,
+      "pulumi config set nodeNamePrefix node",
+    );
   }
   const keypairName = r.optionalString("keypairName");
   const sshPublicKey = r.optionalString("sshPublicKey");
   if (keypairName !== undefined && sshPublicKey !== undefined) {
-    r.problem("sshPublicKey", "cannot be combined with keypairName (one names an existing key pair, the other creates one)", "pulumi config rm sshPublicKey, or pulumi config rm keypairName");
+    r.problem(
+      "sshPublicKey",
+      "cannot be combined with keypairName (one names an existing key pair, the other creates one)",
+      "pulumi config rm sshPublicKey, or pulumi config rm keypairName",
+    );
   }
   if (sshPublicKey !== undefined && !/^(ssh-(rsa|ed25519)|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+/.test(sshPublicKey)) {
     r.problem("sshPublicKey", "is not an OpenSSH public key", 'pulumi config set sshPublicKey "$(cat ~/.ssh/id_ed25519.pub)"');
@@ -293,7 +350,8 @@ function readLease(r: ConfigReader, resourcePrefix: string, now: Date): LeaseCon
   const endText = r.optionalString("leaseEnd");
   if (type === "none") {
     for (const key of ["leaseDuration", "leaseEnd", "leaseStart", "leaseResourceProperties"]) {
-      if (r.optionalString(key) !== undefined) r.problem(key, "is set but leaseType is none", `pulumi config rm ${key}, or pulumi config set leaseType flavor:instance`);
+      if (r.optionalString(key) !== undefined)
+        r.problem(key, "is set but leaseType is none", `pulumi config rm ${key}, or pulumi config set leaseType flavor:instance`);
     }
     return undefined;
   }
@@ -302,18 +360,31 @@ function readLease(r: ConfigReader, resourcePrefix: string, now: Date): LeaseCon
   let start = "now";
   if (startText !== "now") {
     const date = parseUtcDate(startText);
-    if (!date) r.problem("leaseStart", `must be "now" or an ISO-8601 UTC date such as 2026-12-01T09:00Z, got "${startText}"`, "pulumi config set leaseStart now");
+    if (!date)
+      r.problem(
+        "leaseStart",
+        `must be "now" or an ISO-8601 UTC date such as 2026-12-01T09:00Z, got "${startText}"`,
+        "pulumi config set leaseStart now",
+      );
     else start = date.toISOString();
   }
   const startDate = start === "now" ? now : new Date(start);
 
   let end: LeaseEnd = { kind: "duration", hours: 8 };
   if (durationText !== undefined && endText !== undefined) {
-    r.problem("leaseEnd", "cannot be combined with leaseDuration", "keep one: pulumi config rm leaseEnd, or pulumi config rm leaseDuration");
+    r.problem(
+      "leaseEnd",
+      "cannot be combined with leaseDuration",
+      "keep one: pulumi config rm leaseEnd, or pulumi config rm leaseDuration",
+    );
   } else if (endText !== undefined) {
     const date = parseUtcDate(endText);
     if (!date) {
-      r.problem("leaseEnd", `must be an ISO-8601 UTC date such as 2026-12-01T17:00Z, got "${endText}"`, "pulumi config set leaseEnd 2026-12-01T17:00Z, or use leaseDuration 8h");
+      r.problem(
+        "leaseEnd",
+        `must be an ISO-8601 UTC date such as 2026-12-01T17:00Z, got "${endText}"`,
+        "pulumi config set leaseEnd 2026-12-01T17:00Z, or use leaseDuration 8h",
+      );
     } else if (date.getTime() <= now.getTime()) {
       r.problem("leaseEnd", `${endText} is in the past`, "set a future date, or use a relative leaseDuration such as 8h");
     } else if (date.getTime() <= startDate.getTime()) {
@@ -324,7 +395,11 @@ function readLease(r: ConfigReader, resourcePrefix: string, now: Date): LeaseCon
   } else if (durationText !== undefined) {
     const hours = parseDurationHours(durationText);
     if (hours === undefined || hours <= 0) {
-      r.problem("leaseDuration", `must be a positive duration such as 90m, 8h or 7d, got "${durationText}"`, "pulumi config set leaseDuration 8h");
+      r.problem(
+        "leaseDuration",
+        `must be a positive duration such as 90m, 8h or 7d, got "${durationText}"`,
+        "pulumi config set leaseDuration 8h",
+      );
     } else {
       end = { kind: "duration", hours };
     }
@@ -338,8 +413,14 @@ function readLease(r: ConfigReader, resourcePrefix: string, now: Date): LeaseCon
     } catch {
       valid = false;
     }
-    if (!valid) r.problem("leaseResourceProperties", `must be a Blazar filter as a JSON array, got ${resourceProperties}`, `pulumi config set leaseResourceProperties '["==", "$node_type", "compute_skylake"]'`);
-    if (type !== "physical:host") r.problem("leaseResourceProperties", "only applies to physical:host leases", "pulumi config rm leaseResourceProperties");
+    if (!valid)
+      r.problem(
+        "leaseResourceProperties",
+        `must be a Blazar filter as a JSON array, got ${resourceProperties}`,
+        `pulumi config set leaseResourceProperties '["==", "$node_type", "compute_skylake"]'`,
+      );
+    if (type !== "physical:host")
+      r.problem("leaseResourceProperties", "only applies to physical:host leases", "pulumi config rm leaseResourceProperties");
   }
 
   return {
@@ -384,18 +465,30 @@ const EXAMPLE_IMAGE = "ghcr.io/<org>/image-pipeline-worker@sha256:<digest>";
 
 /** Checks one component's CPU/memory keys (<prefix>CpuRequest, ...): quantities, and requests not above limits. */
 function checkedResources(r: ConfigReader, prefix: string, resources: ResourceSettings): ResourceSettings {
-  const key = (resource: "cpu" | "memory", group: "requests" | "limits") => `${prefix}${resource === "cpu" ? "Cpu" : "Memory"}${group === "requests" ? "Request" : "Limit"}`;
+  const key = (resource: "cpu" | "memory", group: "requests" | "limits") =>
+    `${prefix}${resource === "cpu" ? "Cpu" : "Memory"}${group === "requests" ? "Request" : "Limit"}`;
   const example = { cpu: { requests: "250m", limits: "1" }, memory: { requests: "256Mi", limits: "1Gi" } };
   for (const resource of ["cpu", "memory"] as const) {
     const request = parseQuantity(resources.requests[resource]);
     const limit = parseQuantity(resources.limits[resource]);
-    for (const [group, value] of [["requests", request], ["limits", limit]] as const) {
+    for (const [group, value] of [
+      ["requests", request],
+      ["limits", limit],
+    ] as const) {
       if (value === undefined || value === 0) {
-        r.problem(key(resource, group), `"${resources[group][resource]}" is not a positive Kubernetes quantity`, `pulumi config set ${key(resource, group)} ${example[resource][group]}`);
+        r.problem(
+          key(resource, group),
+          `"${resources[group][resource]}" is not a positive Kubernetes quantity`,
+          `pulumi config set ${key(resource, group)} ${example[resource][group]}`,
+        );
       }
     }
     if (request !== undefined && limit !== undefined && limit > 0 && request > limit) {
-      r.problem(key(resource, "requests"), `${resources.requests[resource]} exceeds ${key(resource, "limits")} ${resources.limits[resource]}`, "lower the request or raise the limit (the API server rejects requests above limits)");
+      r.problem(
+        key(resource, "requests"),
+        `${resources.requests[resource]} exceeds ${key(resource, "limits")} ${resources.limits[resource]}`,
+        "lower the request or raise the limit (the API server rejects requests above limits)",
+      );
     }
   }
   return resources;
@@ -404,42 +497,79 @@ function checkedResources(r: ConfigReader, prefix: string, resources: ResourceSe
 function readWorkload(r: ConfigReader, stack: string): WorkloadConfig {
   const namespace = r.string("kubernetesNamespace", "image-pipeline");
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
-    r.problem("kubernetesNamespace", `must be a DNS label (lower-case letters, digits and "-", at most 63), got "${namespace}"`, "pulumi config set kubernetesNamespace image-pipeline");
+    r.problem(
+      "kubernetesNamespace",
+      `must be a DNS label (lower-case letters, digits and "-", at most 63), got "${namespace}"`,
+      "pulumi config set kubernetesNamespace image-pipeline",
+    );
   }
 
   const reference = r.optionalString("workerImage");
   const promoteFrom = r.optionalString("promoteFrom");
   let image: WorkerImageSource = { kind: "reference", reference: reference ?? "" };
   if (reference !== undefined && promoteFrom !== undefined) {
-    r.problem("promoteFrom", "cannot be combined with workerImage (the image would come from two places)", "pulumi config rm workerImage to deploy what the other stack runs, or pulumi config rm promoteFrom");
+    r.problem(
+      "promoteFrom",
+      "cannot be combined with workerImage (the image would come from two places)",
+      "pulumi config rm workerImage to deploy what the other stack runs, or pulumi config rm promoteFrom",
+    );
   } else if (promoteFrom !== undefined) {
     const parts = promoteFrom.split("/");
     if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_.-]+$/.test(p))) {
-      r.problem("promoteFrom", `must be a fully qualified stack name <org>/<project>/<stack>, got "${promoteFrom}"`, "pulumi config set promoteFrom <org>/image-pipeline/dev");
+      r.problem(
+        "promoteFrom",
+        `must be a fully qualified stack name <org>/<project>/<stack>, got "${promoteFrom}"`,
+        "pulumi config set promoteFrom <org>/image-pipeline/dev",
+      );
     } else if (parts[2] === stack) {
-      r.problem("promoteFrom", `names this stack (${stack}) itself`, "promote from the stack that tested the image, e.g. <org>/image-pipeline/dev");
+      r.problem(
+        "promoteFrom",
+        `names this stack (${stack}) itself`,
+        "promote from the stack that tested the image, e.g. <org>/image-pipeline/dev",
+      );
     }
     image = { kind: "promote", stackReference: promoteFrom };
   } else if (reference === undefined) {
-    r.problem("workerImage", "is required (or set promoteFrom to take the image another stack deployed)", `pulumi config set workerImage ${EXAMPLE_IMAGE}`);
+    r.problem(
+      "workerImage",
+      "is required (or set promoteFrom to take the image another stack deployed)",
+      `pulumi config set workerImage ${EXAMPLE_IMAGE}`,
+    );
   } else {
     const problem = digestPinProblem(reference);
-    if (problem) r.problem("workerImage", problem, `pulumi config set workerImage ${EXAMPLE_IMAGE} (docker buildx imagetools inspect <image:tag> prints the digest)`);
+    if (problem)
+      r.problem(
+        "workerImage",
+        problem,
+        `pulumi config set workerImage ${EXAMPLE_IMAGE} (docker buildx imagetools inspect <image:tag> prints the digest)`,
+      );
   }
 
   const minReplicas = r.integer("workerMinReplicas", 1, 1, 100);
   const maxReplicas = r.integer("workerMaxReplicas", 3, 1, 100);
   if (maxReplicas < minReplicas) {
-    r.problem("workerMaxReplicas", `${maxReplicas} is below workerMinReplicas ${minReplicas}`, `pulumi config set workerMaxReplicas ${minReplicas} or lower workerMinReplicas`);
+    r.problem(
+      "workerMaxReplicas",
+      `${maxReplicas} is below workerMinReplicas ${minReplicas}`,
+      `pulumi config set workerMaxReplicas ${minReplicas} or lower workerMinReplicas`,
+    );
   }
   const shutdownGraceSeconds = r.integer("shutdownGraceSeconds", 25, 0, 3600);
   const postgresImage = r.string("postgresImage", "docker.io/library/postgres:16.9-bookworm");
   if (!parseImageReference(postgresImage)) {
-    r.problem("postgresImage", `"${postgresImage}" is not a container image reference`, "pulumi config set postgresImage docker.io/library/postgres:16.9-bookworm");
+    r.problem(
+      "postgresImage",
+      `"${postgresImage}" is not a container image reference`,
+      "pulumi config set postgresImage docker.io/library/postgres:16.9-bookworm",
+    );
   }
   const postgresStorageSize = r.string("postgresStorageSize", "10Gi");
   if ((parseQuantity(postgresStorageSize) ?? 0) < 1024 ** 3) {
-    r.problem("postgresStorageSize", `must be a Kubernetes quantity of at least 1Gi, got "${postgresStorageSize}"`, "pulumi config set postgresStorageSize 10Gi");
+    r.problem(
+      "postgresStorageSize",
+      `must be a Kubernetes quantity of at least 1Gi, got "${postgresStorageSize}"`,
+      "pulumi config set postgresStorageSize 10Gi",
+    );
   }
   return {
     namespace,
@@ -493,7 +623,11 @@ export interface K3sConfig {
 export function readK3s(r: ConfigReader): K3sConfig {
   const version = r.string("k3sVersion", DEFAULT_K3S_VERSION);
   if (!K3S_VERSION_PATTERN.test(version)) {
-    r.problem("k3sVersion", `must be a k3s release tag such as ${DEFAULT_K3S_VERSION} (see github.com/k3s-io/k3s/releases), got "${version}"`, `pulumi config set k3sVersion ${DEFAULT_K3S_VERSION}`);
+    r.problem(
+      "k3sVersion",
+      `must be a k3s release tag such as ${DEFAULT_K3S_VERSION} (see github.com/k3s-io/k3s/releases), got "${version}"`,
+      `pulumi config set k3sVersion ${DEFAULT_K3S_VERSION}`,
+    );
   }
   const installerUrl = r.string("k3sInstallerUrl", DEFAULT_K3S_INSTALLER_URL);
   let url: URL | undefined;
@@ -503,7 +637,11 @@ export function readK3s(r: ConfigReader): K3sConfig {
     url = undefined;
   }
   if (url?.protocol !== "https:" || /\s/.test(installerUrl)) {
-    r.problem("k3sInstallerUrl", `must be an https:// URL of the k3s install script (nodes run what it serves as root), got "${installerUrl}"`, `pulumi config set k3sInstallerUrl ${DEFAULT_K3S_INSTALLER_URL}, or your mirror's https URL`);
+    r.problem(
+      "k3sInstallerUrl",
+      `must be an https:// URL of the k3s install script (nodes run what it serves as root), got "${installerUrl}"`,
+      `pulumi config set k3sInstallerUrl ${DEFAULT_K3S_INSTALLER_URL}, or your mirror's https URL`,
+    );
   }
   return {
     version,
@@ -557,17 +695,26 @@ function readDatabase(r: ConfigReader, resourcePrefix: string): DatabaseConfig {
   if (r.optionalString("databaseKind") !== undefined && r.optionalString("databaseKind") !== kind) return { kind: "in-cluster" };
   if (kind === "in-cluster") {
     for (const key of TROVE_KEYS) {
-      if (r.optionalString(key) !== undefined) r.problem(key, "is set but databaseKind is in-cluster", `pulumi config rm ${key}, or pulumi config set databaseKind trove`);
+      if (r.optionalString(key) !== undefined)
+        r.problem(key, "is set but databaseKind is in-cluster", `pulumi config rm ${key}, or pulumi config set databaseKind trove`);
     }
     return { kind };
   }
   const instanceName = r.string("troveInstanceName", `${resourcePrefix}-db`);
   if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(instanceName)) {
-    r.problem("troveInstanceName", `must start with a letter and contain only letters, digits, "-" and "_" (at most 64), got "${instanceName}"`, `pulumi config set troveInstanceName ${resourcePrefix}-db`);
+    r.problem(
+      "troveInstanceName",
+      `must start with a letter and contain only letters, digits, "-" and "_" (at most 64), got "${instanceName}"`,
+      `pulumi config set troveInstanceName ${resourcePrefix}-db`,
+    );
   }
   const datastoreVersion = r.requiredString("troveDatastoreVersion", "17.2 (see: openstack datastore version list postgresql)");
   if (datastoreVersion !== "" && !/^\d+(\.\d+)*$/.test(datastoreVersion)) {
-    r.problem("troveDatastoreVersion", `must be a version such as 17.2, got "${datastoreVersion}"`, "pulumi config set troveDatastoreVersion 17.2 (see: openstack datastore version list postgresql)");
+    r.problem(
+      "troveDatastoreVersion",
+      `must be a version such as 17.2, got "${datastoreVersion}"`,
+      "pulumi config set troveDatastoreVersion 17.2 (see: openstack datastore version list postgresql)",
+    );
   }
   return {
     kind,
@@ -582,7 +729,8 @@ function readDatabase(r: ConfigReader, resourcePrefix: string): DatabaseConfig {
 /** Problems with an S3 bucket name under the DNS-compatible rules RGW and the AWS provider enforce. */
 export function bucketNameProblem(name: string): string | undefined {
   if (name.length < 3 || name.length > 63) return `must be 3 to 63 characters, got ${name.length}`;
-  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return 'may contain only lower-case letters, digits, "." and "-", and must start and end with a letter or digit (no "_": seed 000\'s input_bucket becomes input-bucket)';
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name))
+    return 'may contain only lower-case letters, digits, "." and "-", and must start and end with a letter or digit (no "_": seed 000\'s input_bucket becomes input-bucket)';
   if (name.includes("..") || name.includes(".-") || name.includes("-.")) return 'must not contain "..", ".-" or "-."';
   if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return "must not look like an IP address";
   return undefined;
@@ -596,13 +744,21 @@ function readStorage(r: ConfigReader, stack: string, resourcePrefix: string, env
   } catch {
     endpointUrl = undefined;
   }
-  if (endpoint !== "" && (!endpointUrl || !["http:", "https:"].includes(endpointUrl.protocol) || endpointUrl.pathname !== "/" || endpointUrl.search !== "")) {
-    r.problem("s3Endpoint", `must be the S3 endpoint URL without a path, e.g. https://a3s.fi, got "${endpoint}"`, "pulumi config set s3Endpoint https://a3s.fi");
+  if (
+    endpoint !== "" &&
+    (!endpointUrl || !["http:", "https:"].includes(endpointUrl.protocol) || endpointUrl.pathname !== "/" || endpointUrl.search !== "")
+  ) {
+    r.problem(
+      "s3Endpoint",
+      `must be the S3 endpoint URL without a path, e.g. https://a3s.fi, got "${endpoint}"`,
+      "pulumi config set s3Endpoint https://a3s.fi",
+    );
   } else if (endpointUrl?.protocol === "http:" && environment === "prod") {
     r.warn("s3Endpoint", `${endpoint} is plain http: S3 credentials and objects cross the network unencrypted`);
   }
   const region = r.string("s3Region", "default");
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(region)) r.problem("s3Region", `must be the RGW zonegroup name, got "${region}"`, "pulumi config set s3Region default");
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(region))
+    r.problem("s3Region", `must be the RGW zonegroup name, got "${region}"`, "pulumi config set s3Region default");
 
   const inputBucket = r.string("s3InputBucket", `input-bucket-${stack}`);
   const outputBucket = r.string("s3OutputBucket", `output-bucket-${stack}`);
@@ -614,7 +770,11 @@ function readStorage(r: ConfigReader, stack: string, resourcePrefix: string, env
     if (problem) r.problem(key, `"${name}" ${problem}`, `pulumi config set ${key} ${example}`);
   }
   if (inputBucket === outputBucket) {
-    r.problem("s3OutputBucket", `is the same bucket as s3InputBucket (${inputBucket}); results written there would notify the pipeline about its own output`, `pulumi config set s3OutputBucket output-bucket-${stack}`);
+    r.problem(
+      "s3OutputBucket",
+      `is the same bucket as s3InputBucket (${inputBucket}); results written there would notify the pipeline about its own output`,
+      `pulumi config set s3OutputBucket output-bucket-${stack}`,
+    );
   }
 
   const source = r.oneOf("s3Credentials", ["config", "openstack-ec2"] as const, "config");
@@ -625,33 +785,71 @@ function readStorage(r: ConfigReader, stack: string, resourcePrefix: string, env
   if (!sourceValid) {
     // Already reported; the keys that depend on the source cannot be judged.
   } else if (source === "config") {
-    if (accessKeyId === undefined) r.problem("s3AccessKeyId", "is required when s3Credentials is config", "pulumi config set --secret s3AccessKeyId <access key> (for a Ceph user: radosgw-admin user info --uid <uid>)");
-    if (secretAccessKey === undefined) r.problem("s3SecretAccessKey", "is required when s3Credentials is config", "pulumi config set --secret s3SecretAccessKey <secret key>");
+    if (accessKeyId === undefined)
+      r.problem(
+        "s3AccessKeyId",
+        "is required when s3Credentials is config",
+        "pulumi config set --secret s3AccessKeyId <access key> (for a Ceph user: radosgw-admin user info --uid <uid>)",
+      );
+    if (secretAccessKey === undefined)
+      r.problem(
+        "s3SecretAccessKey",
+        "is required when s3Credentials is config",
+        "pulumi config set --secret s3SecretAccessKey <secret key>",
+      );
     credentials = { kind: "config", accessKeyId: accessKeyId ?? "", secretAccessKey: secretAccessKey ?? "" };
   } else {
-    if (accessKeyId !== undefined) r.problem("s3AccessKeyId", "is set but s3Credentials is openstack-ec2, which creates the credentials", "pulumi config rm s3AccessKeyId, or pulumi config set s3Credentials config");
-    if (secretAccessKey !== undefined) r.problem("s3SecretAccessKey", "is set but s3Credentials is openstack-ec2, which creates the credentials", "pulumi config rm s3SecretAccessKey, or pulumi config set s3Credentials config");
+    if (accessKeyId !== undefined)
+      r.problem(
+        "s3AccessKeyId",
+        "is set but s3Credentials is openstack-ec2, which creates the credentials",
+        "pulumi config rm s3AccessKeyId, or pulumi config set s3Credentials config",
+      );
+    if (secretAccessKey !== undefined)
+      r.problem(
+        "s3SecretAccessKey",
+        "is set but s3Credentials is openstack-ec2, which creates the credentials",
+        "pulumi config rm s3SecretAccessKey, or pulumi config set s3Credentials config",
+      );
   }
 
   const pipelinePrincipal = r.optionalString("s3PipelinePrincipal");
   if (pipelinePrincipal !== undefined && !/^arn:aws:iam::[A-Za-z0-9_$-]*:user\/[A-Za-z0-9_.@$-]+$/.test(pipelinePrincipal)) {
-    r.problem("s3PipelinePrincipal", `must be an RGW user ARN arn:aws:iam::<tenant>:user/<uid>, got "${pipelinePrincipal}"`, "pulumi config set s3PipelinePrincipal arn:aws:iam:::user/image-pipeline");
+    r.problem(
+      "s3PipelinePrincipal",
+      `must be an RGW user ARN arn:aws:iam::<tenant>:user/<uid>, got "${pipelinePrincipal}"`,
+      "pulumi config set s3PipelinePrincipal arn:aws:iam:::user/image-pipeline",
+    );
   } else if (pipelinePrincipal === undefined && source === "config" && sourceValid) {
-    r.problem("s3PipelinePrincipal", "is required when s3Credentials is config: the bucket policies grant access to the RGW user that owns s3AccessKeyId", "pulumi config set s3PipelinePrincipal arn:aws:iam:::user/<uid> (radosgw-admin user info shows the uid)");
+    r.problem(
+      "s3PipelinePrincipal",
+      "is required when s3Credentials is config: the bucket policies grant access to the RGW user that owns s3AccessKeyId",
+      "pulumi config set s3PipelinePrincipal arn:aws:iam:::user/<uid> (radosgw-admin user info shows the uid)",
+    );
   }
 
   const topicName = r.string("notificationTopicName", `${resourcePrefix}-uploads`);
   if (!/^[A-Za-z0-9_-]{1,256}$/.test(topicName)) {
-    r.problem("notificationTopicName", `must be 1-256 letters, digits, "-" or "_", got "${topicName}"`, `pulumi config set notificationTopicName ${resourcePrefix}-uploads`);
+    r.problem(
+      "notificationTopicName",
+      `must be 1-256 letters, digits, "-" or "_", got "${topicName}"`,
+      `pulumi config set notificationTopicName ${resourcePrefix}-uploads`,
+    );
   }
   const keyPrefix = r.string("notificationKeyPrefix", "");
-  if (keyPrefix.startsWith("/")) r.problem("notificationKeyPrefix", `object keys do not start with "/", got "${keyPrefix}"`, `pulumi config set notificationKeyPrefix ${keyPrefix.replace(/^\/+/, "")}`);
+  if (keyPrefix.startsWith("/"))
+    r.problem(
+      "notificationKeyPrefix",
+      `object keys do not start with "/", got "${keyPrefix}"`,
+      `pulumi config set notificationKeyPrefix ${keyPrefix.replace(/^\/+/, "")}`,
+    );
   const keySuffix = r.string("notificationKeySuffix", "");
   for (const [key, value] of [
     ["notificationKeyPrefix", keyPrefix],
     ["notificationKeySuffix", keySuffix],
   ] as const) {
-    if (value.length > 1024) r.problem(key, "is longer than an S3 object key can be (1024 characters)", `pulumi config set ${key} <shorter filter>`);
+    if (value.length > 1024)
+      r.problem(key, "is longer than an S3 object key can be (1024 characters)", `pulumi config set ${key} <shorter filter>`);
   }
 
   return {
@@ -675,7 +873,11 @@ export function parseStackConfig(source: ConfigSource, stack: string, now: Date 
   const environment = r.oneOf("environment", ["dev", "prod"] as const, defaultEnvironment);
   const resourcePrefix = r.string("resourcePrefix", `image-pipeline-${stack}`);
   if (!/^[a-z][a-z0-9-]{0,30}$/.test(resourcePrefix)) {
-    r.problem("resourcePrefix", `must start with a letter and contain only lower-case letters, digits and "-" (at most 31 characters), got "${resourcePrefix}"`, `pulumi config set resourcePrefix image-pipeline-${stack}`);
+    r.problem(
+      "resourcePrefix",
+      `must start with a letter and contain only lower-case letters, digits and "-" (at most 31 characters), got "${resourcePrefix}"`,
+      `pulumi config set resourcePrefix image-pipeline-${stack}`,
+    );
   }
   const nodeCount = r.integer("nodeCount", 3, 1, 64);
   const openstack = readOpenStack(r);

@@ -97,10 +97,14 @@ export class PipelineDatabase extends pulumi.ComponentResource {
     let host: pulumi.Output<string>;
     if (cfg.kind === "trove") {
       const flavor = openstack.compute.getFlavorOutput({ name: cfg.flavor }, { parent: this });
-      this.instance = new openstack.database.Instance(`${name}-trove`, troveInstanceArgs(cfg, flavor.id, args.privateNetworkId, secretPassword), {
-        parent: this,
-        additionalSecretOutputs: ["users"],
-      });
+      this.instance = new openstack.database.Instance(
+        `${name}-trove`,
+        troveInstanceArgs(cfg, flavor.id, args.privateNetworkId, secretPassword),
+        {
+          parent: this,
+          additionalSecretOutputs: ["users"],
+        },
+      );
       host = this.instance.addresses.apply((addresses) => troveHost(cfg.instanceName, addresses, args.privateNetworkCidr));
     } else {
       host = pulumi.output(inClusterHost(args.namespace));
@@ -115,7 +119,11 @@ export class PipelineDatabase extends pulumi.ComponentResource {
       user: pulumi.output(DATABASE_USER),
       password: secretPassword,
       connectionString: pulumi.secret(
-        pulumi.all([host, secretPassword]).apply(([h, p]) => postgresConnectionString({ host: h, port: POSTGRES_PORT, database: DATABASE_NAME, user: DATABASE_USER, password: p })),
+        pulumi
+          .all([host, secretPassword])
+          .apply(([h, p]) =>
+            postgresConnectionString({ host: h, port: POSTGRES_PORT, database: DATABASE_NAME, user: DATABASE_USER, password: p }),
+          ),
       ),
     };
     this.registerOutputs({ kind: cfg.kind, host, port, database: this.connection.database, user: this.connection.user });

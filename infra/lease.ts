@@ -106,11 +106,18 @@ export function makeLeaseProvider(options: LeaseProviderOptions = {}): pulumi.dy
       try {
         // A lease starting in the future is complete when PENDING; one starting now must become ACTIVE.
         const until = inputs.start === "now" ? ["ACTIVE"] : ["PENDING", "ACTIVE"];
-        const lease = await waitForLease(client, created.id, inputs.name, { pollIntervalMs, timeoutMs: inputs.timeoutMinutes * 60_000, log, until });
+        const lease = await waitForLease(client, created.id, inputs.name, {
+          pollIntervalMs,
+          timeoutMs: inputs.timeoutMinutes * 60_000,
+          log,
+          until,
+        });
         return { id: lease.id, outs: outputsOf(inputs, lease) };
       } catch (err) {
         // Do not leave a failed or stuck reservation behind: it holds capacity and the user's allocation.
-        await deleteLease(client, created.id, inputs.name).catch((cleanup: Error) => log(`lease ${inputs.name}: cleanup of ${created.id} failed: ${cleanup.message}`));
+        await deleteLease(client, created.id, inputs.name).catch((cleanup: Error) =>
+          log(`lease ${inputs.name}: cleanup of ${created.id} failed: ${cleanup.message}`),
+        );
         throw err;
       }
     },
@@ -127,7 +134,12 @@ export function makeLeaseProvider(options: LeaseProviderOptions = {}): pulumi.dy
       const end = endFor(news, new Date(olds.startDate));
       await extendLease(client, id, news.name, end);
       log(`lease ${news.name}: end date set to ${end.toISOString()}`);
-      const lease = await waitForLease(client, id, news.name, { pollIntervalMs, timeoutMs: news.timeoutMinutes * 60_000, log, until: ["ACTIVE", "PENDING"] });
+      const lease = await waitForLease(client, id, news.name, {
+        pollIntervalMs,
+        timeoutMs: news.timeoutMinutes * 60_000,
+        log,
+        until: ["ACTIVE", "PENDING"],
+      });
       return { outs: outputsOf(news, lease) };
     },
 
@@ -166,7 +178,15 @@ export class BlazarLease extends pulumi.dynamic.Resource {
     super(
       makeLeaseProvider(),
       name,
-      { ...args, leaseId: undefined, reservationId: undefined, status: undefined, startDate: undefined, leaseEndDate: undefined, reservedFlavorId: undefined },
+      {
+        ...args,
+        leaseId: undefined,
+        reservationId: undefined,
+        status: undefined,
+        startDate: undefined,
+        leaseEndDate: undefined,
+        reservedFlavorId: undefined,
+      },
       { ...opts, additionalSecretOutputs: ["auth"] },
       "image-pipeline",
       "BlazarLease",

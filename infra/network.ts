@@ -22,7 +22,11 @@ export function securityRules(adminCidr: string): SecurityRuleSpec[] {
   ];
 }
 
-const GROUP_NAMES: Record<SecurityRuleSpec["group"], string> = { ssh: "allow-ssh", http: "allow-http-80", "kube-api": "allow-kube-api-6443" };
+const GROUP_NAMES: Record<SecurityRuleSpec["group"], string> = {
+  ssh: "allow-ssh",
+  http: "allow-http-80",
+  "kube-api": "allow-kube-api-6443",
+};
 
 export interface PipelineNetworkArgs {
   readonly resourcePrefix: string;
@@ -124,14 +128,26 @@ export class PipelineNetwork extends pulumi.ComponentResource {
         ).id,
     );
 
-    const floatingIp = new openstack.networking.FloatingIp(`${name}-floating-ip`, { pool: args.floatingIpPool, description: `${prefix} node1: Kubernetes API and webhook` }, child);
-    new openstack.networking.FloatingIpAssociate(`${name}-floating-ip-node1`, { floatingIp: floatingIp.address, portId: this.externalPortIds[0] }, child);
+    const floatingIp = new openstack.networking.FloatingIp(
+      `${name}-floating-ip`,
+      { pool: args.floatingIpPool, description: `${prefix} node1: Kubernetes API and webhook` },
+      child,
+    );
+    new openstack.networking.FloatingIpAssociate(
+      `${name}-floating-ip-node1`,
+      { floatingIp: floatingIp.address, portId: this.externalPortIds[0] },
+      child,
+    );
 
     this.privateNetworkId = network.id;
     this.privateSubnetId = subnet.id;
     this.externalNetworkId = external.id;
     this.privateIps = args.privateIps;
     this.floatingIpAddress = floatingIp.address;
-    this.registerOutputs({ privateNetworkId: this.privateNetworkId, privateSubnetId: this.privateSubnetId, floatingIpAddress: this.floatingIpAddress });
+    this.registerOutputs({
+      privateNetworkId: this.privateNetworkId,
+      privateSubnetId: this.privateSubnetId,
+      floatingIpAddress: this.floatingIpAddress,
+    });
   }
 }

@@ -29,7 +29,9 @@ export function nodeNames(prefix: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
 }
 
-export function placementArgs(placement: NodePlacement): Pick<openstack.compute.InstanceArgs, "flavorId" | "flavorName" | "schedulerHints"> {
+export function placementArgs(
+  placement: NodePlacement,
+): Pick<openstack.compute.InstanceArgs, "flavorId" | "flavorName" | "schedulerHints"> {
   switch (placement.kind) {
     case "flavor":
       return { flavorName: placement.flavorName };
@@ -50,12 +52,18 @@ export class ClusterNodes extends pulumi.ComponentResource {
     super("image-pipeline:nodes:ClusterNodes", name, {}, opts);
     const count = args.externalPortIds.length;
     if (args.privatePortIds.length !== count || args.userData.length !== count) {
-      throw new Error(`ClusterNodes ${name}: ${count} external ports, ${args.privatePortIds.length} private ports and ${args.userData.length} user-data documents; they must match`);
+      throw new Error(
+        `ClusterNodes ${name}: ${count} external ports, ${args.privatePortIds.length} private ports and ${args.userData.length} user-data documents; they must match`,
+      );
     }
 
     let keyPair: pulumi.Input<string> | undefined = args.keypairName;
     if (args.sshPublicKey !== undefined) {
-      keyPair = new openstack.compute.Keypair(`${name}-keypair`, { name: `${args.resourcePrefix}-key`, publicKey: args.sshPublicKey }, { parent: this }).name;
+      keyPair = new openstack.compute.Keypair(
+        `${name}-keypair`,
+        { name: `${args.resourcePrefix}-key`, publicKey: args.sshPublicKey },
+        { parent: this },
+      ).name;
     }
 
     this.names = nodeNames(args.namePrefix, count);

@@ -37,7 +37,11 @@ export function imagePipeline(cfg: StackConfig) {
   if (cfg.lease) {
     const reservation =
       cfg.lease.type === "flavor:instance"
-        ? { type: "flavor:instance" as const, flavorId: openstack.compute.getFlavorOutput({ name: cfg.nodes.flavor }, { provider }).id, amount: cfg.nodes.count }
+        ? {
+            type: "flavor:instance" as const,
+            flavorId: openstack.compute.getFlavorOutput({ name: cfg.nodes.flavor }, { provider }).id,
+            amount: cfg.nodes.count,
+          }
         : { type: "physical:host" as const, count: cfg.nodes.count, resourceProperties: cfg.lease.resourceProperties };
     lease = new BlazarLease("lease", {
       auth: {
@@ -98,7 +102,12 @@ export function imagePipeline(cfg: StackConfig) {
   // PostgreSQL and object storage (issue 4). The workload takes `database.connection` and the storage outputs.
   const database = new PipelineDatabase(
     "database",
-    { config: cfg.database, namespace: cfg.workload.namespace, privateNetworkId: network.privateNetworkId, privateNetworkCidr: cfg.network.cidr },
+    {
+      config: cfg.database,
+      namespace: cfg.workload.namespace,
+      privateNetworkId: network.privateNetworkId,
+      privateNetworkCidr: cfg.network.cidr,
+    },
     withProvider,
   );
   const storage = new PipelineStorage("storage", { ...cfg.storage, webhookHost: network.floatingIpAddress }, withProvider);

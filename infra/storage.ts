@@ -48,15 +48,40 @@ export function bucketPolicyDocument(bucket: string, principal: string, access: 
   const statements =
     access === "read"
       ? [
-          { Sid: "PipelineListInput", Effect: "Allow", Principal: { AWS: [principal] }, Action: ["s3:ListBucket"], Resource: [`arn:aws:s3:::${bucket}`] },
-          { Sid: "PipelineReadInput", Effect: "Allow", Principal: { AWS: [principal] }, Action: ["s3:GetObject"], Resource: [`arn:aws:s3:::${bucket}/*`] },
+          {
+            Sid: "PipelineListInput",
+            Effect: "Allow",
+            Principal: { AWS: [principal] },
+            Action: ["s3:ListBucket"],
+            Resource: [`arn:aws:s3:::${bucket}`],
+          },
+          {
+            Sid: "PipelineReadInput",
+            Effect: "Allow",
+            Principal: { AWS: [principal] },
+            Action: ["s3:GetObject"],
+            Resource: [`arn:aws:s3:::${bucket}/*`],
+          },
         ]
-      : [{ Sid: "PipelineWriteOutput", Effect: "Allow", Principal: { AWS: [principal] }, Action: ["s3:PutObject"], Resource: [`arn:aws:s3:::${bucket}/*`] }];
+      : [
+          {
+            Sid: "PipelineWriteOutput",
+            Effect: "Allow",
+            Principal: { AWS: [principal] },
+            Action: ["s3:PutObject"],
+            Resource: [`arn:aws:s3:::${bucket}/*`],
+          },
+        ];
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
 
 /** `aws.Provider` arguments for an S3-compatible endpoint: path-style, and none of the AWS-only account checks. */
-export function s3ProviderArgs(endpoint: string, region: string, accessKey: pulumi.Input<string>, secretKey: pulumi.Input<string>): aws.ProviderArgs {
+export function s3ProviderArgs(
+  endpoint: string,
+  region: string,
+  accessKey: pulumi.Input<string>,
+  secretKey: pulumi.Input<string>,
+): aws.ProviderArgs {
   return {
     region,
     accessKey,
@@ -119,10 +144,15 @@ export class PipelineStorage extends pulumi.ComponentResource {
       principal = pulumi.output(args.pipelinePrincipal ?? "");
     } else {
       // Keystone EC2 credentials for the project: the S3 key pair of a Keystone-integrated RGW such as Allas.
-      const ec2 = new openstack.identity.Ec2CredentialV3(`${name}-ec2-credential`, {}, { parent: this, additionalSecretOutputs: ["secret"] });
+      const ec2 = new openstack.identity.Ec2CredentialV3(
+        `${name}-ec2-credential`,
+        {},
+        { parent: this, additionalSecretOutputs: ["secret"] },
+      );
       accessKeyId = ec2.access;
       secretAccessKey = pulumi.secret(ec2.secret);
-      principal = args.pipelinePrincipal !== undefined ? pulumi.output(args.pipelinePrincipal) : ec2.projectId.apply(keystoneProjectPrincipal);
+      principal =
+        args.pipelinePrincipal !== undefined ? pulumi.output(args.pipelinePrincipal) : ec2.projectId.apply(keystoneProjectPrincipal);
     }
 
     const s3 = new aws.Provider(`${name}-s3`, s3ProviderArgs(args.endpoint, args.region, accessKeyId, secretAccessKey), { parent: this });
@@ -130,8 +160,16 @@ export class PipelineStorage extends pulumi.ComponentResource {
 
     const input = new aws.s3.Bucket(`${name}-input`, { bucket: args.inputBucket, forceDestroy: args.forceDestroy }, onS3);
     const output = new aws.s3.Bucket(`${name}-output`, { bucket: args.outputBucket, forceDestroy: args.forceDestroy }, onS3);
-    new aws.s3.BucketPolicy(`${name}-input-policy`, { bucket: input.bucket, policy: pulumi.all([input.bucket, principal]).apply(([b, p]) => bucketPolicyDocument(b, p, "read")) }, onS3);
-    new aws.s3.BucketPolicy(`${name}-output-policy`, { bucket: output.bucket, policy: pulumi.all([output.bucket, principal]).apply(([b, p]) => bucketPolicyDocument(b, p, "write")) }, onS3);
+    new aws.s3.BucketPolicy(
+      `${name}-input-policy`,
+      { bucket: input.bucket, policy: pulumi.all([input.bucket, principal]).apply(([b, p]) => bucketPolicyDocument(b, p, "read")) },
+      onS3,
+    );
+    new aws.s3.BucketPolicy(
+      `${name}-output-policy`,
+      { bucket: output.bucket, policy: pulumi.all([output.bucket, principal]).apply(([b, p]) => bucketPolicyDocument(b, p, "write")) },
+      onS3,
+    );
 
     // Letters and digits only: RGW stores OpaqueData unescaped in an &-separated argument string.
     const webhookSecret = new random.RandomPassword(`${name}-webhook-secret`, { length: 48, special: false }, { parent: this });
@@ -157,9 +195,11 @@ export class PipelineStorage extends pulumi.ComponentResource {
     // Id is known in previews. The digest of a 48-character random secret reveals nothing about it, so the Id is
     // deliberately not secret: a secret Id would hide the whole notification configuration in diffs.
     const revision = pulumi.unsecret(
-      pulumi.all([topic.arn, pushEndpoint, webhookSecret.result]).apply(([arn, push, secret]) =>
-        topicRevision({ arn, name: args.topicName, pushEndpoint: push, opaqueData: secret, persistent: true, verifySsl: args.verifySsl }),
-      ),
+      pulumi
+        .all([topic.arn, pushEndpoint, webhookSecret.result])
+        .apply(([arn, push, secret]) =>
+          topicRevision({ arn, name: args.topicName, pushEndpoint: push, opaqueData: secret, persistent: true, verifySsl: args.verifySsl }),
+        ),
     );
     new aws.s3.BucketNotification(
       `${name}-input-notification`,

@@ -63,7 +63,9 @@ export function workerImageReference(source: WorkerImageSource, opts?: pulumi.Cu
 /** Checks the `workerImage` output read from the stack `stackReference`; throws with the fix when unusable. */
 export function promotedImage(stackReference: string, value: unknown): string {
   if (typeof value !== "string" || value === "") {
-    throw new Error(`promoteFrom: stack ${stackReference} has no workerImage output; run pulumi up there first, or set workerImage instead`);
+    throw new Error(
+      `promoteFrom: stack ${stackReference} has no workerImage output; run pulumi up there first, or set workerImage instead`,
+    );
   }
   imageDigest(value);
   return value;
@@ -83,10 +85,18 @@ function declare(name: string, entry: CatalogEntry, object: pulumi.Output<Kubern
     case "Namespace":
       return new k8s.core.v1.Namespace(name, { metadata }, opts);
     case "ServiceAccount":
-      return new k8s.core.v1.ServiceAccount(name, { metadata, automountServiceAccountToken: o.apply((v) => v.automountServiceAccountToken) }, opts);
+      return new k8s.core.v1.ServiceAccount(
+        name,
+        { metadata, automountServiceAccountToken: o.apply((v) => v.automountServiceAccountToken) },
+        opts,
+      );
     case "Secret":
       // Metadata and type are not secret; the provider keeps stringData secret as a whole.
-      return new k8s.core.v1.Secret(name, { metadata: pulumi.unsecret(metadata), type: pulumi.unsecret(o.apply((v) => v.type)), stringData: o.apply((v) => v.stringData) }, opts);
+      return new k8s.core.v1.Secret(
+        name,
+        { metadata: pulumi.unsecret(metadata), type: pulumi.unsecret(o.apply((v) => v.type)), stringData: o.apply((v) => v.stringData) },
+        opts,
+      );
     case "ConfigMap":
       return new k8s.core.v1.ConfigMap(name, { metadata, data: o.apply((v) => v.data) }, opts);
     case "Service":
@@ -101,7 +111,11 @@ function declare(name: string, entry: CatalogEntry, object: pulumi.Output<Kubern
       return new k8s.apps.v1.Deployment(name, { metadata, spec }, opts);
     case "Job":
       // Pulumi waits for the Job to complete; allow the Job's own deadline plus scheduling and image pull.
-      return new k8s.batch.v1.Job(name, { metadata, spec }, { ...opts, customTimeouts: { create: `${MIGRATION_DEADLINE_SECONDS + 300}s`, update: `${MIGRATION_DEADLINE_SECONDS + 300}s` } });
+      return new k8s.batch.v1.Job(
+        name,
+        { metadata, spec },
+        { ...opts, customTimeouts: { create: `${MIGRATION_DEADLINE_SECONDS + 300}s`, update: `${MIGRATION_DEADLINE_SECONDS + 300}s` } },
+      );
     case "HorizontalPodAutoscaler":
       return new k8s.autoscaling.v2.HorizontalPodAutoscaler(name, { metadata, spec }, opts);
     case "PodDisruptionBudget":
@@ -125,7 +139,9 @@ export class PipelineWorkload extends pulumi.ComponentResource {
     const { settings } = args;
     const inCluster = settings.database.kind === "in-cluster";
     if (inCluster && args.database.password === undefined) {
-      throw new Error("PipelineWorkload: database.password is required for an in-cluster database (the database component's RandomPassword)");
+      throw new Error(
+        "PipelineWorkload: database.password is required for an in-cluster database (the database component's RandomPassword)",
+      );
     }
 
     const image = pulumi.output(args.image).apply((ref) => {
@@ -134,8 +150,20 @@ export class PipelineWorkload extends pulumi.ComponentResource {
     });
     const secretValues: pulumi.Output<PipelineSecretValues> = pulumi.secret(
       pulumi
-        .all([args.database.connectionString, args.storage.accessKeyId, args.storage.secretAccessKey, args.storage.webhookSecret, inCluster ? args.database.password : undefined])
-        .apply(([databaseUrl, s3AccessKeyId, s3SecretAccessKey, webhookSecret, postgresPassword]) => ({ databaseUrl, s3AccessKeyId, s3SecretAccessKey, webhookSecret, postgresPassword })),
+        .all([
+          args.database.connectionString,
+          args.storage.accessKeyId,
+          args.storage.secretAccessKey,
+          args.storage.webhookSecret,
+          inCluster ? args.database.password : undefined,
+        ])
+        .apply(([databaseUrl, s3AccessKeyId, s3SecretAccessKey, webhookSecret, postgresPassword]) => ({
+          databaseUrl,
+          s3AccessKeyId,
+          s3SecretAccessKey,
+          webhookSecret,
+          postgresPassword,
+        })),
     );
     // A salted hash of random or credential values: it reveals only that they changed, so it need not be secret.
     const checksum = pulumi.unsecret(secretValues.apply(secretsChecksum));
@@ -177,6 +205,11 @@ export class PipelineWorkload extends pulumi.ComponentResource {
     this.imageDigest = image.apply(imageDigest);
     this.workerDeploymentName = pulumi.output(objectNames(settings).worker);
     this.migrationJobName = image.apply((ref) => migrationJobName(settings, ref));
-    this.registerOutputs({ namespace: this.namespace, image: this.image, imageDigest: this.imageDigest, migrationJobName: this.migrationJobName });
+    this.registerOutputs({
+      namespace: this.namespace,
+      image: this.image,
+      imageDigest: this.imageDigest,
+      migrationJobName: this.migrationJobName,
+    });
   }
 }

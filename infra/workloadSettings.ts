@@ -12,7 +12,6 @@ export const WORKER_IMAGE_UID = 1000;
 /** UID of `postgres` in the official Debian-based PostgreSQL images. */
 export const POSTGRES_IMAGE_UID = 999;
 
-
 /** `v1.32` from a k3s release tag such as `v1.32.11+k3s3`. */
 export function kubernetesMinorOf(k3sVersion: string): string {
   const match = /^(v1\.\d+)\./.exec(k3sVersion);

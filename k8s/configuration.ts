@@ -18,7 +18,9 @@ function checkedEnv(values: Record<string, string>, secret: boolean): Record<str
   for (const name of Object.keys(values)) {
     if (!KNOWN_ENV.has(name)) throw new Error(`${name} is not a variable the worker image reads (see WORKER_ENV in worker/src/config.ts)`);
     if (SECRET_ENV.has(name) !== secret) {
-      throw new Error(`${name} belongs in the ${SECRET_ENV.has(name) ? "Secret" : "ConfigMap"}, not the ${secret ? "Secret" : "ConfigMap"}`);
+      throw new Error(
+        `${name} belongs in the ${SECRET_ENV.has(name) ? "Secret" : "ConfigMap"}, not the ${secret ? "Secret" : "ConfigMap"}`,
+      );
     }
   }
   return values;
@@ -86,7 +88,8 @@ export function buildPipelineSecret(s: PipelineWorkloadSettings, v: PipelineSecr
 /** Credentials of the in-cluster PostgreSQL, in the variable names the official image reads at first start. */
 export function buildPostgresSecret(s: PipelineWorkloadSettings, v: PipelineSecretValues): ISecret {
   if (s.database.kind !== "in-cluster") throw new Error("buildPostgresSecret: database.kind is not in-cluster");
-  if (!v.postgresPassword) throw new Error("postgresPassword is required when database.kind is in-cluster (the database component's RandomPassword)");
+  if (!v.postgresPassword)
+    throw new Error("postgresPassword is required when database.kind is in-cluster (the database component's RandomPassword)");
   return {
     apiVersion: "v1",
     kind: "Secret",
@@ -110,6 +113,8 @@ export function secretsChecksum(v: PipelineSecretValues): string {
 
 /** Fingerprint of the ConfigMap's data, so a configuration change rolls the pods (envFrom is read at start only). */
 export function configChecksum(data: Record<string, string>): string {
-  const sorted = Object.keys(data).sort().map((k) => [k, data[k]]);
+  const sorted = Object.keys(data)
+    .sort()
+    .map((k) => [k, data[k]]);
   return createHash("sha256").update(JSON.stringify(sorted)).digest("hex");
 }

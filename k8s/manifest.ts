@@ -71,10 +71,22 @@ function objectSpecs(s: PipelineWorkloadSettings): ObjectSpec[] {
   const names = objectNames(s);
   const inCluster = s.database.kind === "in-cluster";
   const specs: ObjectSpec[] = [];
-  const plain = (id: string, kind: ObjectKind, apiVersion: CatalogEntry["apiVersion"], after: string[], build: () => KubernetesObject): void => {
+  const plain = (
+    id: string,
+    kind: ObjectKind,
+    apiVersion: CatalogEntry["apiVersion"],
+    after: string[],
+    build: () => KubernetesObject,
+  ): void => {
     specs.push({ id, kind, apiVersion, secret: false, bound: false, after: id === "namespace" ? after : ["namespace", ...after], build });
   };
-  const bound = (id: string, kind: ObjectKind, apiVersion: CatalogEntry["apiVersion"], after: string[], build: (ctx: BuildContext) => KubernetesObject): void => {
+  const bound = (
+    id: string,
+    kind: ObjectKind,
+    apiVersion: CatalogEntry["apiVersion"],
+    after: string[],
+    build: (ctx: BuildContext) => KubernetesObject,
+  ): void => {
     specs.push({
       id,
       kind,
@@ -118,17 +130,29 @@ function objectSpecs(s: PipelineWorkloadSettings): ObjectSpec[] {
     secret("postgres-credentials", (v) => buildPostgresSecret(s, v));
     plain("postgres-networkpolicy", "NetworkPolicy", "networking.k8s.io/v1", [], () => buildPostgresClientsPolicy(s));
     plain("postgres-service", "Service", "v1", [], () => buildPostgresService(s));
-    plain("postgres", "StatefulSet", "apps/v1", ["postgres-serviceaccount", "postgres-credentials", "postgres-service", "postgres-networkpolicy"], () => buildPostgresStatefulSet(s));
+    plain(
+      "postgres",
+      "StatefulSet",
+      "apps/v1",
+      ["postgres-serviceaccount", "postgres-credentials", "postgres-service", "postgres-networkpolicy"],
+      () => buildPostgresStatefulSet(s),
+    );
     databaseReady.push("postgres");
   }
 
   const podInputs = ["config", "secrets"];
-  bound("migrate", "Job", "batch/v1", ["migrate-serviceaccount", ...podInputs, ...databaseReady], (ctx) => buildMigrationJob(s, ctx.bindings, ctx.podAnnotations));
-  bound("webhook", "Deployment", "apps/v1", ["webhook-serviceaccount", ...podInputs, "migrate"], (ctx) => buildWebhookDeployment(s, ctx.bindings, ctx.podAnnotations));
+  bound("migrate", "Job", "batch/v1", ["migrate-serviceaccount", ...podInputs, ...databaseReady], (ctx) =>
+    buildMigrationJob(s, ctx.bindings, ctx.podAnnotations),
+  );
+  bound("webhook", "Deployment", "apps/v1", ["webhook-serviceaccount", ...podInputs, "migrate"], (ctx) =>
+    buildWebhookDeployment(s, ctx.bindings, ctx.podAnnotations),
+  );
   plain("webhook-service", "Service", "v1", [], () => buildWebhookService(s));
   plain("webhook-ingress", "Ingress", "networking.k8s.io/v1", ["webhook-service", "webhook-networkpolicy"], () => buildWebhookIngress(s));
   plain("webhook-pdb", "PodDisruptionBudget", "policy/v1", [], () => buildDisruptionBudget(s, "webhook"));
-  bound("worker", "Deployment", "apps/v1", ["worker-serviceaccount", ...podInputs, "migrate"], (ctx) => buildWorkerDeployment(s, ctx.bindings, ctx.podAnnotations));
+  bound("worker", "Deployment", "apps/v1", ["worker-serviceaccount", ...podInputs, "migrate"], (ctx) =>
+    buildWorkerDeployment(s, ctx.bindings, ctx.podAnnotations),
+  );
   plain("worker-hpa", "HorizontalPodAutoscaler", "autoscaling/v2", ["worker"], () => buildWorkerAutoscaler(s));
   plain("worker-pdb", "PodDisruptionBudget", "policy/v1", [], () => buildDisruptionBudget(s, "worker"));
   return specs;

@@ -18,7 +18,8 @@ import type { InClusterPostgresSettings, PipelineWorkloadSettings } from "./sett
 const DATA_MOUNT = "/var/lib/postgresql/data";
 
 function inCluster(s: PipelineWorkloadSettings): InClusterPostgresSettings {
-  if (s.database.kind !== "in-cluster") throw new Error(`the PostgreSQL objects are only built when database.kind is in-cluster, not ${s.database.kind}`);
+  if (s.database.kind !== "in-cluster")
+    throw new Error(`the PostgreSQL objects are only built when database.kind is in-cluster, not ${s.database.kind}`);
   return s.database;
 }
 

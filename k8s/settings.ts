@@ -131,10 +131,18 @@ function resourceProblems(path: string, resources: ResourceSettings): string[] {
   for (const resource of ["cpu", "memory"] as const) {
     const request = parseQuantity(resources.requests[resource]);
     const limit = parseQuantity(resources.limits[resource]);
-    if (request === undefined) problems.push(`${path}.requests.${resource}: "${resources.requests[resource]}" is not a Kubernetes quantity (e.g. ${resource === "cpu" ? "250m" : "256Mi"})`);
-    if (limit === undefined) problems.push(`${path}.limits.${resource}: "${resources.limits[resource]}" is not a Kubernetes quantity (e.g. ${resource === "cpu" ? "500m" : "512Mi"})`);
+    if (request === undefined)
+      problems.push(
+        `${path}.requests.${resource}: "${resources.requests[resource]}" is not a Kubernetes quantity (e.g. ${resource === "cpu" ? "250m" : "256Mi"})`,
+      );
+    if (limit === undefined)
+      problems.push(
+        `${path}.limits.${resource}: "${resources.limits[resource]}" is not a Kubernetes quantity (e.g. ${resource === "cpu" ? "500m" : "512Mi"})`,
+      );
     if (request !== undefined && limit !== undefined && request > limit) {
-      problems.push(`${path}.requests.${resource} (${resources.requests[resource]}) exceeds ${path}.limits.${resource} (${resources.limits[resource]}); the API server rejects such pods`);
+      problems.push(
+        `${path}.requests.${resource} (${resources.requests[resource]}) exceeds ${path}.limits.${resource} (${resources.limits[resource]}); the API server rejects such pods`,
+      );
     }
     if (request === 0) problems.push(`${path}.requests.${resource} is zero; the HPA's utilization target is a percentage of the request`);
   }
@@ -144,31 +152,44 @@ function resourceProblems(path: string, resources: ResourceSettings): string[] {
 /** Every problem with the settings, each naming the field; empty when the builders can use them. */
 export function workloadSettingsProblems(s: PipelineWorkloadSettings): string[] {
   const problems: string[] = [];
-  if (!DNS_LABEL.test(s.namespace) || s.namespace.length > 63) problems.push(`namespace: "${s.namespace}" is not a DNS label (lower-case letters, digits, "-", at most 63)`);
+  if (!DNS_LABEL.test(s.namespace) || s.namespace.length > 63)
+    problems.push(`namespace: "${s.namespace}" is not a DNS label (lower-case letters, digits, "-", at most 63)`);
   // The longest derived name is "<instance>-migrate-<10 hex>", which must stay a DNS label for the Job's pods.
-  if (!DNS_LABEL.test(s.instance) || s.instance.length > 40) problems.push(`instance: "${s.instance}" must be a DNS label of at most 40 characters`);
+  if (!DNS_LABEL.test(s.instance) || s.instance.length > 40)
+    problems.push(`instance: "${s.instance}" must be a DNS label of at most 40 characters`);
   const w = s.worker;
-  if (!Number.isInteger(w.minReplicas) || w.minReplicas < 1) problems.push(`worker.minReplicas: must be a whole number of at least 1, got ${w.minReplicas}`);
-  if (!Number.isInteger(w.maxReplicas) || w.maxReplicas < w.minReplicas) problems.push(`worker.maxReplicas: must be a whole number not below worker.minReplicas (${w.minReplicas}), got ${w.maxReplicas}`);
-  if (!Number.isInteger(w.cpuTargetPercent) || w.cpuTargetPercent < 1 || w.cpuTargetPercent > 100) problems.push(`worker.cpuTargetPercent: must be 1..100, got ${w.cpuTargetPercent}`);
+  if (!Number.isInteger(w.minReplicas) || w.minReplicas < 1)
+    problems.push(`worker.minReplicas: must be a whole number of at least 1, got ${w.minReplicas}`);
+  if (!Number.isInteger(w.maxReplicas) || w.maxReplicas < w.minReplicas)
+    problems.push(`worker.maxReplicas: must be a whole number not below worker.minReplicas (${w.minReplicas}), got ${w.maxReplicas}`);
+  if (!Number.isInteger(w.cpuTargetPercent) || w.cpuTargetPercent < 1 || w.cpuTargetPercent > 100)
+    problems.push(`worker.cpuTargetPercent: must be 1..100, got ${w.cpuTargetPercent}`);
   if (!Number.isInteger(w.scaleDownStabilizationSeconds) || w.scaleDownStabilizationSeconds < 0 || w.scaleDownStabilizationSeconds > 3600) {
     problems.push(`worker.scaleDownStabilizationSeconds: must be 0..3600, got ${w.scaleDownStabilizationSeconds}`);
   }
   problems.push(...resourceProblems("worker.resources", w.resources));
-  if (!Number.isInteger(s.webhook.replicas) || s.webhook.replicas < 1) problems.push(`webhook.replicas: must be a whole number of at least 1, got ${s.webhook.replicas}`);
+  if (!Number.isInteger(s.webhook.replicas) || s.webhook.replicas < 1)
+    problems.push(`webhook.replicas: must be a whole number of at least 1, got ${s.webhook.replicas}`);
   problems.push(...resourceProblems("webhook.resources", s.webhook.resources));
   if (!s.ingress.path.startsWith("/")) problems.push(`ingress.path: must start with "/", got "${s.ingress.path}"`);
-  if (!Number.isInteger(s.workerRunAsUser) || s.workerRunAsUser < 1) problems.push(`workerRunAsUser: must be a non-root UID (1 or more), got ${s.workerRunAsUser}`);
-  if (!/^(v1\.\d+|latest)$/.test(s.podSecurityVersion)) problems.push(`podSecurityVersion: must be v1.<minor> or latest, got "${s.podSecurityVersion}"`);
-  if (!Number.isInteger(s.runtime.shutdownGraceSeconds) || s.runtime.shutdownGraceSeconds < 0) problems.push(`runtime.shutdownGraceSeconds: must be a whole number of seconds, got ${s.runtime.shutdownGraceSeconds}`);
+  if (!Number.isInteger(s.workerRunAsUser) || s.workerRunAsUser < 1)
+    problems.push(`workerRunAsUser: must be a non-root UID (1 or more), got ${s.workerRunAsUser}`);
+  if (!/^(v1\.\d+|latest)$/.test(s.podSecurityVersion))
+    problems.push(`podSecurityVersion: must be v1.<minor> or latest, got "${s.podSecurityVersion}"`);
+  if (!Number.isInteger(s.runtime.shutdownGraceSeconds) || s.runtime.shutdownGraceSeconds < 0)
+    problems.push(`runtime.shutdownGraceSeconds: must be a whole number of seconds, got ${s.runtime.shutdownGraceSeconds}`);
   if (s.database.kind === "in-cluster") {
     const db = s.database;
-    if (!parseImageReference(db.image)) problems.push(`database.image: "${db.image}" is not a container image reference (e.g. docker.io/library/postgres:16.9-bookworm)`);
+    if (!parseImageReference(db.image))
+      problems.push(`database.image: "${db.image}" is not a container image reference (e.g. docker.io/library/postgres:16.9-bookworm)`);
     const size = parseQuantity(db.storageSize);
-    if (size === undefined || size < 1024 ** 3) problems.push(`database.storageSize: must be a quantity of at least 1Gi, got "${db.storageSize}"`);
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(db.database)) problems.push(`database.database: "${db.database}" is not a plain PostgreSQL identifier`);
+    if (size === undefined || size < 1024 ** 3)
+      problems.push(`database.storageSize: must be a quantity of at least 1Gi, got "${db.storageSize}"`);
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(db.database))
+      problems.push(`database.database: "${db.database}" is not a plain PostgreSQL identifier`);
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(db.user)) problems.push(`database.user: "${db.user}" is not a plain PostgreSQL identifier`);
-    if (!Number.isInteger(db.runAsUser) || db.runAsUser < 1) problems.push(`database.runAsUser: must be a non-root UID, got ${db.runAsUser}`);
+    if (!Number.isInteger(db.runAsUser) || db.runAsUser < 1)
+      problems.push(`database.runAsUser: must be a non-root UID, got ${db.runAsUser}`);
     problems.push(...resourceProblems("database.resources", db.resources));
   }
   return problems;

@@ -16,7 +16,11 @@ import { terminationGraceSeconds, type PipelineBindings, type PipelineWorkloadSe
  */
 const ENDPOINT_DRAIN_SECONDS = 5;
 
-export function buildWebhookDeployment(s: PipelineWorkloadSettings, b: PipelineBindings, podAnnotations: Record<string, string>): IDeployment {
+export function buildWebhookDeployment(
+  s: PipelineWorkloadSettings,
+  b: PipelineBindings,
+  podAnnotations: Record<string, string>,
+): IDeployment {
   const names = objectNames(s);
   const container = pipelineContainer(s, { command: "webhook", image: b.image, resources: s.webhook.resources });
   container.lifecycle = { preStop: { sleep: { seconds: ENDPOINT_DRAIN_SECONDS } } };

@@ -6,7 +6,11 @@ import { objectNames } from "./names";
 import { pipelineContainer, pipelinePodSpec } from "./pods";
 import { terminationGraceSeconds, type PipelineBindings, type PipelineWorkloadSettings } from "./settings";
 
-export function buildWorkerDeployment(s: PipelineWorkloadSettings, b: PipelineBindings, podAnnotations: Record<string, string>): IDeployment {
+export function buildWorkerDeployment(
+  s: PipelineWorkloadSettings,
+  b: PipelineBindings,
+  podAnnotations: Record<string, string>,
+): IDeployment {
   const names = objectNames(s);
   return {
     apiVersion: "apps/v1",

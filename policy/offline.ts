@@ -64,7 +64,8 @@ export function readPackConfig(stack: string, dir = PACK_CONFIG_DIR, policies: r
   for (const [key, entry] of Object.entries(parsed)) {
     if (!known.has(key)) problems.push(`"${key}" is not a policy of the pack (have: ${[...known].join(", ")})`);
     const level = typeof entry === "string" ? entry : isRecord(entry) ? entry.enforcementLevel : undefined;
-    if (level !== undefined && !LEVELS.includes(level as EnforcementLevel)) problems.push(`"${key}": enforcement level "${String(level)}" is not one of ${LEVELS.join(", ")}`);
+    if (level !== undefined && !LEVELS.includes(level as EnforcementLevel))
+      problems.push(`"${key}": enforcement level "${String(level)}" is not one of ${LEVELS.join(", ")}`);
     if (typeof entry !== "string" && !isRecord(entry)) problems.push(`"${key}": must be a level or an object`);
   }
   if (problems.length > 0) throw new Error(`${file}:\n  ${problems.join("\n  ")}`);
@@ -154,7 +155,9 @@ export async function evaluatePolicies(resources: readonly OfflineResource[], op
         };
         for (const validate of validations) {
           try {
-            await validate(args, (message) => findings.push({ policy: policy.name, enforcementLevel: level, resource: r.name, type: r.type, message }));
+            await validate(args, (message) =>
+              findings.push({ policy: policy.name, enforcementLevel: level, resource: r.name, type: r.type, message }),
+            );
           } catch (err) {
             if (!(err instanceof NotApplicable)) throw err;
           }
@@ -175,7 +178,12 @@ export async function evaluatePolicies(resources: readonly OfflineResource[], op
         isType: (cls) => isTypeOf(r.type, cls),
         asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? r.inputs : undefined)) as PolicyResource["asType"],
       }));
-      const args: StackValidationArgs = { resources: views, getConfig: <T extends object>() => ({ ...policyConfig }) as T, stackTags, notApplicable };
+      const args: StackValidationArgs = {
+        resources: views,
+        getConfig: <T extends object>() => ({ ...policyConfig }) as T,
+        stackTags,
+        notApplicable,
+      };
       try {
         await policy.validateStack(args, (message, urn) => {
           const r = urn ? byUrn.get(urn) : undefined;

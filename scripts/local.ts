@@ -63,7 +63,11 @@ function summarise(keys: readonly string[], rows: readonly EventRow[]): { text: 
       pixels: r?.pixels ?? "-",
       "ms (dl+tx+ul)": r ? ms.toFixed(1) : "-",
       worker: r?.worker_id ?? "-",
-      status: r ? (r.status === "processed" ? "processed" : `${r.status}: ${r.error_code ?? ""} ${r.error ?? ""}`.trim()) : "MISSING (not processed in time)",
+      status: r
+        ? r.status === "processed"
+          ? "processed"
+          : `${r.status}: ${r.error_code ?? ""} ${r.error ?? ""}`.trim()
+        : "MISSING (not processed in time)",
     };
   });
   return { text: table(lines), ok: keys.every((k) => byKey.get(k)?.status === "processed") };
@@ -71,16 +75,25 @@ function summarise(keys: readonly string[], rows: readonly EventRow[]): { text: 
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const files = fs.readdirSync(args.samplesDir).filter((f) => IMAGE_TYPES[path.extname(f).toLowerCase()] !== undefined).sort();
+  const files = fs
+    .readdirSync(args.samplesDir)
+    .filter((f) => IMAGE_TYPES[path.extname(f).toLowerCase()] !== undefined)
+    .sort();
   if (files.length === 0) throw new Error(`no images in ${args.samplesDir}`);
 
   const pipeline = await startLocalPipeline({ workers: args.workers });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= pipeline.stop());
   try {
-    for (const f of files) await pipeline.upload(f, fs.readFileSync(path.join(args.samplesDir, f)), IMAGE_TYPES[path.extname(f).toLowerCase()]);
+    for (const f of files)
+      await pipeline.upload(f, fs.readFileSync(path.join(args.samplesDir, f)), IMAGE_TYPES[path.extname(f).toLowerCase()]);
     const ready = {
-      s3: { endpoint: pipeline.s3.endpoint, region: pipeline.s3.region, accessKeyId: pipeline.s3.accessKeyId, secretAccessKey: pipeline.s3.secretAccessKey },
+      s3: {
+        endpoint: pipeline.s3.endpoint,
+        region: pipeline.s3.region,
+        accessKeyId: pipeline.s3.accessKeyId,
+        secretAccessKey: pipeline.s3.secretAccessKey,
+      },
       inputBucket: pipeline.inputBucket,
       outputBucket: pipeline.outputBucket,
       databaseUrl: pipeline.databaseUrl,

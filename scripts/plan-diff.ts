@@ -56,7 +56,8 @@ export interface PlanDiff {
 }
 
 const keyOf = (r: { type: string; name: string }) => `${r.type}::${r.name}`;
-const byTypeAndName = (a: { type: string; name: string }, b: { type: string; name: string }) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name);
+const byTypeAndName = (a: { type: string; name: string }, b: { type: string; name: string }) =>
+  a.type.localeCompare(b.type) || a.name.localeCompare(b.name);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -82,7 +83,12 @@ function sameList(a: readonly string[] = [], b: readonly string[] = []): boolean
   return JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
 }
 
-export function diffPlans(base: PlanSnapshot, head: PlanSnapshot, labels: { base: string; head: string } = { base: "base", head: "head" }, warnings: string[] = []): PlanDiff {
+export function diffPlans(
+  base: PlanSnapshot,
+  head: PlanSnapshot,
+  labels: { base: string; head: string } = { base: "base", head: "head" },
+  warnings: string[] = [],
+): PlanDiff {
   const baseByKey = new Map(base.resources.map((r) => [keyOf(r), r]));
   const headByKey = new Map(head.resources.map((r) => [keyOf(r), r]));
   const added = head.resources.filter((r) => !baseByKey.has(keyOf(r))).sort(byTypeAndName);
@@ -122,7 +128,9 @@ export function diffPlans(base: PlanSnapshot, head: PlanSnapshot, labels: { base
 }
 
 export function hasChanges(d: PlanDiff): boolean {
-  return d.added.length + d.removed.length + d.changed.length + d.outputs.added.length + d.outputs.removed.length + d.outputs.changed.length > 0;
+  return (
+    d.added.length + d.removed.length + d.changed.length + d.outputs.added.length + d.outputs.removed.length + d.outputs.changed.length > 0
+  );
 }
 
 const MAX_PATHS = 12;
@@ -195,18 +203,29 @@ const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 export function formatMarkdown(diffs: readonly PlanDiff[], limit = MARKDOWN_LIMIT): string {
   const head = [MARKDOWN_MARKER, "### Offline plan diff", ""];
   head.push("| stack | add | change | remove | unchanged | policy pack |", "| --- | ---: | ---: | ---: | ---: | --- |");
-  for (const d of diffs) head.push(`| ${code(d.stack)} | ${d.added.length} | ${d.changed.length} | ${d.removed.length} | ${d.unchanged} | ${policyCell(d)} |`);
+  for (const d of diffs)
+    head.push(`| ${code(d.stack)} | ${d.added.length} | ${d.changed.length} | ${d.removed.length} | ${d.unchanged} | ${policyCell(d)} |`);
   head.push("");
   for (const d of diffs) {
     const blocking = (d.findings ?? []).filter((f) => f.enforcementLevel === "mandatory");
-    if (blocking.length) head.push(`**${code(d.stack)} violates mandatory policies:**`, ...blocking.map((f) => `- ${cell(findingLine(f))}`), "");
+    if (blocking.length)
+      head.push(`**${code(d.stack)} violates mandatory policies:**`, ...blocking.map((f) => `- ${cell(findingLine(f))}`), "");
   }
   const base = diffs[0];
-  if (base) head.push(`Evaluated offline with Pulumi's mocks: ${code(base.baseLabel)} → ${code(base.headLabel)}. Secret values compare as \`[secret]\`; the real \`pulumi preview\` remains the reference.`, "");
+  if (base)
+    head.push(
+      `Evaluated offline with Pulumi's mocks: ${code(base.baseLabel)} → ${code(base.headLabel)}. Secret values compare as \`[secret]\`; the real \`pulumi preview\` remains the reference.`,
+      "",
+    );
   for (const d of diffs) for (const w of d.warnings) head.push(`> **Warning** (${d.stack}): ${w}`, "");
 
   const footer = (omitted: number) =>
-    omitted > 0 ? [`_${omitted} detail rows omitted to fit a comment; run \`npm run plan:diff -- --stack <name> --base ${base?.baseLabel ?? "<ref>"}\` for all of them._`, ""] : [];
+    omitted > 0
+      ? [
+          `_${omitted} detail rows omitted to fit a comment; run \`npm run plan:diff -- --stack <name> --base ${base?.baseLabel ?? "<ref>"}\` for all of them._`,
+          "",
+        ]
+      : [];
 
   const sections = diffs.map((d) => {
     const rows: string[] = [];
@@ -266,7 +285,9 @@ export function resolveCommit(repo: string, ref: string): string {
   try {
     return git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], repo);
   } catch {
-    throw new Error(`--base ${ref}: not a commit in ${repo}. Fix: pass a branch, tag or sha that exists locally (in CI: fetch it first, e.g. actions/checkout with fetch-depth: 0)`);
+    throw new Error(
+      `--base ${ref}: not a commit in ${repo}. Fix: pass a branch, tag or sha that exists locally (in CI: fetch it first, e.g. actions/checkout with fetch-depth: 0)`,
+    );
   }
 }
 
@@ -307,13 +328,19 @@ export async function withWorktree<T>(repo: string, sha: string, fn: (dir: strin
 /** Plans `stack` of the tree at `projectDir` in a child process and returns the snapshot. */
 export function planInChild(projectDir: string, stack: string): Promise<PlanSnapshot> {
   const outFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-snapshot-")), "plan.json");
-  const tsconfig = fs.existsSync(path.join(projectDir, "tsconfig.json")) ? path.join(projectDir, "tsconfig.json") : path.resolve(__dirname, "../tsconfig.json");
+  const tsconfig = fs.existsSync(path.join(projectDir, "tsconfig.json"))
+    ? path.join(projectDir, "tsconfig.json")
+    : path.resolve(__dirname, "../tsconfig.json");
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), __filename, "--emit-plan", projectDir, "--stack", stack, "--out", outFile], {
-      cwd: projectDir,
-      env: { ...process.env, TS_NODE_PROJECT: tsconfig, TS_NODE_TRANSPILE_ONLY: "true" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["-r", require.resolve("ts-node/register/transpile-only"), __filename, "--emit-plan", projectDir, "--stack", stack, "--out", outFile],
+      {
+        cwd: projectDir,
+        env: { ...process.env, TS_NODE_PROJECT: tsconfig, TS_NODE_TRANSPILE_ONLY: "true" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout.resume();
@@ -321,7 +348,9 @@ export function planInChild(projectDir: string, stack: string): Promise<PlanSnap
     child.on("close", (status) => {
       try {
         if (status !== 0) {
-          reject(new Error(`planning ${stack} in ${projectDir} failed (exit ${status}):\n${stderr.trim().split("\n").slice(-15).join("\n")}`));
+          reject(
+            new Error(`planning ${stack} in ${projectDir} failed (exit ${status}):\n${stderr.trim().split("\n").slice(-15).join("\n")}`),
+          );
           return;
         }
         resolve(JSON.parse(fs.readFileSync(outFile, "utf8")) as PlanSnapshot);
@@ -337,13 +366,22 @@ export function planInChild(projectDir: string, stack: string): Promise<PlanSnap
 /** Child-process side: loads that tree's own offline plan and writes its snapshot. */
 async function emitPlan(projectDir: string, stack: string, outFile: string): Promise<void> {
   const planModule = path.join(projectDir, "scripts", "plan.ts");
-  if (!fs.existsSync(planModule)) throw new Error(`${projectDir} has no scripts/plan.ts (the offline plan); choose a base commit that has it`);
+  if (!fs.existsSync(planModule))
+    throw new Error(`${projectDir} has no scripts/plan.ts (the offline plan); choose a base commit that has it`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { planStack } = require(planModule) as { planStack(stack: string): Promise<PlanSnapshot> };
   const plan = await planStack(stack);
   const snapshot: PlanSnapshot = {
     stack,
-    resources: plan.resources.map(({ type, name, parent, inputs, dependsOn, provider, options }) => ({ type, name, parent, inputs, dependsOn, provider, options })),
+    resources: plan.resources.map(({ type, name, parent, inputs, dependsOn, provider, options }) => ({
+      type,
+      name,
+      parent,
+      inputs,
+      dependsOn,
+      provider,
+      options,
+    })),
     outputs: plan.outputs ?? {},
   };
   fs.writeFileSync(outFile, JSON.stringify(snapshot));

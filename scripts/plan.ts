@@ -85,7 +85,8 @@ export function listStacks(projectDir: string): string[] {
     .filter((s): s is string => s !== undefined);
 }
 
-const PEM = (label: string, name: string) => `-----BEGIN ${label}-----\n${Buffer.from(`offline-plan-${name}`).toString("base64")}\n-----END ${label}-----\n`;
+const PEM = (label: string, name: string) =>
+  `-----BEGIN ${label}-----\n${Buffer.from(`offline-plan-${name}`).toString("base64")}\n-----END ${label}-----\n`;
 
 /** Plausible computed outputs for resources whose outputs the program reads. */
 export function mockOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
@@ -95,7 +96,11 @@ export function mockOutputs(type: string, name: string, inputs: Record<string, u
     case "openstack:compute/instance:Instance":
       return { accessIpV4: "198.51.100.20" };
     case "tls:index/privateKey:PrivateKey":
-      return { privateKeyPem: PEM("PRIVATE KEY", name), publicKeyPem: PEM("PUBLIC KEY", name), privateKeyPemPkcs8: PEM("PRIVATE KEY", name) };
+      return {
+        privateKeyPem: PEM("PRIVATE KEY", name),
+        publicKeyPem: PEM("PUBLIC KEY", name),
+        privateKeyPemPkcs8: PEM("PRIVATE KEY", name),
+      };
     case "tls:index/selfSignedCert:SelfSignedCert":
     case "tls:index/locallySignedCert:LocallySignedCert":
       return { certPem: PEM("CERTIFICATE", name) };
@@ -115,12 +120,23 @@ export function mockOutputs(type: string, name: string, inputs: Record<string, u
       // A private-network address, as Trove reports for an instance on that network only.
       return { addresses: ["192.168.1.50"] };
     case "openstack:identity/ec2CredentialV3:Ec2CredentialV3":
-      return { access: `offline-access-${name}`, secret: `offline-secret-${name}`, projectId: "0123456789abcdef0123456789abcdef", userId: "fedcba9876543210fedcba9876543210" };
+      return {
+        access: `offline-access-${name}`,
+        secret: `offline-secret-${name}`,
+        projectId: "0123456789abcdef0123456789abcdef",
+        userId: "fedcba9876543210fedcba9876543210",
+      };
     case "pulumi:pulumi:StackReference":
       // The promoted-from stack's outputs: a digest-pinned worker image, as a stack that ran `pulumi up` exports.
       return { outputs: { workerImage: MOCK_PROMOTED_IMAGE } };
     case "pulumi-nodejs:dynamic/image-pipeline:BlazarLease":
-      return { leaseId: `lease-${name}`, reservationId: `reservation-${name}`, status: "ACTIVE", reservedFlavorId: `reservation-${name}`, leaseEndDate: "2030-01-01T00:00:00.000Z" };
+      return {
+        leaseId: `lease-${name}`,
+        reservationId: `reservation-${name}`,
+        status: "ACTIVE",
+        reservedFlavorId: `reservation-${name}`,
+        leaseEndDate: "2030-01-01T00:00:00.000Z",
+      };
     default:
       return {};
   }
@@ -219,7 +235,10 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
 
   // Wrap the mock monitor to see what the mocks API does not pass on: parent, dependencies, provider.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): { registerResource(req: RegisterRequest, cb: unknown): Promise<void> }; waitForRPCs(): Promise<void> };
+  const settings = require("@pulumi/pulumi/runtime/settings") as {
+    getMonitor(): { registerResource(req: RegisterRequest, cb: unknown): Promise<void> };
+    waitForRPCs(): Promise<void>;
+  };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(o: unknown): Record<string, unknown> };
   const monitor = settings.getMonitor();
@@ -260,7 +279,9 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
 function formatText(plan: Plan): string {
   const lines = [`stack ${plan.stack}: ${plan.resources.length} resources`];
   for (const r of plan.resources) {
-    lines.push(`\n${r.type}  ${r.name}${r.parent ? `  (parent ${r.parent})` : ""}${r.dependsOn.length ? `  dependsOn [${r.dependsOn.join(", ")}]` : ""}`);
+    lines.push(
+      `\n${r.type}  ${r.name}${r.parent ? `  (parent ${r.parent})` : ""}${r.dependsOn.length ? `  dependsOn [${r.dependsOn.join(", ")}]` : ""}`,
+    );
     for (const [k, v] of Object.entries(r.inputs)) lines.push(`    ${k}: ${JSON.stringify(v)}`);
   }
   lines.push("\noutputs:");

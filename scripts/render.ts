@@ -38,12 +38,15 @@ export function kubernetesObjects(plan: Plan): RenderedObject[] {
   for (const r of plan.resources) {
     if (!r.type.startsWith("kubernetes:")) continue;
     const { apiVersion, kind, ...fields } = r.inputs as { apiVersion?: string; kind?: string; [k: string]: unknown };
-    if (typeof apiVersion !== "string" || typeof kind !== "string") throw new Error(`${r.type} ${r.name} has no apiVersion/kind in its inputs`);
+    if (typeof apiVersion !== "string" || typeof kind !== "string")
+      throw new Error(`${r.type} ${r.name} has no apiVersion/kind in its inputs`);
     objects.push({ apiVersion, kind, ...(fields as { metadata: RenderedObject["metadata"] }) });
   }
   const secrets = objects.filter((o) => o.kind === "Secret");
   // Short values (e.g. "true") could match by accident; real secrets and the offline stand-ins are longer.
-  const values = [...new Set(secrets.flatMap((o) => [...secretStrings(o.data), ...secretStrings(o.stringData)]))].filter((v) => v.length >= 8);
+  const values = [...new Set(secrets.flatMap((o) => [...secretStrings(o.data), ...secretStrings(o.stringData)]))].filter(
+    (v) => v.length >= 8,
+  );
   for (const o of objects) {
     if (o.kind === "Secret") continue;
     const text = JSON.stringify(o);

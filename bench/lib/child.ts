@@ -10,9 +10,14 @@ export interface ForkedProbe<Req, Reply> {
 }
 
 /** Forks a compiled probe and waits for its first message. */
-export async function forkProbe<Req, Reply extends { type: string; message?: string }>(script: string, env: Record<string, string>): Promise<ForkedProbe<Req, Reply>> {
+export async function forkProbe<Req, Reply extends { type: string; message?: string }>(
+  script: string,
+  env: Record<string, string>,
+): Promise<ForkedProbe<Req, Reply>> {
   const child = fork(script, [], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: [] });
-  const exited = new Promise<never>((_, reject) => child.once("exit", (code, signal) => reject(new Error(`probe ${script} exited (code ${code}, signal ${signal})`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once("exit", (code, signal) => reject(new Error(`probe ${script} exited (code ${code}, signal ${signal})`))),
+  );
   exited.catch(() => undefined);
   const nextMessage = (): Promise<Reply> =>
     Promise.race([
@@ -47,7 +52,10 @@ export interface CommandSample {
 
 /** Parses `times` output ("0m0.012s 0m0.004s" twice); the second line is the children's user and system time. */
 export function parseTimes(output: string): number {
-  const lines = output.trim().split("\n").filter((l) => /\d+m[\d.]+s/.test(l));
+  const lines = output
+    .trim()
+    .split("\n")
+    .filter((l) => /\d+m[\d.]+s/.test(l));
   const children = lines[lines.length - 1];
   if (!children) throw new Error(`no CPU times in shell output: ${JSON.stringify(output)}`);
   const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
@@ -59,7 +67,10 @@ export function parseTimes(output: string): number {
 export function timeCommand(file: string, args: readonly string[], env: Record<string, string> = {}): Promise<CommandSample> {
   return new Promise((resolve, reject) => {
     // The shell's `times` builtin reports the CPU time of the finished command; Node cannot see a child's rusage.
-    const shell = spawn("/bin/sh", ["-c", '"$@" >/dev/null || exit $?; times >&2', "sh", file, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    const shell = spawn("/bin/sh", ["-c", '"$@" >/dev/null || exit $?; times >&2', "sh", file, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     shell.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const t0 = process.hrtime.bigint();

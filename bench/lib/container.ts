@@ -20,10 +20,37 @@ export interface AllocatorSetting {
 }
 
 export const ALLOCATOR_SETTINGS: readonly AllocatorSetting[] = [
-  { name: "glibc", description: "glibc malloc, sharp defaults: what a plain `node` process gets", env: {}, needsJemalloc: false, cacheOff: false },
-  { name: "glibc-arena2", description: "glibc malloc, MALLOC_ARENA_MAX=2, VIPS_CONCURRENCY=1", env: { MALLOC_ARENA_MAX: "2" }, needsJemalloc: false, vipsConcurrency: 1, cacheOff: false },
-  { name: "glibc-arena2-nocache", description: "as glibc-arena2, plus sharp.cache(false)", env: { MALLOC_ARENA_MAX: "2" }, needsJemalloc: false, vipsConcurrency: 1, cacheOff: true },
-  { name: "jemalloc", description: "jemalloc 5.3 via LD_PRELOAD, VIPS_CONCURRENCY=1", env: {}, needsJemalloc: true, vipsConcurrency: 1, cacheOff: false },
+  {
+    name: "glibc",
+    description: "glibc malloc, sharp defaults: what a plain `node` process gets",
+    env: {},
+    needsJemalloc: false,
+    cacheOff: false,
+  },
+  {
+    name: "glibc-arena2",
+    description: "glibc malloc, MALLOC_ARENA_MAX=2, VIPS_CONCURRENCY=1",
+    env: { MALLOC_ARENA_MAX: "2" },
+    needsJemalloc: false,
+    vipsConcurrency: 1,
+    cacheOff: false,
+  },
+  {
+    name: "glibc-arena2-nocache",
+    description: "as glibc-arena2, plus sharp.cache(false)",
+    env: { MALLOC_ARENA_MAX: "2" },
+    needsJemalloc: false,
+    vipsConcurrency: 1,
+    cacheOff: true,
+  },
+  {
+    name: "jemalloc",
+    description: "jemalloc 5.3 via LD_PRELOAD, VIPS_CONCURRENCY=1",
+    env: {},
+    needsJemalloc: true,
+    vipsConcurrency: 1,
+    cacheOff: false,
+  },
   {
     name: "jemalloc-decay",
     description: "jemalloc via LD_PRELOAD, pages returned within 1 s (MALLOC_CONF), VIPS_CONCURRENCY=1",

@@ -1,6 +1,7 @@
 /** Markdown tables: readable in a terminal and pasteable into BENCHMARKS.md as they are. */
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  for (const r of rows) if (r.length !== header.length) throw new Error(`row has ${r.length} cells, header has ${header.length}: ${r.join(" | ")}`);
+  for (const r of rows)
+    if (r.length !== header.length) throw new Error(`row has ${r.length} cells, header has ${header.length}: ${r.join(" | ")}`);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
   return [line(header), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...rows.map(line)].join("\n");

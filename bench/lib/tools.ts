@@ -32,7 +32,9 @@ export const REQUIREMENTS: readonly ToolRequirement[] = [
 
 function firstLine(file: string, args: readonly string[]): string | undefined {
   try {
-    return execFileSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 }).split("\n")[0].trim();
+    return execFileSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 })
+      .split("\n")[0]
+      .trim();
   } catch {
     return undefined;
   }
@@ -51,7 +53,11 @@ function isElf(file: string): boolean {
 }
 
 function onPath(name: string): string[] {
-  return (process.env.PATH ?? "").split(":").filter(Boolean).map((dir) => path.join(dir, name)).filter((p) => fs.existsSync(p));
+  return (process.env.PATH ?? "")
+    .split(":")
+    .filter(Boolean)
+    .map((dir) => path.join(dir, name))
+    .filter((p) => fs.existsSync(p));
 }
 
 export function findVips(): Tool | undefined {
@@ -79,7 +85,11 @@ const MULTIARCH: Readonly<Record<string, string>> = { x64: "x86_64-linux-gnu", a
 
 export function findJemalloc(): string | undefined {
   const triplet = MULTIARCH[process.arch];
-  const candidates = [triplet && `/usr/lib/${triplet}/libjemalloc.so.2`, triplet && `/lib/${triplet}/libjemalloc.so.2`, "/usr/lib/libjemalloc.so.2"];
+  const candidates = [
+    triplet && `/usr/lib/${triplet}/libjemalloc.so.2`,
+    triplet && `/lib/${triplet}/libjemalloc.so.2`,
+    "/usr/lib/libjemalloc.so.2",
+  ];
   return candidates.find((c): c is string => typeof c === "string" && fs.existsSync(c));
 }
 

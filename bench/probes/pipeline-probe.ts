@@ -100,9 +100,11 @@ export type Reply = { readonly type: "ready" } | PipelineResult | WebhookResult 
 
 async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 interface TimingRow {
@@ -142,7 +144,11 @@ async function collect(pipeline: LocalPipeline, putMs: Map<string, number>, time
   return {
     images: rows
       .filter((r) => r.status === "processed")
-      .map((r) => ({ key: r.input_key, putMs: putMs.get(r.input_key) ?? NaN, enqueuedMs: Number(r.enqueued), startedMs: Number(r.started),
+      .map((r) => ({
+        key: r.input_key,
+        putMs: putMs.get(r.input_key) ?? NaN,
+        enqueuedMs: Number(r.enqueued),
+        startedMs: Number(r.started),
         finishedMs: Number(r.finished),
         workerId: r.worker_id,
         downloadMs: r.download_ms,
@@ -156,7 +162,9 @@ async function collect(pipeline: LocalPipeline, putMs: Map<string, number>, time
 
 async function runPipeline(req: PipelineRequest): Promise<PipelineResult> {
   // Distinct images, so nothing downstream can profit from identical inputs; cycled over the keys.
-  const variants = await Promise.all(Array.from({ length: 10 }, (_, i) => generateImage({ ...STANDARD_IMAGES.jpeg1mp, name: `1mp-${i}`, seed: 100 + i })));
+  const variants = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => generateImage({ ...STANDARD_IMAGES.jpeg1mp, name: `1mp-${i}`, seed: 100 + i })),
+  );
   const body = (i: number): Buffer => variants[i % variants.length].data;
   const pipeline = await startLocalPipeline({ workers: req.workers, env: req.env });
   try {
@@ -202,7 +210,15 @@ async function runPipeline(req: PipelineRequest): Promise<PipelineResult> {
     );
     const peak: Record<string, number> = { webhook: peakRssMiB(pipeline.webhook.pid) };
     for (const w of pipeline.workers) peak[w.name] = peakRssMiB(w.pid);
-    return { type: "pipeline", workers: req.workers, batch, lightLoad, jobsPerKeyNotOne: Number(counts.rows[0].n), peakRssMiB: peak, batchCpuMs };
+    return {
+      type: "pipeline",
+      workers: req.workers,
+      batch,
+      lightLoad,
+      jobsPerKeyNotOne: Number(counts.rows[0].n),
+      peakRssMiB: peak,
+      batchCpuMs,
+    };
   } finally {
     await pipeline.stop();
   }
@@ -269,7 +285,13 @@ async function runWebhook(req: WebhookRequest): Promise<WebhookResult> {
         durationSeconds: result.duration,
         accepted: ok,
         acceptedPerSecond: ok / result.duration,
-        latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: result.latency.mean },
+        latencyMs: {
+          p50: result.latency.p50,
+          p90: result.latency.p90,
+          p99: result.latency.p99,
+          max: result.latency.max,
+          mean: result.latency.mean,
+        },
         otherStatuses: statuses,
         errors: result.errors,
         timeouts: result.timeouts,
@@ -279,7 +301,10 @@ async function runWebhook(req: WebhookRequest): Promise<WebhookResult> {
     const runs = [await load("saturation", {}), await load(`rate-${req.rate}`, { overallRate: req.rate })];
 
     const jobs = (
-      await pipeline.db.query<{ object_key: string; n: string }>(`SELECT object_key, count(*) AS n FROM image_pipeline.jobs WHERE bucket = $1 GROUP BY object_key`, [pipeline.inputBucket])
+      await pipeline.db.query<{ object_key: string; n: string }>(
+        `SELECT object_key, count(*) AS n FROM image_pipeline.jobs WHERE bucket = $1 GROUP BY object_key`,
+        [pipeline.inputBucket],
+      )
     ).rows;
     const jobCount = new Map(jobs.map((j) => [j.object_key, Number(j.n)]));
     let acceptedWithoutJob = 0;
@@ -311,6 +336,6 @@ if (!process.send) {
 }
 process.on("message", (req: Request) => {
   const run: Promise<Reply> = req.type === "pipeline" ? runPipeline(req) : runWebhook(req);
-  run.then(send, (err: unknown) => send({ type: "error", message: err instanceof Error ? err.stack ?? err.message : String(err) }));
+  run.then(send, (err: unknown) => send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
 });
 send({ type: "ready" });

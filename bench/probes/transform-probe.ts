@@ -104,7 +104,10 @@ async function main(): Promise<void> {
   if (process.env.BENCH_SHARP_CACHE === "off") sharp.cache(false);
   const jemalloc = fs.readFileSync("/proc/self/maps", "utf8").includes("libjemalloc");
   process.on("message", (req: ProbeRequest) => {
-    const run = req.type === "time" ? timeTransform(req.file, req.iterations, req.variant).then((samples): ProbeReply => ({ type: "time", samples })) : measureMemory(req.files, req.inFlight, req.variant);
+    const run =
+      req.type === "time"
+        ? timeTransform(req.file, req.iterations, req.variant).then((samples): ProbeReply => ({ type: "time", samples }))
+        : measureMemory(req.files, req.inFlight, req.variant);
     run.then(send, (err: unknown) => send({ type: "error", message: err instanceof Error ? err.message : String(err) }));
   });
   send({ type: "ready", sharpConcurrency: sharp.concurrency(), jemalloc, baselineRssMiB: rssMiB().current });

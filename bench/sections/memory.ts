@@ -39,7 +39,14 @@ export interface MemoryOptions {
   readonly log: (line: string) => void;
 }
 
-async function measureCase(options: MemoryOptions, setting: AllocatorSetting, image: string, file: string, inFlight: number, variant: TransformVariant): Promise<MemoryCase> {
+async function measureCase(
+  options: MemoryOptions,
+  setting: AllocatorSetting,
+  image: string,
+  file: string,
+  inFlight: number,
+  variant: TransformVariant,
+): Promise<MemoryCase> {
   const script = options.compiled.resolve("bench/probes/transform-probe.ts");
   const count = options.batch[image] ?? 4;
   const peaks: number[] = [];
@@ -52,13 +59,19 @@ async function measureCase(options: MemoryOptions, setting: AllocatorSetting, im
       const reply = await probe.request({ type: "memory", files: Array.from({ length: count }, () => file), inFlight, variant });
       if (reply.type !== "memory") throw new Error(`probe answered ${reply.type} to a memory request`);
       peaks.push(reply.peakRssMiB);
-      first ??= { growth: reply.peakAfterEachMiB, baseline: ready.baselineRssMiB, threads: ready.sharpConcurrency, jemalloc: ready.jemalloc };
+      first ??= {
+        growth: reply.peakAfterEachMiB,
+        baseline: ready.baselineRssMiB,
+        threads: ready.sharpConcurrency,
+        jemalloc: ready.jemalloc,
+      };
     } finally {
       await probe.close();
     }
   }
   if (!first) throw new Error("memory: runs must be at least 1");
-  if (setting.needsJemalloc && !first.jemalloc) throw new Error(`setting ${setting.name}: LD_PRELOAD did not load jemalloc (${options.jemalloc})`);
+  if (setting.needsJemalloc && !first.jemalloc)
+    throw new Error(`setting ${setting.name}: LD_PRELOAD did not load jemalloc (${options.jemalloc})`);
   const c: MemoryCase = {
     setting: setting.name,
     variant,
@@ -72,7 +85,9 @@ async function measureCase(options: MemoryOptions, setting: AllocatorSetting, im
     jemalloc: first.jemalloc,
     growthMiB: first.growth,
   };
-  options.log(`memory ${setting.name}${variant === "worker" ? "" : ` (${variant})`} in-flight ${inFlight} ${image}: peak ${c.peakRssMiB.median.toFixed(0)} MiB (baseline ${c.baselineRssMiB.toFixed(0)}, threads ${c.vipsThreads}, growth ${c.growthMiB.join(" ")})`);
+  options.log(
+    `memory ${setting.name}${variant === "worker" ? "" : ` (${variant})`} in-flight ${inFlight} ${image}: peak ${c.peakRssMiB.median.toFixed(0)} MiB (baseline ${c.baselineRssMiB.toFixed(0)}, threads ${c.vipsThreads}, growth ${c.growthMiB.join(" ")})`,
+  );
   return c;
 }
 
@@ -81,11 +96,13 @@ export async function measureMemory(options: MemoryOptions): Promise<MemoryCase[
   const cases: MemoryCase[] = [];
   for (const setting of settings) {
     for (const inFlight of options.inFlight ?? [1, 2]) {
-      for (const [image, file] of Object.entries(options.files)) cases.push(await measureCase(options, setting, image, file, inFlight, "worker"));
+      for (const [image, file] of Object.entries(options.files))
+        cases.push(await measureCase(options, setting, image, file, inFlight, "worker"));
     }
   }
   for (const b of options.beforeFix ?? []) {
-    for (const [image, file] of Object.entries(options.files)) cases.push(await measureCase(options, settingByName(b.setting), image, file, b.inFlight, "before-fix"));
+    for (const [image, file] of Object.entries(options.files))
+      cases.push(await measureCase(options, settingByName(b.setting), image, file, b.inFlight, "before-fix"));
   }
   return cases;
 }

@@ -55,7 +55,10 @@ function workerGaps(images: readonly ImageTiming[]): Summary | undefined {
 
 export function summarizePhase(phase: PhaseResult): PhaseSummary {
   const images: ImageTiming[] = phase.images;
-  if (images.length === 0) throw new Error(`no image was processed (missing ${phase.missing.length}, not processed: ${phase.notProcessed.slice(0, 3).join("; ")})`);
+  if (images.length === 0)
+    throw new Error(
+      `no image was processed (missing ${phase.missing.length}, not processed: ${phase.notProcessed.slice(0, 3).join("; ")})`,
+    );
   const firstPut = Math.min(...images.map((i) => i.putMs));
   const lastEvent = Math.max(...images.map((i) => i.finishedMs));
   return {
@@ -134,11 +137,22 @@ export interface WebhookOptions {
 }
 
 export async function measureWebhook(options: WebhookOptions): Promise<WebhookResult> {
-  const req: WebhookRequest = { type: "webhook", env: options.serviceEnv, connections: options.connections, durationSeconds: options.durationSeconds, rate: options.rate, redeliverEvery: 10 };
+  const req: WebhookRequest = {
+    type: "webhook",
+    env: options.serviceEnv,
+    connections: options.connections,
+    durationSeconds: options.durationSeconds,
+    rate: options.rate,
+    redeliverEvery: 10,
+  };
   const r = await withProbe<WebhookResult>(options.compiled, req);
   for (const run of r.runs) {
-    options.log(`webhook ${run.label}: ${run.acceptedPerSecond.toFixed(0)} accepted/s, p99 ${run.latencyMs.p99} ms, other statuses ${JSON.stringify(run.otherStatuses)}, errors ${run.errors}`);
+    options.log(
+      `webhook ${run.label}: ${run.acceptedPerSecond.toFixed(0)} accepted/s, p99 ${run.latencyMs.p99} ms, other statuses ${JSON.stringify(run.otherStatuses)}, errors ${run.errors}`,
+    );
   }
-  options.log(`webhook exactly-once: ${r.acceptedKeys} accepted keys, ${r.acceptedWithoutJob} without a job, ${r.keysWithSeveralJobs} with several, ${r.unknownJobs} unknown`);
+  options.log(
+    `webhook exactly-once: ${r.acceptedKeys} accepted keys, ${r.acceptedWithoutJob} without a job, ${r.keysWithSeveralJobs} with several, ${r.unknownJobs} unknown`,
+  );
   return r;
 }

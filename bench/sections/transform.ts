@@ -119,7 +119,9 @@ export async function measureTransform(options: TransformOptions): Promise<Trans
           cpuMs: summarize(samples[tool].map((s) => s.cpuMs)),
         };
         cases.push(c);
-        options.log(`transform ${image.spec.name} ${tool}: median ${c.wallMs.median.toFixed(1)} ms wall, ${c.cpuMs.median.toFixed(0)} ms CPU (n=${c.wallMs.n})`);
+        options.log(
+          `transform ${image.spec.name} ${tool}: median ${c.wallMs.median.toFixed(1)} ms wall, ${c.cpuMs.median.toFixed(0)} ms CPU (n=${c.wallMs.n})`,
+        );
       }
       for (const tool of ["vips", "magick"]) fs.rmSync(out(tool), { force: true });
     }
@@ -132,7 +134,9 @@ export async function measureTransform(options: TransformOptions): Promise<Trans
 async function measureStartup(options: TransformOptions): Promise<StartupCost[]> {
   const tiny = path.join(options.workDir, "startup-1x1.jpg");
   const sharp = (await import("sharp")).default;
-  await sharp({ create: { width: 1, height: 1, channels: 3, background: "#808080" } }).jpeg().toFile(tiny);
+  await sharp({ create: { width: 1, height: 1, channels: 3, background: "#808080" } })
+    .jpeg()
+    .toFile(tiny);
   const out = path.join(options.workDir, "startup-out.jpg");
   const n = 15;
   const vips: number[] = [];

@@ -51,7 +51,12 @@ interface CloudEntry {
 /** The search order of openstacksdk: OS_CLIENT_CONFIG_FILE, the current directory, the user's config, /etc. */
 export function cloudsYamlCandidates(env: NodeJS.ProcessEnv, cwd = process.cwd(), home = os.homedir()): string[] {
   const configured = env.OS_CLIENT_CONFIG_FILE ? [env.OS_CLIENT_CONFIG_FILE] : [];
-  return [...configured, path.join(cwd, "clouds.yaml"), path.join(home, ".config", "openstack", "clouds.yaml"), "/etc/openstack/clouds.yaml"];
+  return [
+    ...configured,
+    path.join(cwd, "clouds.yaml"),
+    path.join(home, ".config", "openstack", "clouds.yaml"),
+    "/etc/openstack/clouds.yaml",
+  ];
 }
 
 function readCloud(name: string, files: string[]): CloudEntry {
@@ -61,20 +66,38 @@ function readCloud(name: string, files: string[]): CloudEntry {
     const entry = doc?.clouds?.[name];
     if (!entry) continue;
     const secureFile = path.join(path.dirname(file), "secure.yaml");
-    const secure = fs.existsSync(secureFile) ? ((parseYaml(fs.readFileSync(secureFile, "utf8")) as { clouds?: Record<string, CloudEntry> } | null)?.clouds?.[name] ?? {}) : {};
+    const secure = fs.existsSync(secureFile)
+      ? ((parseYaml(fs.readFileSync(secureFile, "utf8")) as { clouds?: Record<string, CloudEntry> } | null)?.clouds?.[name] ?? {})
+      : {};
     return { ...entry, ...secure, auth: { ...entry.auth, ...secure.auth } };
   }
-  throw new Error(`OpenStack cloud "${name}" was not found in any clouds.yaml (looked in ${files.join(", ")}). Create it (Chameleon: Identity > Application Credentials > Download clouds.yaml) or set image-pipeline:osAuthUrl and application-credential keys.`);
+  throw new Error(
+    `OpenStack cloud "${name}" was not found in any clouds.yaml (looked in ${files.join(", ")}). Create it (Chameleon: Identity > Application Credentials > Download clouds.yaml) or set image-pipeline:osAuthUrl and application-credential keys.`,
+  );
 }
 
-function fromEntry(source: string, auth: Record<string, string | undefined>, authType: string | undefined, region: string | undefined, iface: string | undefined): KeystoneCredentials {
+function fromEntry(
+  source: string,
+  auth: Record<string, string | undefined>,
+  authType: string | undefined,
+  region: string | undefined,
+  iface: string | undefined,
+): KeystoneCredentials {
   const authUrl = auth.auth_url;
   if (!authUrl) throw new Error(`${source}: auth_url is missing`);
   const type = authType ?? (auth.application_credential_id || auth.application_credential_name ? "v3applicationcredential" : "password");
   const common = { authUrl, region, interface: iface ?? "public" };
   if (type === "v3applicationcredential") {
     if (!auth.application_credential_secret) throw new Error(`${source}: application_credential_secret is missing`);
-    return { kind: "application_credential", ...common, id: auth.application_credential_id, name: auth.application_credential_name, secret: auth.application_credential_secret, userName: auth.username, userDomainName: auth.user_domain_name };
+    return {
+      kind: "application_credential",
+      ...common,
+      id: auth.application_credential_id,
+      name: auth.application_credential_name,
+      secret: auth.application_credential_secret,
+      userName: auth.username,
+      userDomainName: auth.user_domain_name,
+    };
   }
   if (type === "password" || type === "v3password") {
     if (!auth.username || !auth.password) throw new Error(`${source}: username and password are required for password auth`);
@@ -89,18 +112,38 @@ function fromEntry(source: string, auth: Record<string, string | undefined>, aut
       projectDomainName: auth.project_domain_name ?? auth.project_domain_id ?? "Default",
     };
   }
-  throw new Error(`${source}: auth_type "${type}" is not supported by the lease provider; use an application credential (v3applicationcredential) or password`);
+  throw new Error(
+    `${source}: auth_type "${type}" is not supported by the lease provider; use an application credential (v3applicationcredential) or password`,
+  );
 }
 
-export function resolveCredentials(inputs: OpenStackAuthInputs, env: NodeJS.ProcessEnv = process.env, files: string[] = cloudsYamlCandidates(env)): KeystoneCredentials {
+export function resolveCredentials(
+  inputs: OpenStackAuthInputs,
+  env: NodeJS.ProcessEnv = process.env,
+  files: string[] = cloudsYamlCandidates(env),
+): KeystoneCredentials {
   if (inputs.authUrl) {
-    if (!inputs.applicationCredentialId || !inputs.applicationCredentialSecret) throw new Error("osAuthUrl is set but the application credential id or secret is missing");
-    return { kind: "application_credential", authUrl: inputs.authUrl, id: inputs.applicationCredentialId, secret: inputs.applicationCredentialSecret, region: inputs.region, interface: "public" };
+    if (!inputs.applicationCredentialId || !inputs.applicationCredentialSecret)
+      throw new Error("osAuthUrl is set but the application credential id or secret is missing");
+    return {
+      kind: "application_credential",
+      authUrl: inputs.authUrl,
+      id: inputs.applicationCredentialId,
+      secret: inputs.applicationCredentialSecret,
+      region: inputs.region,
+      interface: "public",
+    };
   }
   const cloud = inputs.cloud ?? env.OS_CLOUD;
   if (cloud) {
     const entry = readCloud(cloud, files);
-    return fromEntry(`clouds.yaml cloud "${cloud}"`, entry.auth ?? {}, entry.auth_type, inputs.region ?? entry.region_name, entry.interface);
+    return fromEntry(
+      `clouds.yaml cloud "${cloud}"`,
+      entry.auth ?? {},
+      entry.auth_type,
+      inputs.region ?? entry.region_name,
+      entry.interface,
+    );
   }
   if (env.OS_AUTH_URL) {
     return fromEntry(
@@ -121,5 +164,7 @@ export function resolveCredentials(inputs: OpenStackAuthInputs, env: NodeJS.Proc
       env.OS_INTERFACE,
     );
   }
-  throw new Error("No OpenStack credentials: set image-pipeline:osCloud (a clouds.yaml entry), export OS_CLOUD, source an openrc (OS_AUTH_URL ...), or set image-pipeline:osAuthUrl with an application credential");
+  throw new Error(
+    "No OpenStack credentials: set image-pipeline:osCloud (a clouds.yaml entry), export OS_CLOUD, source an openrc (OS_AUTH_URL ...), or set image-pipeline:osAuthUrl with an application credential",
+  );
 }

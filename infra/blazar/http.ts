@@ -57,7 +57,11 @@ export async function requestJson(
     try {
       response = await fetch(url, {
         method,
-        headers: { Accept: "application/json", ...(init.body === undefined ? {} : { "Content-Type": "application/json" }), ...init.headers },
+        headers: {
+          Accept: "application/json",
+          ...(init.body === undefined ? {} : { "Content-Type": "application/json" }),
+          ...init.headers,
+        },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
       });
     } catch (err) {
@@ -73,7 +77,11 @@ export async function requestJson(
         try {
           body = JSON.parse(text);
         } catch {
-          throw new HttpError(`${what}: ${method} ${url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`, response.status, text);
+          throw new HttpError(
+            `${what}: ${method} ${url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+            response.status,
+            text,
+          );
         }
       }
       return { status: response.status, headers: response.headers, body, text };

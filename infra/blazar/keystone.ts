@@ -31,7 +31,10 @@ export function tokenRequestBody(creds: KeystoneCredentials): unknown {
   const project = creds.projectId ? { id: creds.projectId } : { name: creds.projectName, domain: { name: creds.projectDomainName } };
   return {
     auth: {
-      identity: { methods: ["password"], password: { user: { name: creds.userName, domain: { name: creds.userDomainName }, password: creds.password } } },
+      identity: {
+        methods: ["password"],
+        password: { user: { name: creds.userName, domain: { name: creds.userDomainName }, password: creds.password } },
+      },
       scope: { project },
     },
   };
@@ -43,18 +46,28 @@ function tokensUrl(authUrl: string): string {
 }
 
 export async function authenticate(creds: KeystoneCredentials, retry?: RetryPolicy): Promise<KeystoneSession> {
-  const response = await requestJson("authenticate to Keystone", "POST", tokensUrl(creds.authUrl), { body: tokenRequestBody(creds), expect: [201], retry });
+  const response = await requestJson("authenticate to Keystone", "POST", tokensUrl(creds.authUrl), {
+    body: tokenRequestBody(creds),
+    expect: [201],
+    retry,
+  });
   const token = response.headers.get("x-subject-token");
   const catalog = (response.body as { token?: { catalog?: CatalogService[] } } | undefined)?.token?.catalog;
   if (!token) throw new Error(`authenticate to Keystone: ${creds.authUrl} answered 201 without an X-Subject-Token header`);
-  if (!Array.isArray(catalog)) throw new Error(`authenticate to Keystone: the token from ${creds.authUrl} has no service catalog (is it scoped to a project?)`);
+  if (!Array.isArray(catalog))
+    throw new Error(`authenticate to Keystone: the token from ${creds.authUrl} has no service catalog (is it scoped to a project?)`);
   return { token, catalog };
 }
 
 export function findEndpoint(catalog: CatalogService[], serviceType: string, iface: string, region?: string): string {
   const service = catalog.find((s) => s.type === serviceType);
-  if (!service) throw new Error(`the service catalog has no "${serviceType}" service (found: ${catalog.map((s) => s.type).join(", ") || "none"}); this cloud has no Blazar, so set image-pipeline:leaseType none`);
-  const endpoint = service.endpoints.find((e) => e.interface === iface && (region === undefined || e.region === region || e.region_id === region));
+  if (!service)
+    throw new Error(
+      `the service catalog has no "${serviceType}" service (found: ${catalog.map((s) => s.type).join(", ") || "none"}); this cloud has no Blazar, so set image-pipeline:leaseType none`,
+    );
+  const endpoint = service.endpoints.find(
+    (e) => e.interface === iface && (region === undefined || e.region === region || e.region_id === region),
+  );
   if (!endpoint) throw new Error(`the "${serviceType}" service has no ${iface} endpoint${region ? ` in region ${region}` : ""}`);
   return endpoint.url.replace(/\/+$/, "");
 }

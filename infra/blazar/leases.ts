@@ -50,11 +50,23 @@ export function reservationBody(reservation: ReservationRequest): Record<string,
   if (reservation.type === "flavor:instance") {
     return { resource_type: "flavor:instance", flavor_id: reservation.flavorId, amount: reservation.amount, affinity: null };
   }
-  return { resource_type: "physical:host", min: reservation.count, max: reservation.count, hypervisor_properties: "", resource_properties: reservation.resourceProperties };
+  return {
+    resource_type: "physical:host",
+    min: reservation.count,
+    max: reservation.count,
+    hypervisor_properties: "",
+    resource_properties: reservation.resourceProperties,
+  };
 }
 
 export function createLeaseBody(name: string, reservation: ReservationRequest, start: "now" | Date, end: Date): Record<string, unknown> {
-  return { name, start_date: start === "now" ? "now" : blazarDate(start), end_date: blazarDate(end), reservations: [reservationBody(reservation)], events: [] };
+  return {
+    name,
+    start_date: start === "now" ? "now" : blazarDate(start),
+    end_date: blazarDate(end),
+    reservations: [reservationBody(reservation)],
+    events: [],
+  };
 }
 
 export async function connectBlazar(creds: KeystoneCredentials, retry?: RetryPolicy): Promise<BlazarClient> {
@@ -73,7 +85,12 @@ function leaseOf(what: string, body: unknown): BlazarLease {
 
 export async function createLease(client: BlazarClient, body: Record<string, unknown>): Promise<BlazarLease> {
   const what = `create lease ${String(body.name)}`;
-  const response = await requestJson(what, "POST", `${client.baseUrl}/leases`, { headers: { "X-Auth-Token": client.token }, body, expect: [200, 201, 202], retry: client.retry });
+  const response = await requestJson(what, "POST", `${client.baseUrl}/leases`, {
+    headers: { "X-Auth-Token": client.token },
+    body,
+    expect: [200, 201, 202],
+    retry: client.retry,
+  });
   return leaseOf(what, response.body);
 }
 
@@ -81,7 +98,11 @@ export async function createLease(client: BlazarClient, body: Record<string, unk
 export async function getLease(client: BlazarClient, id: string, name: string): Promise<BlazarLease | undefined> {
   const what = `read lease ${name} (${id})`;
   try {
-    const response = await requestJson(what, "GET", `${client.baseUrl}/leases/${encodeURIComponent(id)}`, { headers: { "X-Auth-Token": client.token }, expect: [200], retry: client.retry });
+    const response = await requestJson(what, "GET", `${client.baseUrl}/leases/${encodeURIComponent(id)}`, {
+      headers: { "X-Auth-Token": client.token },
+      expect: [200],
+      retry: client.retry,
+    });
     return leaseOf(what, response.body);
   } catch (err) {
     if (err instanceof HttpError && err.status === 404) return undefined;
@@ -91,7 +112,12 @@ export async function getLease(client: BlazarClient, id: string, name: string): 
 
 export async function extendLease(client: BlazarClient, id: string, name: string, end: Date): Promise<BlazarLease> {
   const what = `update the end date of lease ${name} (${id})`;
-  const response = await requestJson(what, "PUT", `${client.baseUrl}/leases/${encodeURIComponent(id)}`, { headers: { "X-Auth-Token": client.token }, body: { end_date: blazarDate(end) }, expect: [200, 202], retry: client.retry });
+  const response = await requestJson(what, "PUT", `${client.baseUrl}/leases/${encodeURIComponent(id)}`, {
+    headers: { "X-Auth-Token": client.token },
+    body: { end_date: blazarDate(end) },
+    expect: [200, 202],
+    retry: client.retry,
+  });
   return leaseOf(what, response.body);
 }
 
@@ -99,7 +125,11 @@ export async function extendLease(client: BlazarClient, id: string, name: string
 export async function deleteLease(client: BlazarClient, id: string, name: string): Promise<void> {
   const what = `delete lease ${name} (${id})`;
   try {
-    await requestJson(what, "DELETE", `${client.baseUrl}/leases/${encodeURIComponent(id)}`, { headers: { "X-Auth-Token": client.token }, expect: [200, 202, 204], retry: client.retry });
+    await requestJson(what, "DELETE", `${client.baseUrl}/leases/${encodeURIComponent(id)}`, {
+      headers: { "X-Auth-Token": client.token },
+      expect: [200, 202, 204],
+      retry: client.retry,
+    });
   } catch (err) {
     if (err instanceof HttpError && err.status === 404) return;
     throw err;
@@ -111,7 +141,11 @@ export function describeFailure(lease: BlazarLease): string {
   if (lease.status_reason) parts.push(`reason: ${lease.status_reason}`);
   if (lease.degraded) parts.push("degraded");
   for (const r of lease.reservations ?? []) {
-    const flags = [r.status && `status ${r.status}`, r.missing_resources && "missing resources", r.resources_changed && "resources changed"].filter(Boolean);
+    const flags = [
+      r.status && `status ${r.status}`,
+      r.missing_resources && "missing resources",
+      r.resources_changed && "resources changed",
+    ].filter(Boolean);
     if (flags.length > 0) parts.push(`reservation ${r.id}: ${flags.join(", ")}`);
   }
   return parts.join("; ");
@@ -141,7 +175,9 @@ export async function waitForLease(client: BlazarClient, id: string, name: strin
       throw new Error(`lease ${name} (${id}) failed to start: ${describeFailure(lease)}`);
     }
     if (Date.now() + options.pollIntervalMs > deadline) {
-      throw new Error(`lease ${name} (${id}) did not reach ${options.until.join(" or ")} within ${Math.round(options.timeoutMs / 60000)} min; last seen ${describeFailure(lease)}`);
+      throw new Error(
+        `lease ${name} (${id}) did not reach ${options.until.join(" or ")} within ${Math.round(options.timeoutMs / 60000)} min; last seen ${describeFailure(lease)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs));
   }

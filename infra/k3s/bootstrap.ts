@@ -41,14 +41,18 @@ export class K3sBootstrap extends pulumi.ComponentResource {
   constructor(name: string, args: K3sBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super("image-pipeline:k3s:Bootstrap", name, {}, opts);
     if (args.nodeNames.length === 0 || args.nodeNames.length !== args.privateIps.length) {
-      throw new Error(`K3sBootstrap ${name}: ${args.nodeNames.length} node names and ${args.privateIps.length} private IPs; need at least one node and one IP per node`);
+      throw new Error(
+        `K3sBootstrap ${name}: ${args.nodeNames.length} node names and ${args.privateIps.length} private IPs; need at least one node and one IP per node`,
+      );
     }
     const child = { parent: this };
 
     this.pki = new K3sPki(`${name}-pki`, { clusterName: args.clusterName }, child);
     // Alphanumeric only: k3s splits tokens on ':' and the token travels through YAML and shell.
     const password = new random.RandomPassword(`${name}-join-password`, { length: 48, special: false }, child);
-    this.joinToken = pulumi.secret(pulumi.all([this.pki.cas.root.certPem, password.result]).apply(([root, pw]) => secureJoinToken(root, pw)));
+    this.joinToken = pulumi.secret(
+      pulumi.all([this.pki.cas.root.certPem, password.result]).apply(([root, pw]) => secureJoinToken(root, pw)),
+    );
     // Built from the certificates alone, so agents and clients depend on no private key.
     const { server, intermediate, root } = this.pki.cas;
     this.serverCaBundle = pulumi.all([server.certPem, intermediate.certPem, root.certPem]).apply((pems) => pemBundle(...pems));
@@ -57,20 +61,26 @@ export class K3sBootstrap extends pulumi.ComponentResource {
     this.userData = args.nodeNames.map((nodeName, i) =>
       pulumi.secret(
         i === 0
-          ? pulumi.all([this.pki.serverTls, this.joinToken, args.floatingIp]).apply(([tls, token, floatingIp]) =>
-              serverUserData({ install: args.install, nodeName, nodeIp: args.privateIps[i], floatingIp, token, tls }),
-            )
-          : pulumi.all([this.serverCaBundle, this.joinToken]).apply(([bundle, token]) =>
-              agentUserData({ install: args.install, nodeName, nodeIp: args.privateIps[i], serverIp, token, serverCaBundle: bundle }),
-            ),
+          ? pulumi
+              .all([this.pki.serverTls, this.joinToken, args.floatingIp])
+              .apply(([tls, token, floatingIp]) =>
+                serverUserData({ install: args.install, nodeName, nodeIp: args.privateIps[i], floatingIp, token, tls }),
+              )
+          : pulumi
+              .all([this.serverCaBundle, this.joinToken])
+              .apply(([bundle, token]) =>
+                agentUserData({ install: args.install, nodeName, nodeIp: args.privateIps[i], serverIp, token, serverCaBundle: bundle }),
+              ),
       ),
     );
 
     this.apiServer = pulumi.output(args.floatingIp).apply((ip) => `https://${ip}:${K3S_API_PORT}`);
     this.kubeconfig = pulumi.secret(
-      pulumi.all([this.apiServer, this.serverCaBundle, this.pki.admin.certPem, this.pki.admin.keyPem]).apply(([server, caBundlePem, clientCertPem, clientKeyPem]) =>
-        renderKubeconfig({ clusterName: args.clusterName, server, caBundlePem, clientCertPem, clientKeyPem }),
-      ),
+      pulumi
+        .all([this.apiServer, this.serverCaBundle, this.pki.admin.certPem, this.pki.admin.keyPem])
+        .apply(([server, caBundlePem, clientCertPem, clientKeyPem]) =>
+          renderKubeconfig({ clusterName: args.clusterName, server, caBundlePem, clientCertPem, clientKeyPem }),
+        ),
     );
     this.clusterIdentifier = this.pki.cas.root.certPem.apply((root) => `${args.clusterName}-${caHash(root).slice(0, 16)}`);
 

@@ -19,7 +19,9 @@ export function secureJoinToken(rootCertPem: string, password: string): string {
   // k3s splits the credentials at the first ":" and the token itself at "::"; the password must avoid both
   // and whitespace, which also keeps it safe inside YAML and shell.
   if (!/^[A-Za-z0-9._~-]{32,}$/.test(password)) {
-    throw new Error("k3s join-token password must be at least 32 characters of A-Z, a-z, 0-9, '.', '_', '~', '-' (generate it with random.RandomPassword special: false)");
+    throw new Error(
+      "k3s join-token password must be at least 32 characters of A-Z, a-z, 0-9, '.', '_', '~', '-' (generate it with random.RandomPassword special: false)",
+    );
   }
   return `${TOKEN_PREFIX}${caHash(rootCertPem)}::${SERVER_TOKEN_USER}:${password}`;
 }

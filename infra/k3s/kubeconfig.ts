@@ -29,7 +29,8 @@ export interface Kubeconfig {
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
 export function kubeconfigObject(p: KubeconfigParams): Kubeconfig {
-  if (!/^https:\/\/[^/]+$/.test(p.server)) throw new Error(`kubeconfig server must be https://<host>:<port> with no path, got "${p.server}"`);
+  if (!/^https:\/\/[^/]+$/.test(p.server))
+    throw new Error(`kubeconfig server must be https://<host>:<port> with no path, got "${p.server}"`);
   firstCertificateDer(p.caBundlePem, "kubeconfig CA bundle");
   firstCertificateDer(p.clientCertPem, "kubeconfig client certificate");
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(p.clientKeyPem)) throw new Error("kubeconfig client key is not a PEM private key");

@@ -13,7 +13,11 @@ export function pemBlocks(pem: string): PemBlock[] {
   const blocks: PemBlock[] = [];
   for (const match of pem.matchAll(PEM_BLOCK)) {
     const body = match[2];
-    blocks.push({ label: match[1], der: Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ""), "base64"), text: `${match[0].replace(/\r\n/g, "\n")}\n` });
+    blocks.push({
+      label: match[1],
+      der: Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ""), "base64"),
+      text: `${match[0].replace(/\r\n/g, "\n")}\n`,
+    });
   }
   return blocks;
 }

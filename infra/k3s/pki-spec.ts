@@ -15,7 +15,9 @@
  * read these specs, so what the tests prove about the chain is what `pulumi up` builds.
  */
 
-export type KeySpec = { readonly algorithm: "RSA"; readonly rsaBits: 2048 | 4096 } | { readonly algorithm: "ECDSA"; readonly ecdsaCurve: "P256" | "P384" };
+export type KeySpec =
+  | { readonly algorithm: "RSA"; readonly rsaBits: 2048 | 4096 }
+  | { readonly algorithm: "ECDSA"; readonly ecdsaCurve: "P256" | "P384" };
 
 /** The `allowed_uses` vocabulary of the tls provider (RFC 5280 key usages and extended key usages). */
 export type AllowedUse = "digital_signature" | "key_encipherment" | "cert_signing" | "crl_signing" | "server_auth" | "client_auth";
@@ -70,7 +72,14 @@ export const LEAF_CA_FILES: readonly LeafCaFile[] = [
 /** Every CA in issuing order (an issuer always precedes what it signs). */
 export function k3sCaSpecs(clusterName: string): CaSpec[] {
   assertClusterName(clusterName);
-  const root: CaSpec = { id: "root", commonName: `${clusterName}-root-ca`, key: P384, allowedUses: CA_USES, isCa: true, validityHours: ROOT_CA_VALIDITY_HOURS };
+  const root: CaSpec = {
+    id: "root",
+    commonName: `${clusterName}-root-ca`,
+    key: P384,
+    allowedUses: CA_USES,
+    isCa: true,
+    validityHours: ROOT_CA_VALIDITY_HOURS,
+  };
   const intermediate: CaSpec = {
     id: "intermediate",
     issuer: "root",
@@ -81,7 +90,15 @@ export function k3sCaSpecs(clusterName: string): CaSpec[] {
     validityHours: CA_VALIDITY_HOURS,
   };
   const leaves = LEAF_CA_FILES.map(
-    ({ id }): CaSpec => ({ id, issuer: "intermediate", commonName: `${clusterName}-${id}-ca`, key: P256, allowedUses: CA_USES, isCa: true, validityHours: CA_VALIDITY_HOURS }),
+    ({ id }): CaSpec => ({
+      id,
+      issuer: "intermediate",
+      commonName: `${clusterName}-${id}-ca`,
+      key: P256,
+      allowedUses: CA_USES,
+      isCa: true,
+      validityHours: CA_VALIDITY_HOURS,
+    }),
   );
   return [root, intermediate, ...leaves];
 }
@@ -105,6 +122,8 @@ export const SERVICE_ACCOUNT_KEY: KeySpec = { algorithm: "RSA", rsaBits: 2048 };
 
 function assertClusterName(clusterName: string): void {
   if (!/^[a-z][a-z0-9-]{0,50}$/.test(clusterName)) {
-    throw new Error(`k3s cluster name "${clusterName}" must start with a letter and contain only lower-case letters, digits and "-" (it becomes certificate common names)`);
+    throw new Error(
+      `k3s cluster name "${clusterName}" must start with a letter and contain only lower-case letters, digits and "-" (it becomes certificate common names)`,
+    );
   }
 }

@@ -5,7 +5,17 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { adminCertSpec, CaId, CaSpec, CertificateSpec, k3sCaSpecs, KeySpec, LEAF_CA_FILES, LeafCaId, SERVICE_ACCOUNT_KEY } from "./pki-spec";
+import {
+  adminCertSpec,
+  CaId,
+  CaSpec,
+  CertificateSpec,
+  k3sCaSpecs,
+  KeySpec,
+  LEAF_CA_FILES,
+  LeafCaId,
+  SERVICE_ACCOUNT_KEY,
+} from "./pki-spec";
 import { ServerTlsMaterial } from "./server-tls";
 
 export interface K3sPkiArgs {
@@ -23,7 +33,9 @@ function privateKeyArgs(key: KeySpec): tls.PrivateKeyArgs {
 }
 
 function subject(spec: CertificateSpec): tls.types.input.CertRequestSubject {
-  return spec.organization === undefined ? { commonName: spec.commonName } : { commonName: spec.commonName, organization: spec.organization };
+  return spec.organization === undefined
+    ? { commonName: spec.commonName }
+    : { commonName: spec.commonName, organization: spec.organization };
 }
 
 export class K3sPki extends pulumi.ComponentResource {
@@ -43,23 +55,41 @@ export class K3sPki extends pulumi.ComponentResource {
     }
     this.cas = issued as Record<CaId, IssuedCertificate>;
     this.admin = this.issue(`${name}-admin`, adminCertSpec(args.clusterName), this.cas.client, child);
-    this.serviceAccountKeyPem = pulumi.secret(new tls.PrivateKey(`${name}-service-account-key`, privateKeyArgs(SERVICE_ACCOUNT_KEY), child).privateKeyPem);
-
-    const leafPems = LEAF_CA_FILES.map(({ id }) => pulumi.all([this.cas[id].certPem, this.cas[id].keyPem]).apply(([certPem, keyPem]) => ({ id, certPem, keyPem })));
-    this.serverTls = pulumi.secret(
-      pulumi.all([this.cas.root.certPem, this.cas.intermediate.certPem, this.serviceAccountKeyPem, pulumi.all(leafPems)]).apply(([rootCertPem, intermediateCertPem, serviceAccountKeyPem, leaves]) => ({
-        rootCertPem,
-        intermediateCertPem,
-        serviceAccountKeyPem,
-        leafCas: Object.fromEntries(leaves.map((l) => [l.id, { certPem: l.certPem, keyPem: l.keyPem }])) as Record<LeafCaId, { certPem: string; keyPem: string }>,
-      })),
+    this.serviceAccountKeyPem = pulumi.secret(
+      new tls.PrivateKey(`${name}-service-account-key`, privateKeyArgs(SERVICE_ACCOUNT_KEY), child).privateKeyPem,
     );
 
-    this.registerOutputs({ rootCertPem: this.cas.root.certPem, serverCaCertPem: this.cas.server.certPem, adminCertPem: this.admin.certPem });
+    const leafPems = LEAF_CA_FILES.map(({ id }) =>
+      pulumi.all([this.cas[id].certPem, this.cas[id].keyPem]).apply(([certPem, keyPem]) => ({ id, certPem, keyPem })),
+    );
+    this.serverTls = pulumi.secret(
+      pulumi
+        .all([this.cas.root.certPem, this.cas.intermediate.certPem, this.serviceAccountKeyPem, pulumi.all(leafPems)])
+        .apply(([rootCertPem, intermediateCertPem, serviceAccountKeyPem, leaves]) => ({
+          rootCertPem,
+          intermediateCertPem,
+          serviceAccountKeyPem,
+          leafCas: Object.fromEntries(leaves.map((l) => [l.id, { certPem: l.certPem, keyPem: l.keyPem }])) as Record<
+            LeafCaId,
+            { certPem: string; keyPem: string }
+          >,
+        })),
+    );
+
+    this.registerOutputs({
+      rootCertPem: this.cas.root.certPem,
+      serverCaCertPem: this.cas.server.certPem,
+      adminCertPem: this.admin.certPem,
+    });
   }
 
   /** A key plus a certificate: self-signed when there is no issuer, otherwise a CSR signed by the issuer. */
-  private issue(resourceName: string, spec: CertificateSpec | CaSpec, issuer: IssuedCertificate | undefined, opts: pulumi.CustomResourceOptions): IssuedCertificate {
+  private issue(
+    resourceName: string,
+    spec: CertificateSpec | CaSpec,
+    issuer: IssuedCertificate | undefined,
+    opts: pulumi.CustomResourceOptions,
+  ): IssuedCertificate {
     const key = new tls.PrivateKey(`${resourceName}-key`, privateKeyArgs(spec.key), opts);
     const common = {
       allowedUses: [...spec.allowedUses],
@@ -71,10 +101,18 @@ export class K3sPki extends pulumi.ComponentResource {
     };
     let certPem: pulumi.Output<string>;
     if (issuer === undefined) {
-      certPem = new tls.SelfSignedCert(resourceName, { ...common, privateKeyPem: key.privateKeyPem, subject: subject(spec), setAuthorityKeyId: true }, opts).certPem;
+      certPem = new tls.SelfSignedCert(
+        resourceName,
+        { ...common, privateKeyPem: key.privateKeyPem, subject: subject(spec), setAuthorityKeyId: true },
+        opts,
+      ).certPem;
     } else {
       const csr = new tls.CertRequest(`${resourceName}-csr`, { privateKeyPem: key.privateKeyPem, subject: subject(spec) }, opts);
-      certPem = new tls.LocallySignedCert(resourceName, { ...common, certRequestPem: csr.certRequestPem, caCertPem: issuer.certPem, caPrivateKeyPem: issuer.keyPem }, opts).certPem;
+      certPem = new tls.LocallySignedCert(
+        resourceName,
+        { ...common, certRequestPem: csr.certRequestPem, caCertPem: issuer.certPem, caPrivateKeyPem: issuer.keyPem },
+        opts,
+      ).certPem;
     }
     return { certPem, keyPem: pulumi.secret(key.privateKeyPem) };
   }

@@ -55,7 +55,12 @@ const TLS_ERROR_CODES: readonly string[] = [
 
 function isTlsError(err: NodeJS.ErrnoException): boolean {
   const code = err.code ?? "";
-  return TLS_ERROR_CODES.includes(code) || code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_") || /alert|certificate|handshake/i.test(err.message);
+  return (
+    TLS_ERROR_CODES.includes(code) ||
+    code.startsWith("ERR_SSL_") ||
+    code.startsWith("ERR_TLS_") ||
+    /alert|certificate|handshake/i.test(err.message)
+  );
 }
 
 function get(target: ReadinessTarget, path: string, timeoutMs: number): Promise<HttpAnswer> {
@@ -135,7 +140,8 @@ export async function observeCluster(target: ReadinessTarget, requestTimeoutMs: 
     const readyz = await get(target, "/readyz", requestTimeoutMs);
     const rejected = rejection(readyz, "/readyz");
     if (rejected) return rejected;
-    if (readyz.status !== 200) return { kind: "not-ready", detail: `/readyz answered ${readyz.status} (${failedReadyzChecks(readyz.body)})` };
+    if (readyz.status !== 200)
+      return { kind: "not-ready", detail: `/readyz answered ${readyz.status} (${failedReadyzChecks(readyz.body)})` };
 
     const nodes = await get(target, "/api/v1/nodes", requestTimeoutMs);
     const nodesRejected = rejection(nodes, "/api/v1/nodes");
@@ -192,7 +198,8 @@ function isDone(o: Observation, expectedNodes: number): boolean {
 export function validateReadinessTarget(t: ReadinessTarget): string[] {
   const problems: string[] = [];
   if (!/^https:\/\/[^/]+$/.test(t.server)) problems.push(`server must be https://<host>:<port>, got "${t.server}"`);
-  if (!Number.isInteger(t.expectedNodes) || t.expectedNodes < 1) problems.push(`expectedNodes must be a positive whole number, got ${t.expectedNodes}`);
+  if (!Number.isInteger(t.expectedNodes) || t.expectedNodes < 1)
+    problems.push(`expectedNodes must be a positive whole number, got ${t.expectedNodes}`);
   if (!(t.timeoutSeconds > 0)) problems.push(`timeoutSeconds must be positive, got ${t.timeoutSeconds}`);
   if (!(t.pollIntervalSeconds > 0)) problems.push(`pollIntervalSeconds must be positive, got ${t.pollIntervalSeconds}`);
   for (const key of ["caPem", "clientCertPem", "clientKeyPem"] as const) {
@@ -235,7 +242,9 @@ export async function waitForClusterReady(target: ReadinessTarget, report: (mess
     }
     rejections = observation.kind === "rejected" ? rejections + 1 : 0;
     if (rejections >= REJECTIONS_BEFORE_GIVING_UP) {
-      throw new Error(`k3s API at ${target.server} rejected the admin certificate ${rejections} times in a row: ${description}. ${hint(observation)}`);
+      throw new Error(
+        `k3s API at ${target.server} rejected the admin certificate ${rejections} times in a row: ${description}. ${hint(observation)}`,
+      );
     }
     if (Date.now() + intervalMs > deadline) {
       throw new Error(

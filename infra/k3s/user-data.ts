@@ -66,7 +66,17 @@ function file(filePath: string, content: string, permissions: FileMode): CloudCo
 }
 
 function installArgs(role: "server" | "agent", nodeIp: string, install: K3sInstallOptions): string[] {
-  return [BOOTSTRAP_SCRIPT_PATH, "--role", role, "--node-ip", nodeIp, "--k3s-version", install.version, "--installer-url", install.installerUrl];
+  return [
+    BOOTSTRAP_SCRIPT_PATH,
+    "--role",
+    role,
+    "--node-ip",
+    nodeIp,
+    "--k3s-version",
+    install.version,
+    "--installer-url",
+    install.installerUrl,
+  ];
 }
 
 export function serverCloudConfig(p: ServerUserDataParams): K3sCloudConfig {
@@ -107,7 +117,9 @@ export function renderUserData(nodeName: string, config: K3sCloudConfig): string
   const encoded = Buffer.byteLength(text, "utf8");
   const base64Length = 4 * Math.ceil(encoded / 3);
   if (base64Length > NOVA_USER_DATA_LIMIT_BASE64) {
-    throw new Error(`user data for ${nodeName} is ${base64Length} bytes base64-encoded, above Nova's ${NOVA_USER_DATA_LIMIT_BASE64}-byte limit`);
+    throw new Error(
+      `user data for ${nodeName} is ${base64Length} bytes base64-encoded, above Nova's ${NOVA_USER_DATA_LIMIT_BASE64}-byte limit`,
+    );
   }
   return text;
 }

@@ -91,7 +91,10 @@ export function validateTopicSpec(spec: RgwTopicSpec): { property: keyof RgwTopi
     url = undefined;
   }
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
-    failures.push({ property: "pushEndpoint", reason: `push endpoint must be an http:// or https:// URL of the webhook, got "${spec.pushEndpoint}"` });
+    failures.push({
+      property: "pushEndpoint",
+      reason: `push endpoint must be an http:// or https:// URL of the webhook, got "${spec.pushEndpoint}"`,
+    });
   } else if (/[&=]/.test(spec.pushEndpoint) || url.username !== "" || url.password !== "") {
     failures.push({
       property: "pushEndpoint",
@@ -99,10 +102,15 @@ export function validateTopicSpec(spec: RgwTopicSpec): { property: keyof RgwTopi
     });
   }
   if (typeof spec.opaqueData !== "string" || !SAFE_ARG_VALUE.test(spec.opaqueData)) {
-    failures.push({ property: "opaqueData", reason: 'OpaqueData must be non-empty and contain only letters, digits, ".", "_", "~" or "-" (RGW stores it unescaped)' });
+    failures.push({
+      property: "opaqueData",
+      reason: 'OpaqueData must be non-empty and contain only letters, digits, ".", "_", "~" or "-" (RGW stores it unescaped)',
+    });
   }
-  if (typeof spec.persistent !== "boolean") failures.push({ property: "persistent", reason: `must be a boolean, got ${JSON.stringify(spec.persistent)}` });
-  if (typeof spec.verifySsl !== "boolean") failures.push({ property: "verifySsl", reason: `must be a boolean, got ${JSON.stringify(spec.verifySsl)}` });
+  if (typeof spec.persistent !== "boolean")
+    failures.push({ property: "persistent", reason: `must be a boolean, got ${JSON.stringify(spec.persistent)}` });
+  if (typeof spec.verifySsl !== "boolean")
+    failures.push({ property: "verifySsl", reason: `must be a boolean, got ${JSON.stringify(spec.verifySsl)}` });
   return failures;
 }
 
@@ -127,7 +135,9 @@ export function parseTopicArn(arn: string): TopicArn {
   const parts = typeof arn === "string" ? arn.split(":") : [];
   // arn:<partition>:sns:<region>:<tenant>:<name>; the name itself cannot contain ":" (see TOPIC_NAME).
   if (parts.length !== 6 || parts[0] !== "arn" || parts[2] !== "sns" || !TOPIC_NAME.test(parts[5])) {
-    throw new Error(`"${arn}" is not an RGW topic ARN; expected arn:aws:sns:<zonegroup>:<tenant>:<name>, e.g. arn:aws:sns:default::image-pipeline`);
+    throw new Error(
+      `"${arn}" is not an RGW topic ARN; expected arn:aws:sns:<zonegroup>:<tenant>:<name>, e.g. arn:aws:sns:default::image-pipeline`,
+    );
   }
   return { partition: parts[1], region: parts[3], tenant: parts[4], name: parts[5] };
 }
@@ -188,7 +198,16 @@ interface SdkErrorShape {
   $response?: { statusCode?: number; headers?: Record<string, string> };
 }
 
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "TimeoutError"]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "TimeoutError",
+]);
 
 /** Classifies an SDK or network failure from a topic call into an actionable `RgwTopicError`. */
 export function mapRgwError(action: string, subject: string, endpoint: string, err: unknown): RgwTopicError {
@@ -196,16 +215,44 @@ export function mapRgwError(action: string, subject: string, endpoint: string, e
   const e = (err ?? {}) as SdkErrorShape;
   const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
   // RGW's S3-style error body puts the code at the top level (`Code`); the SDK's own name is a fallback.
-  const code = e.$response?.headers?.[RGW_ERROR_CODE_HEADER] ?? e.Code ?? (e.code && !NETWORK_CODES.has(e.code) ? e.code : undefined) ?? (e.name && e.name !== "Error" ? e.name : undefined) ?? e.code ?? "Unknown";
+  const code =
+    e.$response?.headers?.[RGW_ERROR_CODE_HEADER] ??
+    e.Code ??
+    (e.code && !NETWORK_CODES.has(e.code) ? e.code : undefined) ??
+    (e.name && e.name !== "Error" ? e.name : undefined) ??
+    e.code ??
+    "Unknown";
   const detail = `${subject}: ${e.message && e.message !== "Unknown" && e.message !== "UnknownError" ? e.message : code}`;
 
-  if (NETWORK_CODES.has(code) || NETWORK_CODES.has(e.code ?? "") || (status === undefined && /ECONNREFUSED|ENOTFOUND|socket|network/i.test(e.message ?? ""))) {
-    return new RgwTopicError(action, "unreachable", e.code ?? code, undefined, `${subject}: cannot reach ${endpoint} (${e.message ?? code})`, "check the s3Endpoint config value and that this machine can reach the RGW endpoint");
+  if (
+    NETWORK_CODES.has(code) ||
+    NETWORK_CODES.has(e.code ?? "") ||
+    (status === undefined && /ECONNREFUSED|ENOTFOUND|socket|network/i.test(e.message ?? ""))
+  ) {
+    return new RgwTopicError(
+      action,
+      "unreachable",
+      e.code ?? code,
+      undefined,
+      `${subject}: cannot reach ${endpoint} (${e.message ?? code})`,
+      "check the s3Endpoint config value and that this machine can reach the RGW endpoint",
+    );
   }
   if (status === 404 || code === "NoSuchKey" || code === "NotFound" || code === "NoSuchEntity") {
-    return new RgwTopicError(action, "not-found", code, status, `${subject} does not exist`, "run `pulumi refresh` so the state forgets the topic, then `pulumi up` re-creates it");
+    return new RgwTopicError(
+      action,
+      "not-found",
+      code,
+      status,
+      `${subject} does not exist`,
+      "run `pulumi refresh` so the state forgets the topic, then `pulumi up` re-creates it",
+    );
   }
-  if (status === 401 || status === 403 || ["AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "AuthorizationError"].includes(code)) {
+  if (
+    status === 401 ||
+    status === 403 ||
+    ["AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "AuthorizationError"].includes(code)
+  ) {
     return new RgwTopicError(
       action,
       "access-denied",
@@ -216,12 +263,33 @@ export function mapRgwError(action: string, subject: string, endpoint: string, e
     );
   }
   if (status === 400 || ["InvalidArgument", "InvalidParameter", "InvalidParameterValue", "MalformedXML"].includes(code)) {
-    return new RgwTopicError(action, "invalid-request", code, status, `${subject}: RGW rejected the request`, "check the topic name, the push endpoint URL and the OpaqueData value; the radosgw log says which argument it refused");
+    return new RgwTopicError(
+      action,
+      "invalid-request",
+      code,
+      status,
+      `${subject}: RGW rejected the request`,
+      "check the topic name, the push endpoint URL and the OpaqueData value; the radosgw log says which argument it refused",
+    );
   }
   if (status !== undefined && status >= 500) {
-    return new RgwTopicError(action, "server-error", code, status, `${subject}: RGW failed`, "retry `pulumi up`; if it persists, check the radosgw log and the cluster health (`ceph -s`)");
+    return new RgwTopicError(
+      action,
+      "server-error",
+      code,
+      status,
+      `${subject}: RGW failed`,
+      "retry `pulumi up`; if it persists, check the radosgw log and the cluster health (`ceph -s`)",
+    );
   }
-  return new RgwTopicError(action, "unexpected", code, status, detail, "check that s3Endpoint points at a Ceph RGW with bucket notifications enabled");
+  return new RgwTopicError(
+    action,
+    "unexpected",
+    code,
+    status,
+    detail,
+    "check that s3Endpoint points at a Ceph RGW with bucket notifications enabled",
+  );
 }
 
 /** Header under which `createSnsClient` exposes the code of an S3-style RGW error body to `mapRgwError`. */
@@ -245,7 +313,11 @@ export function createSnsClient(connection: RgwConnection): SNSClient {
     (next) => async (args) => {
       const result = await next(args);
       const response = result.response as { statusCode?: number; headers?: Record<string, string>; body?: unknown };
-      if ((response.statusCode ?? 0) >= 300 && response.body && typeof (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === "function") {
+      if (
+        (response.statusCode ?? 0) >= 300 &&
+        response.body &&
+        typeof (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === "function"
+      ) {
         const chunks: Buffer[] = [];
         for await (const chunk of response.body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
         const body = Buffer.concat(chunks);
@@ -261,10 +333,21 @@ export function createSnsClient(connection: RgwConnection): SNSClient {
 }
 
 /** Creates the topic, or overwrites the attributes of an existing one with the same name; returns its ARN. */
-export async function putTopic(connection: RgwConnection, spec: RgwTopicSpec, client: SNSClient = createSnsClient(connection)): Promise<string> {
+export async function putTopic(
+  connection: RgwConnection,
+  spec: RgwTopicSpec,
+  client: SNSClient = createSnsClient(connection),
+): Promise<string> {
   const failures = validateTopicSpec(spec);
   if (failures.length > 0) {
-    throw new RgwTopicError("CreateTopic", "invalid-request", "InvalidParameter", undefined, failures.map((f) => `${f.property}: ${f.reason}`).join("; "), "correct the topic inputs listed above");
+    throw new RgwTopicError(
+      "CreateTopic",
+      "invalid-request",
+      "InvalidParameter",
+      undefined,
+      failures.map((f) => `${f.property}: ${f.reason}`).join("; "),
+      "correct the topic inputs listed above",
+    );
   }
   let arn: string | undefined;
   try {
@@ -273,14 +356,34 @@ export async function putTopic(connection: RgwConnection, spec: RgwTopicSpec, cl
   } catch (err) {
     throw mapRgwError("CreateTopic", `topic ${spec.name}`, connection.endpoint, err);
   }
-  if (!arn) throw new RgwTopicError("CreateTopic", "unexpected", "NoTopicArn", 200, `topic ${spec.name}: the response carries no TopicArn`, "check that s3Endpoint points at a Ceph RGW");
+  if (!arn)
+    throw new RgwTopicError(
+      "CreateTopic",
+      "unexpected",
+      "NoTopicArn",
+      200,
+      `topic ${spec.name}: the response carries no TopicArn`,
+      "check that s3Endpoint points at a Ceph RGW",
+    );
   const parsed = parseTopicArn(arn);
-  if (parsed.name !== spec.name) throw new RgwTopicError("CreateTopic", "unexpected", "ArnMismatch", 200, `topic ${spec.name}: RGW answered with ARN ${arn}`, "check that s3Endpoint points at a Ceph RGW");
+  if (parsed.name !== spec.name)
+    throw new RgwTopicError(
+      "CreateTopic",
+      "unexpected",
+      "ArnMismatch",
+      200,
+      `topic ${spec.name}: RGW answered with ARN ${arn}`,
+      "check that s3Endpoint points at a Ceph RGW",
+    );
   return arn;
 }
 
 /** The topic's current state, or undefined when RGW says it does not exist. */
-export async function getTopic(connection: RgwConnection, arn: string, client: SNSClient = createSnsClient(connection)): Promise<RgwTopicState | undefined> {
+export async function getTopic(
+  connection: RgwConnection,
+  arn: string,
+  client: SNSClient = createSnsClient(connection),
+): Promise<RgwTopicState | undefined> {
   parseTopicArn(arn);
   try {
     const response = await client.send(new GetTopicAttributesCommand({ TopicArn: arn }));

@@ -30,11 +30,16 @@ export function checkTopicInputs(inputs: RgwTopicInputs): pulumi.dynamic.CheckFa
     .filter((f) => known(inputs[f.property]))
     .map((f) => ({ property: f.property, reason: f.reason }));
   if (known(inputs.endpoint) && !/^https?:\/\/[^/\s]+/.test(inputs.endpoint ?? "")) {
-    failures.push({ property: "endpoint", reason: `must be the RGW URL, e.g. https://a3s.fi or http://10.0.0.5:7480, got "${inputs.endpoint}"` });
+    failures.push({
+      property: "endpoint",
+      reason: `must be the RGW URL, e.g. https://a3s.fi or http://10.0.0.5:7480, got "${inputs.endpoint}"`,
+    });
   }
-  if (known(inputs.region) && !inputs.region) failures.push({ property: "region", reason: 'must be the RGW zonegroup name, usually "default"' });
+  if (known(inputs.region) && !inputs.region)
+    failures.push({ property: "region", reason: 'must be the RGW zonegroup name, usually "default"' });
   if (known(inputs.accessKeyId) && !inputs.accessKeyId) failures.push({ property: "accessKeyId", reason: "the S3 access key is empty" });
-  if (known(inputs.secretAccessKey) && !inputs.secretAccessKey) failures.push({ property: "secretAccessKey", reason: "the S3 secret key is empty" });
+  if (known(inputs.secretAccessKey) && !inputs.secretAccessKey)
+    failures.push({ property: "secretAccessKey", reason: "the S3 secret key is empty" });
   return failures;
 }
 
@@ -55,7 +60,13 @@ function connectionOf(inputs: RgwTopicInputs): RgwConnection {
 }
 
 function specOf(inputs: RgwTopicInputs): RgwTopicSpec {
-  return { name: inputs.name, pushEndpoint: inputs.pushEndpoint, opaqueData: inputs.opaqueData, persistent: inputs.persistent, verifySsl: inputs.verifySsl };
+  return {
+    name: inputs.name,
+    pushEndpoint: inputs.pushEndpoint,
+    opaqueData: inputs.opaqueData,
+    persistent: inputs.persistent,
+    verifySsl: inputs.verifySsl,
+  };
 }
 
 function outputsOf(inputs: RgwTopicInputs, arn: string): RgwTopicOutputs {

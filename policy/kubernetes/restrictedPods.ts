@@ -17,7 +17,16 @@ export interface RestrictedPodsConfig {
 }
 
 /** Volume types the restricted profile allows. */
-const ALLOWED_VOLUME_SOURCES = new Set(["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"]);
+const ALLOWED_VOLUME_SOURCES = new Set([
+  "configMap",
+  "csi",
+  "downwardAPI",
+  "emptyDir",
+  "ephemeral",
+  "persistentVolumeClaim",
+  "projected",
+  "secret",
+]);
 const ALLOWED_SECCOMP = new Set(["RuntimeDefault", "Localhost"]);
 
 export function restrictedPodViolations(podSpec: Props, config: RestrictedPodsConfig = {}): string[] {
@@ -32,10 +41,14 @@ export function restrictedPodViolations(podSpec: Props, config: RestrictedPodsCo
   for (const volume of records(podSpec.volumes)) {
     const sources = Object.keys(volume).filter((k) => k !== "name");
     const forbidden = sources.filter((s) => !ALLOWED_VOLUME_SOURCES.has(s));
-    if (forbidden.length > 0) problems.push(`volume ${String(volume.name)} uses ${forbidden.join(", ")}. Fix: use a configMap, secret, emptyDir, projected or persistentVolumeClaim volume`);
+    if (forbidden.length > 0)
+      problems.push(
+        `volume ${String(volume.name)} uses ${forbidden.join(", ")}. Fix: use a configMap, secret, emptyDir, projected or persistentVolumeClaim volume`,
+      );
   }
   const podSeccomp = field(pod, "seccompProfile", "type");
-  if (podSeccomp !== undefined && !ALLOWED_SECCOMP.has(String(podSeccomp))) problems.push(`pod seccompProfile.type is ${String(podSeccomp)}. Fix: RuntimeDefault`);
+  if (podSeccomp !== undefined && !ALLOWED_SECCOMP.has(String(podSeccomp)))
+    problems.push(`pod seccompProfile.type is ${String(podSeccomp)}. Fix: RuntimeDefault`);
   if (pod.runAsUser === 0) problems.push("pod runAsUser is 0 (root). Fix: run as a non-zero UID");
 
   const containers = containersOf(podSpec);
@@ -55,23 +68,33 @@ export function restrictedPodViolations(podSpec: Props, config: RestrictedPodsCo
 
     const seccomp = field(sc, "seccompProfile", "type") ?? podSeccomp;
     if (seccomp === undefined || !ALLOWED_SECCOMP.has(String(seccomp))) {
-      problems.push(`${label}: seccompProfile.type must be RuntimeDefault or Localhost (on the container or the pod), got ${seccomp === undefined ? "none" : String(seccomp)}`);
+      problems.push(
+        `${label}: seccompProfile.type must be RuntimeDefault or Localhost (on the container or the pod), got ${seccomp === undefined ? "none" : String(seccomp)}`,
+      );
     }
-    if (requireReadOnlyRoot && sc.readOnlyRootFilesystem !== true) problems.push(`${label}: securityContext.readOnlyRootFilesystem must be true (mount an emptyDir where it writes)`);
+    if (requireReadOnlyRoot && sc.readOnlyRootFilesystem !== true)
+      problems.push(`${label}: securityContext.readOnlyRootFilesystem must be true (mount an emptyDir where it writes)`);
 
     for (const port of records(container.ports)) {
-      if (typeof port.hostPort === "number" && port.hostPort !== 0) problems.push(`${label}: hostPort ${port.hostPort} is forbidden. Fix: expose it through a Service`);
+      if (typeof port.hostPort === "number" && port.hostPort !== 0)
+        problems.push(`${label}: hostPort ${port.hostPort} is forbidden. Fix: expose it through a Service`);
     }
     const requests = field(container, "resources", "requests");
-    const missing = requiredRequests.filter((r) => !isRecord(requests) || requests[r] === undefined || requests[r] === null || requests[r] === "");
-    if (missing.length > 0) problems.push(`${label}: no resources.requests.${missing.join(" or ")}. Fix: set requests (the HPA's CPU target is relative to them)`);
+    const missing = requiredRequests.filter(
+      (r) => !isRecord(requests) || requests[r] === undefined || requests[r] === null || requests[r] === "",
+    );
+    if (missing.length > 0)
+      problems.push(
+        `${label}: no resources.requests.${missing.join(" or ")}. Fix: set requests (the HPA's CPU target is relative to them)`,
+      );
   }
   return problems;
 }
 
 export const restrictedPodsPolicy: ResourceValidationPolicy = {
   name: RESTRICTED_PODS_POLICY,
-  description: "Every Kubernetes pod follows the restricted Pod Security Standard, has a read-only root filesystem and requests CPU and memory.",
+  description:
+    "Every Kubernetes pod follows the restricted Pod Security Standard, has a read-only root filesystem and requests CPU and memory.",
   severity: "high",
   configSchema: {
     properties: {

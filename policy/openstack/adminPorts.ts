@@ -42,7 +42,10 @@ export function adminPortViolations(props: Props, config: AdminPortsConfig = {})
   const [min, max] = portRange(props);
   const exposed = (config.ports ?? DEFAULT_ADMIN_PORTS).filter((p) => p >= min && p <= max);
   if (exposed.length === 0) return [];
-  const source = typeof props.remoteIpPrefix === "string" && props.remoteIpPrefix !== "" ? props.remoteIpPrefix : "any source (no remoteIpPrefix or remoteGroupId)";
+  const source =
+    typeof props.remoteIpPrefix === "string" && props.remoteIpPrefix !== ""
+      ? props.remoteIpPrefix
+      : "any source (no remoteIpPrefix or remoteGroupId)";
   const range = min === max ? `port ${min}` : `ports ${min}-${max}`;
   return [
     `ingress rule opens ${range} (${protocol || "any protocol"}) to ${source}, exposing ${exposed.join(" and ")}. Fix: set image-pipeline:adminCidr to the operators' range (e.g. the VPN's CIDR)`,

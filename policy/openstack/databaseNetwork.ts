@@ -23,28 +23,38 @@ export interface StackResourceView {
 
 export function databaseNetworkViolations(resources: readonly StackResourceView[]): { resource: string; message: string }[] {
   const privateNetworks = new Set(
-    resources.filter((r) => r.type === OPENSTACK.network && r.props.external !== true && typeof r.props.id === "string").map((r) => r.props.id as string),
+    resources
+      .filter((r) => r.type === OPENSTACK.network && r.props.external !== true && typeof r.props.id === "string")
+      .map((r) => r.props.id as string),
   );
   const portNetworks = new Map(
-    resources.filter((r) => r.type === OPENSTACK.port && typeof r.props.id === "string").map((r) => [r.props.id as string, r.props.networkId]),
+    resources
+      .filter((r) => r.type === OPENSTACK.port && typeof r.props.id === "string")
+      .map((r) => [r.props.id as string, r.props.networkId]),
   );
   const violations: { resource: string; message: string }[] = [];
   for (const db of resources.filter((r) => r.type === OPENSTACK.databaseInstance)) {
     const networks = records(db.props.networks);
     const report = (message: string) => violations.push({ resource: db.name, message });
     if (networks.length === 0) {
-      report("database instance names no network, so Trove attaches its default (possibly public) network. Fix: networks: [{ uuid: <private network id> }]");
+      report(
+        "database instance names no network, so Trove attaches its default (possibly public) network. Fix: networks: [{ uuid: <private network id> }]",
+      );
       continue;
     }
     networks.forEach((network, i) => {
       if (typeof network.uuid === "string" && network.uuid !== "") {
         if (!privateNetworks.has(network.uuid)) {
-          report(`networks[${i}].uuid ${network.uuid} is not a private network declared in this stack. Fix: attach the database to the private network (PipelineNetwork.privateNetworkId) only`);
+          report(
+            `networks[${i}].uuid ${network.uuid} is not a private network declared in this stack. Fix: attach the database to the private network (PipelineNetwork.privateNetworkId) only`,
+          );
         }
       } else if (typeof network.port === "string" && network.port !== "") {
         const networkId = portNetworks.get(network.port);
         if (typeof networkId !== "string" || !privateNetworks.has(networkId)) {
-          report(`networks[${i}].port ${network.port} is not a port on a private network declared in this stack. Fix: attach the database to the private network only`);
+          report(
+            `networks[${i}].port ${network.port} is not a port on a private network declared in this stack. Fix: attach the database to the private network only`,
+          );
         }
       } else {
         report(`networks[${i}] names neither uuid nor port. Fix: networks: [{ uuid: <private network id> }]`);

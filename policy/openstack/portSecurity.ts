@@ -15,10 +15,14 @@ export function portSecurityViolations(props: Props): string[] {
   const problems: string[] = [];
   const groups = strings(props.securityGroupIds);
   if (groups.length > 0) {
-    problems.push(`port has port security disabled but lists security groups [${groups.join(", ")}]; Neutron rejects that. Fix: remove securityGroupIds, or enable port security`);
+    problems.push(
+      `port has port security disabled but lists security groups [${groups.join(", ")}]; Neutron rejects that. Fix: remove securityGroupIds, or enable port security`,
+    );
   }
   if (props.noSecurityGroups !== true) {
-    problems.push("port has port security disabled without noSecurityGroups: true, so Neutron may attach the project's default security group. Fix: set noSecurityGroups: true");
+    problems.push(
+      "port has port security disabled without noSecurityGroups: true, so Neutron may attach the project's default security group. Fix: set noSecurityGroups: true",
+    );
   }
   return problems;
 }

@@ -27,13 +27,17 @@ function mapViolations(where: string, map: unknown): string[] {
   for (const [key, value] of Object.entries(map)) {
     if (typeof value !== "string" || value === "") continue;
     if (looksSecret(key)) problems.push(`${where} "${key}" looks like a secret in plain text. Fix: keep secrets out of ${where}s`);
-    else if (hasUrlCredentials(value)) problems.push(`${where} "${key}" holds a URL with embedded credentials. Fix: keep secrets out of ${where}s`);
+    else if (hasUrlCredentials(value))
+      problems.push(`${where} "${key}" holds a URL with embedded credentials. Fix: keep secrets out of ${where}s`);
   }
   return problems;
 }
 
 function kubernetesMetadataViolations(metadata: unknown, owner: string): string[] {
-  return [...mapViolations(`${owner}label`, field(metadata, "labels")), ...mapViolations(`${owner}annotation`, field(metadata, "annotations"))];
+  return [
+    ...mapViolations(`${owner}label`, field(metadata, "labels")),
+    ...mapViolations(`${owner}annotation`, field(metadata, "annotations")),
+  ];
 }
 
 function podViolations(type: string, props: Props): string[] {
@@ -45,11 +49,15 @@ function podViolations(type: string, props: Props): string[] {
       const name = String(env.name ?? "");
       if (typeof env.value !== "string" || env.value === "") continue;
       if (looksSecret(name)) problems.push(`${label}: env ${name} is a literal value. Fix: valueFrom.secretKeyRef to a Kubernetes Secret`);
-      else if (hasUrlCredentials(env.value)) problems.push(`${label}: env ${name} is a URL with embedded credentials. Fix: valueFrom.secretKeyRef to a Kubernetes Secret`);
+      else if (hasUrlCredentials(env.value))
+        problems.push(`${label}: env ${name} is a URL with embedded credentials. Fix: valueFrom.secretKeyRef to a Kubernetes Secret`);
     }
     for (const key of ["command", "args"] as const) {
       for (const arg of strings(container[key])) {
-        if (isSecretFlag(arg) || hasUrlCredentials(arg)) problems.push(`${label}: ${key} carries a secret on the command line (${arg.split("=")[0]}=...). Fix: read it from an env var bound to a Secret`);
+        if (isSecretFlag(arg) || hasUrlCredentials(arg))
+          problems.push(
+            `${label}: ${key} carries a secret on the command line (${arg.split("=")[0]}=...). Fix: read it from an env var bound to a Secret`,
+          );
       }
     }
   }
@@ -81,7 +89,8 @@ function templateMetadata(type: string, props: Props): unknown {
 
 export const plaintextSecretsPolicy: ResourceValidationPolicy = {
   name: PLAINTEXT_SECRETS_POLICY,
-  description: "No secret-looking value (password, token, key) sits in plain text where providers do not treat it as a secret: env literals, ConfigMaps, labels, annotations, tags, instance metadata.",
+  description:
+    "No secret-looking value (password, token, key) sits in plain text where providers do not treat it as a secret: env literals, ConfigMaps, labels, annotations, tags, instance metadata.",
   severity: "high",
   validateResource: (args, reportViolation) => {
     for (const message of plaintextSecretViolations(args.type, args.props)) reportViolation(message);

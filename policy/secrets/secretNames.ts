@@ -6,15 +6,57 @@
 /** Words that make a key secret on their own: WEBHOOK_SECRET, dbPassword, k3sToken, passphrase. */
 const SECRET_WORDS = new Set(["password", "passwd", "pwd", "passphrase", "secret", "secrets", "token", "apikey", "credentials"]);
 /** "<qualifier> key" is a secret key: privateKey, API_KEY, secretAccessKey, signingKey. A public key is not. */
-const KEY_QUALIFIERS = new Set(["private", "api", "secret", "access", "signing", "encryption", "master", "client", "auth", "hmac", "shared"]);
+const KEY_QUALIFIERS = new Set([
+  "private",
+  "api",
+  "secret",
+  "access",
+  "signing",
+  "encryption",
+  "master",
+  "client",
+  "auth",
+  "hmac",
+  "shared",
+]);
 /**
  * A key ending in one of these names or describes a secret rather than holding it: secretName, S3_ACCESS_KEY_ID,
  * secretKeyRef, KEY_PREFIX_FILTER, tokenTtl.
  */
 const DESCRIPTIVE_TAILS = new Set([
-  "id", "ids", "name", "names", "ref", "refs", "arn", "file", "path", "length", "size", "type", "pair", "prefix", "suffix",
-  "filter", "enabled", "ttl", "expiry", "expires", "version", "count", "policy", "url", "uri", "endpoint", "format", "field",
-  "validation", "check", "checks", "mode", "rotation",
+  "id",
+  "ids",
+  "name",
+  "names",
+  "ref",
+  "refs",
+  "arn",
+  "file",
+  "path",
+  "length",
+  "size",
+  "type",
+  "pair",
+  "prefix",
+  "suffix",
+  "filter",
+  "enabled",
+  "ttl",
+  "expiry",
+  "expires",
+  "version",
+  "count",
+  "policy",
+  "url",
+  "uri",
+  "endpoint",
+  "format",
+  "field",
+  "validation",
+  "check",
+  "checks",
+  "mode",
+  "rotation",
 ]);
 /** A key starting with one of these is a switch or a bound about a secret: skipCredentialsValidation, maxTokenAge. */
 const DESCRIPTIVE_HEADS = new Set(["skip", "use", "enable", "disable", "require", "allow", "verify", "max", "min", "automount", "rotate"]);

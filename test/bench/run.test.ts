@@ -17,7 +17,9 @@ describe("npm run bench arguments", () => {
   });
 
   it("names the unknown section and the valid ones", () => {
-    expect(() => parseBenchArgs(["--only", "transfrom"])).toThrow("--only: unknown section(s) transfrom; sections: transform, memory, plan, pipeline, webhook");
+    expect(() => parseBenchArgs(["--only", "transfrom"])).toThrow(
+      "--only: unknown section(s) transfrom; sections: transform, memory, plan, pipeline, webhook",
+    );
     expect(() => parseBenchArgs(["--fast"])).toThrow(/unknown argument '--fast'/);
   });
 });
@@ -48,17 +50,38 @@ describe("allocator settings", () => {
   it("jemalloc settings need the library and preload it", () => {
     const jemalloc = ALLOCATOR_SETTINGS.find((s) => s.needsJemalloc)!;
     expect(() => settingEnv(jemalloc, undefined)).toThrow(/libjemalloc2/);
-    expect(settingEnv(jemalloc, "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2").LD_PRELOAD).toBe("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2");
+    expect(settingEnv(jemalloc, "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2").LD_PRELOAD).toBe(
+      "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+    );
     expect(() => settingByName("tcmalloc")).toThrow(/unknown allocator setting 'tcmalloc'; known: glibc/);
   });
 });
 
 describe("targets", () => {
-  const tc = (image: string, tool: TransformCase["tool"], ms: number): TransformCase => ({ image, megapixels: 12, tool, wallMs: summarize([ms]), cpuMs: summarize([ms]) });
+  const tc = (image: string, tool: TransformCase["tool"], ms: number): TransformCase => ({
+    image,
+    megapixels: 12,
+    tool,
+    wallMs: summarize([ms]),
+    cpuMs: summarize([ms]),
+  });
   const phase = (throughput: number, p50: number, p99: number): PhaseSummary => {
     const s = summarize([p50, p99]);
     const latency = { ...s, median: p50, p99 };
-    return { images: 200, notProcessed: [], missing: [], latencyMs: latency, notifyMs: s, queueMs: s, processMs: s, downloadMs: s, transformMs: s, uploadMs: s, gapMs: s, throughput };
+    return {
+      images: 200,
+      notProcessed: [],
+      missing: [],
+      latencyMs: latency,
+      notifyMs: s,
+      queueMs: s,
+      processMs: s,
+      downloadMs: s,
+      transformMs: s,
+      uploadMs: s,
+      gapMs: s,
+      throughput,
+    };
   };
   const pipeline = (workers: number, throughput: number, p50 = 40, p99 = 90): PipelineCase => ({
     workers,
@@ -69,10 +92,34 @@ describe("targets", () => {
     peakRssMiB: {},
     cpuPerImageMs: {},
   });
-  const memory: MemoryCase = { setting: "glibc-arena2", variant: "worker", image: "12mp-jpeg", inFlight: 2, images: 8, runs: 2, peakRssMiB: summarize([150, 210]), baselineRssMiB: 74, vipsThreads: 1, jemalloc: false, growthMiB: [] };
+  const memory: MemoryCase = {
+    setting: "glibc-arena2",
+    variant: "worker",
+    image: "12mp-jpeg",
+    inFlight: 2,
+    images: 8,
+    runs: 2,
+    peakRssMiB: summarize([150, 210]),
+    baselineRssMiB: 74,
+    vipsThreads: 1,
+    jemalloc: false,
+    growthMiB: [],
+  };
   const webhook: WebhookResult = {
     type: "webhook",
-    runs: [{ label: "saturation", connections: 16, durationSeconds: 10, accepted: 15000, acceptedPerSecond: 1500, latencyMs: { p50: 5, p90: 20, p99: 40, max: 90, mean: 8 }, otherStatuses: {}, errors: 0, timeouts: 0 }],
+    runs: [
+      {
+        label: "saturation",
+        connections: 16,
+        durationSeconds: 10,
+        accepted: 15000,
+        acceptedPerSecond: 1500,
+        latencyMs: { p50: 5, p90: 20, p99: 40, max: 90, mean: 8 },
+        otherStatuses: {},
+        errors: 0,
+        timeouts: 0,
+      },
+    ],
     acceptedKeys: 13500,
     redeliveriesAccepted: 1500,
     acceptedWithoutJob: 0,
@@ -81,7 +128,14 @@ describe("targets", () => {
     unanswered: 3,
   };
   const results: RunResults = {
-    transform: { cases: [tc("12mp-jpeg", "worker", 100), tc("12mp-jpeg", "vips", 104), tc("12mp-jpeg", "imagemagick", 240), tc("1mp-jpeg", "worker", 10)] },
+    transform: {
+      cases: [
+        tc("12mp-jpeg", "worker", 100),
+        tc("12mp-jpeg", "vips", 104),
+        tc("12mp-jpeg", "imagemagick", 240),
+        tc("1mp-jpeg", "worker", 10),
+      ],
+    },
     pipeline: [pipeline(1, 85), pipeline(2, 140, 60, 450)],
     memory: [memory],
     webhook,
@@ -108,7 +162,10 @@ describe("targets", () => {
   it("meets a transform target only when the per-core (CPU time) ratio meets it too", () => {
     // The worker finishes a 12 MP image in 100 ms wall but burns 160 ms CPU on two threads; vips 104 ms of both.
     const worker: TransformCase = { image: "12mp-jpeg", megapixels: 12, tool: "worker", wallMs: summarize([100]), cpuMs: summarize([160]) };
-    const rows = evaluateTargets({ ...results, transform: { cases: [worker, tc("12mp-jpeg", "vips", 104), tc("12mp-jpeg", "imagemagick", 240)] } });
+    const rows = evaluateTargets({
+      ...results,
+      transform: { cases: [worker, tc("12mp-jpeg", "vips", 104), tc("12mp-jpeg", "imagemagick", 240)] },
+    });
     expect(rows[0]).toMatchObject({ met: false, measured: "1.04x wall (10.0 vs 9.6 img/s); 0.65x per CPU-s (6.3 vs 9.6)" });
   });
 

@@ -10,7 +10,14 @@
  * with the endpoint and credentials on stdout; progress goes to stderr. DIR defaults to
  * $TMPDIR/image-pipeline-ceph. `stop` kills the recorded PIDs and removes DIR.
  */
-import { clusterStatus, defaultClusterDir, readClusterState, startCephCluster, stopCephCluster, type CephClusterInfo } from "./harness/cluster";
+import {
+  clusterStatus,
+  defaultClusterDir,
+  readClusterState,
+  startCephCluster,
+  stopCephCluster,
+  type CephClusterInfo,
+} from "./harness/cluster";
 
 const USAGE = "usage: ceph-cluster.ts start|stop|status|env [--dir DIR] [--owner-pid PID] [--keep-dir]";
 
@@ -70,7 +77,9 @@ async function main(argv: string[]): Promise<number> {
     case "start": {
       const info = await startCephCluster({ dir: args.dir, ownerPid: args.ownerPid, log });
       const { endpoint, region, accessKeyId, secretAccessKey, dir, confPath, pids, watchdogPid, timings, reused } = info;
-      process.stdout.write(`${JSON.stringify({ endpoint, region, accessKeyId, secretAccessKey, dir, confPath, pids, watchdogPid, timings, reused })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ endpoint, region, accessKeyId, secretAccessKey, dir, confPath, pids, watchdogPid, timings, reused })}\n`,
+      );
       return 0;
     }
     case "env": {

@@ -33,7 +33,17 @@ beforeAll(async () => {
   cluster = testCluster();
   s3 = s3Client(cluster);
   connection = rgwConnection(cluster);
-  pipeline = await PipelineUnderTest.create({ cluster, postgresAdminUrl: testPostgresAdminUrl(), label: "event-path", reconcileMode: "notifications", outputPrefix: OUTPUT_PREFIX, keyPrefixFilter: "in/" }, s3);
+  pipeline = await PipelineUnderTest.create(
+    {
+      cluster,
+      postgresAdminUrl: testPostgresAdminUrl(),
+      label: "event-path",
+      reconcileMode: "notifications",
+      outputPrefix: OUTPUT_PREFIX,
+      keyPrefixFilter: "in/",
+    },
+    s3,
+  );
   await pipeline.startWebhook();
   await pipeline.startWorker();
   const spec = { pushEndpoint: pipeline.pushEndpoint, opaqueData: pipeline.webhookSecret, verifySsl: false };
@@ -55,7 +65,9 @@ test("synchronous topic: each PUT is queued before it returns and ends as one in
   // A synchronous topic delivers while the PUT is served, and the webhook answers only once the job is stored.
   expect((await pipeline.jobs()).map((job) => job.object_key).sort()).toEqual(images.map((image) => image.key).sort());
 
-  await waitUntil("every sync upload to be processed", async () => (await pipeline.events()).length === images.length, { timeoutMs: 60_000 });
+  await waitUntil("every sync upload to be processed", async () => (await pipeline.events()).length === images.length, {
+    timeoutMs: 60_000,
+  });
   await expectProcessedExactlyOnce(s3, pipeline, images, eTags, OUTPUT_PREFIX);
   expect(new Set((await pipeline.jobs()).map((job) => job.source))).toEqual(new Set(["notification"]));
 });
@@ -75,10 +87,14 @@ test("persistent topic: after its first-event delay, each PUT ends as one invert
   const keys = new Set(images.map((image) => image.key));
 
   // Up to ~30 s before RGW's queue scan adopts a new persistent topic, then sub-second.
-  await waitUntil("every persistent upload to be processed", async () => (await pipeline.events()).filter((row) => keys.has(row.input_key)).length === images.length, {
-    timeoutMs: 100_000,
-    intervalMs: 250,
-  });
+  await waitUntil(
+    "every persistent upload to be processed",
+    async () => (await pipeline.events()).filter((row) => keys.has(row.input_key)).length === images.length,
+    {
+      timeoutMs: 100_000,
+      intervalMs: 250,
+    },
+  );
   process.stderr.write(`[ceph] persistent topic: ${images.length} images processed ${Date.now() - started} ms after the first PUT\n`);
   await expectProcessedExactlyOnce(s3, pipeline, images, eTags, OUTPUT_PREFIX);
 

@@ -25,6 +25,12 @@ export default async function globalSetup(): Promise<void> {
     log(`timings (s): ${JSON.stringify(info.timings)}`);
   }
   const postgres = await startPostgres(await freeLoopbackPort(), log);
-  registerCompanion(dir, { name: POSTGRES_COMPANION, pid: postgres.pid, marker: postgres.dataDir, stopSignal: "SIGINT", dir: postgres.dir });
+  registerCompanion(dir, {
+    name: POSTGRES_COMPANION,
+    pid: postgres.pid,
+    marker: postgres.dataDir,
+    stopSignal: "SIGINT",
+    dir: postgres.dir,
+  });
   process.env[POSTGRES_URL_ENV] = postgres.adminUrl;
 }

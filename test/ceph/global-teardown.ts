@@ -7,7 +7,8 @@ export default async function globalTeardown(): Promise<void> {
   const owned = process.env[OWNED_CLUSTER_ENV];
   if (owned) {
     const info = readClusterState(owned);
-    if (info) log(`cluster RSS after the suites: ${((await clusterStatus(info)).residentBytes / 1048576).toFixed(0)} MiB (mon + osd + radosgw)`);
+    if (info)
+      log(`cluster RSS after the suites: ${((await clusterStatus(info)).residentBytes / 1048576).toFixed(0)} MiB (mon + osd + radosgw)`);
     await stopCephCluster(owned, { log });
     return;
   }

@@ -87,7 +87,9 @@ beforeEach(() => {
 test("the cluster is up: mon, OSD and radosgw alive, S3 answering", async () => {
   const status = await clusterStatus(info);
   expect(status).toMatchObject({ running: true, daemons: { mon: true, osd: true, rgw: true }, gatewayHttpStatus: 200 });
-  process.stderr.write(`[ceph] cluster RSS ${(status.residentBytes / 1048576).toFixed(0)} MiB, start timings (s) ${JSON.stringify(info.timings)}\n`);
+  process.stderr.write(
+    `[ceph] cluster RSS ${(status.residentBytes / 1048576).toFixed(0)} MiB, start timings (s) ${JSON.stringify(info.timings)}\n`,
+  );
 });
 
 test("S3 PUT then GET returns the same bytes, and the ETag is the body's MD5", async () => {
@@ -104,7 +106,10 @@ test("S3 PUT then GET returns the same bytes, and the ETag is the body's MD5", a
 test("CreateTopic returns arn:aws:sns:default::<name>; attributes, ListTopics and DeleteTopic round-trip", async () => {
   const name = uniqueName("harness-topic");
   const created = await sns.send(
-    new CreateTopicCommand({ Name: name, Attributes: { "push-endpoint": pushEndpoint, OpaqueData: "s3cr3t", persistent: "true", "verify-ssl": "false" } }),
+    new CreateTopicCommand({
+      Name: name,
+      Attributes: { "push-endpoint": pushEndpoint, OpaqueData: "s3cr3t", persistent: "true", "verify-ssl": "false" },
+    }),
   );
   expect(created.TopicArn).toBe(`arn:aws:sns:default::${name}`);
 
@@ -119,7 +124,9 @@ test("CreateTopic returns arn:aws:sns:default::<name>; attributes, ListTopics an
   await sns.send(new DeleteTopicCommand({ TopicArn: created.TopicArn }));
   const after = await sns.send(new ListTopicsCommand({}));
   expect(after.Topics?.map((topic) => topic.TopicArn) ?? []).not.toContain(created.TopicArn);
-  await expect(sns.send(new GetTopicAttributesCommand({ TopicArn: created.TopicArn }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+  await expect(sns.send(new GetTopicAttributesCommand({ TopicArn: created.TopicArn }))).rejects.toMatchObject({
+    $metadata: { httpStatusCode: 404 },
+  });
 });
 
 describe("synchronous topic (persistent=false)", () => {
@@ -128,7 +135,12 @@ describe("synchronous topic (persistent=false)", () => {
 
   beforeAll(async () => {
     bucket = await createBucket("harness-sync");
-    topicArn = await createTopic(uniqueName("harness-sync"), { "push-endpoint": pushEndpoint, OpaqueData: "sync-secret", persistent: "false", "verify-ssl": "false" });
+    topicArn = await createTopic(uniqueName("harness-sync"), {
+      "push-endpoint": pushEndpoint,
+      OpaqueData: "sync-secret",
+      persistent: "false",
+      "verify-ssl": "false",
+    });
     await notify(bucket, topicArn, "in/");
   });
 
@@ -169,9 +181,16 @@ describe("synchronous topic (persistent=false)", () => {
     expect(receiver.recordsFor("in/copy.bin").map((record) => record.eventName)).toEqual(["ObjectCreated:Copy"]);
 
     const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "in/multi.bin" }));
-    const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: "in/multi.bin", UploadId: upload.UploadId, PartNumber: 1, Body: randomBytes(1024) }));
+    const part = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: "in/multi.bin", UploadId: upload.UploadId, PartNumber: 1, Body: randomBytes(1024) }),
+    );
     await s3.send(
-      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: "in/multi.bin", UploadId: upload.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: "in/multi.bin",
+        UploadId: upload.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
     );
     expect(receiver.recordsFor("in/multi.bin").map((record) => record.eventName)).toEqual(["ObjectCreated:CompleteMultipartUpload"]);
   });
@@ -199,7 +218,12 @@ describe("persistent topic (persistent=true)", () => {
 
   beforeAll(async () => {
     bucket = await createBucket("harness-persistent");
-    topicArn = await createTopic(uniqueName("harness-persistent"), { "push-endpoint": pushEndpoint, OpaqueData: "queued-secret", persistent: "true", "verify-ssl": "false" });
+    topicArn = await createTopic(uniqueName("harness-persistent"), {
+      "push-endpoint": pushEndpoint,
+      OpaqueData: "queued-secret",
+      persistent: "true",
+      "verify-ssl": "false",
+    });
     await notify(bucket, topicArn);
   });
 
@@ -211,7 +235,12 @@ describe("persistent topic (persistent=true)", () => {
     const [record] = receiver.recordsFor("first one.png");
     const delivered = receiver.pushes.find((push) => push.status < 300 && JSON.stringify(push.body).includes("first one.png"))!;
     process.stderr.write(`[ceph] persistent topic first-event latency: ${delivered.receivedAt - started} ms\n`);
-    expect(record).toMatchObject({ eventSource: "ceph:s3", eventName: "ObjectCreated:Put", opaqueData: "queued-secret", s3: { bucket: { name: bucket }, object: { eTag: md5("first") } } });
+    expect(record).toMatchObject({
+      eventSource: "ceph:s3",
+      eventName: "ObjectCreated:Put",
+      opaqueData: "queued-secret",
+      s3: { bucket: { name: bucket }, object: { eTag: md5("first") } },
+    });
   });
 
   test("re-posts an event the endpoint answered 500 until it is accepted, then delivers it exactly once", async () => {

@@ -25,12 +25,25 @@ beforeAll(async () => {
   s3 = s3Client(cluster);
   connection = rgwConnection(cluster);
   pipeline = await PipelineUnderTest.create(
-    { cluster, postgresAdminUrl: testPostgresAdminUrl(), label: "lost", reconcileMode: "both", reconcileIntervalSeconds: RECONCILE_INTERVAL_SECONDS, outputPrefix: OUTPUT_PREFIX },
+    {
+      cluster,
+      postgresAdminUrl: testPostgresAdminUrl(),
+      label: "lost",
+      reconcileMode: "both",
+      reconcileIntervalSeconds: RECONCILE_INTERVAL_SECONDS,
+      outputPrefix: OUTPUT_PREFIX,
+    },
     s3,
   );
   await pipeline.startWebhook();
   await pipeline.startWorker();
-  topicArn = await putTopic(connection, { name: uniqueName("lost-sync"), pushEndpoint: pipeline.pushEndpoint, opaqueData: pipeline.webhookSecret, persistent: false, verifySsl: false });
+  topicArn = await putTopic(connection, {
+    name: uniqueName("lost-sync"),
+    pushEndpoint: pipeline.pushEndpoint,
+    opaqueData: pipeline.webhookSecret,
+    persistent: false,
+    verifySsl: false,
+  });
   await putObjectCreatedNotification(s3, pipeline.inputBucket, topicArn, { suffix: ".png" });
 });
 
@@ -54,7 +67,10 @@ test("uploads made while the webhook is down are recovered by the reconciler, an
   for (const [key, eTag] of await uploadImages(s3, pipeline.inputBucket, after)) eTags.set(key, eTag);
 
   const all = [...before, ...during, ...after];
-  await waitUntil("every upload to be processed", async () => (await pipeline.events()).length === all.length, { timeoutMs: 60_000, intervalMs: 200 });
+  await waitUntil("every upload to be processed", async () => (await pipeline.events()).length === all.length, {
+    timeoutMs: 60_000,
+    intervalMs: 200,
+  });
   await expectProcessedExactlyOnce(s3, pipeline, all, eTags, OUTPUT_PREFIX);
 
   // Ceph never re-sent the lost events: the reconciler created exactly those jobs, notifications the rest.
@@ -64,10 +80,14 @@ test("uploads made while the webhook is down are recovered by the reconciler, an
   // One more full reconciler pass over the finished bucket enqueues nothing.
   const enqueued = await pipeline.metric("worker", ENQUEUED);
   const known = await pipeline.metric("worker", KNOWN);
-  await waitUntil("a reconciler pass after everything was processed", async () => (await pipeline.metric("worker", KNOWN)) >= known + all.length, {
-    timeoutMs: (RECONCILE_INTERVAL_SECONDS + 10) * 1000,
-    intervalMs: 250,
-  });
+  await waitUntil(
+    "a reconciler pass after everything was processed",
+    async () => (await pipeline.metric("worker", KNOWN)) >= known + all.length,
+    {
+      timeoutMs: (RECONCILE_INTERVAL_SECONDS + 10) * 1000,
+      intervalMs: 250,
+    },
+  );
   expect(await pipeline.metric("worker", ENQUEUED)).toBe(enqueued);
   expect(await pipeline.jobs()).toHaveLength(all.length);
   expect(await pipeline.events()).toHaveLength(all.length);

@@ -10,7 +10,15 @@ import { rgwTopicProvider, type RgwTopicInputs, type RgwTopicOutputs } from "../
 import type { CephClusterInfo } from "./harness/cluster";
 import { freeLoopbackPort } from "./harness/processes";
 import { notificationId, topicNotification } from "../../infra/storage";
-import { deleteBucketNotification, emptyAndDeleteBucket, putBucketTopicNotifications, s3Client, snsClient, uniqueName, type ResolvedNotificationTopic } from "./support/clients";
+import {
+  deleteBucketNotification,
+  emptyAndDeleteBucket,
+  putBucketTopicNotifications,
+  s3Client,
+  snsClient,
+  uniqueName,
+  type ResolvedNotificationTopic,
+} from "./support/clients";
 import { testCluster } from "./support/cluster-env";
 import { NotificationReceiver } from "./support/notification-receiver";
 
@@ -113,14 +121,22 @@ test("an endpoint or secret change is an in-place update: same ARN, new attribut
   expect(updated.outs!.revision).not.toBe(outs.revision);
   created.push(updated.outs!);
 
-  expect(await getTopic({ endpoint: cluster.endpoint, region: cluster.region, accessKeyId: cluster.accessKeyId, secretAccessKey: cluster.secretAccessKey }, id)).toMatchObject({
+  expect(
+    await getTopic(
+      { endpoint: cluster.endpoint, region: cluster.region, accessKeyId: cluster.accessKeyId, secretAccessKey: cluster.secretAccessKey },
+      id,
+    ),
+  ).toMatchObject({
     arn: id,
     pushEndpoint: endpointB,
     opaqueData: "secret-two",
     persistent: true,
   });
   // A rename is a different topic.
-  expect(await rgwTopicProvider.diff(id, outs, { ...news, name: uniqueName("renamed") })).toMatchObject({ changes: true, replaces: ["name"] });
+  expect(await rgwTopicProvider.diff(id, outs, { ...news, name: uniqueName("renamed") })).toMatchObject({
+    changes: true,
+    replaces: ["name"],
+  });
 });
 
 test("delete removes the topic; read then reports it gone and a second delete succeeds", async () => {
@@ -161,7 +177,9 @@ describe("bucket notifications after a topic change", () => {
     const declared = topicNotification(id, notificationId(news.name), filter) as ResolvedNotificationTopic;
     await putBucketTopicNotifications(s3, bucket, [declared]);
     await putObject("one.png");
-    expect(receiverA.recordsFor("one.png").map((record) => [record.opaqueData, record.s3.configurationId])).toEqual([["secret-one", declared.id]]);
+    expect(receiverA.recordsFor("one.png").map((record) => [record.opaqueData, record.s3.configurationId])).toEqual([
+      ["secret-one", declared.id],
+    ]);
 
     const updated = await rgwTopicProvider.update(id, outs, { ...news, pushEndpoint: endpointB, opaqueData: "secret-two" });
     created.push(updated.outs!);
@@ -173,7 +191,9 @@ describe("bucket notifications after a topic change", () => {
 
     await putBucketTopicNotifications(s3, bucket, [declared]);
     await putObject("three.png");
-    expect(receiverB.recordsFor("three.png").map((record) => [record.opaqueData, record.s3.configurationId])).toEqual([["secret-two", declared.id]]);
+    expect(receiverB.recordsFor("three.png").map((record) => [record.opaqueData, record.s3.configurationId])).toEqual([
+      ["secret-two", declared.id],
+    ]);
     expect(receiverA.recordsFor("three.png")).toHaveLength(0);
     // The suffix filter is applied by RGW.
     await putObject("notes.txt");
@@ -190,10 +210,18 @@ describe("bucket notifications after a topic change", () => {
     // Unlike AWS, a PUT with another Id does not replace the configuration: both fire, every event twice.
     expect(await notificationIds(bucket)).toEqual(["revision-1", "revision-2"]);
     await putObject("twice.png");
-    expect(receiverA.recordsFor("twice.png").map((record) => record.s3.configurationId).sort()).toEqual(["revision-1", "revision-2"]);
+    expect(
+      receiverA
+        .recordsFor("twice.png")
+        .map((record) => record.s3.configurationId)
+        .sort(),
+    ).toEqual(["revision-1", "revision-2"]);
 
     // What aws.s3.BucketNotification's delete sends (an empty configuration) is refused, so Pulumi cannot delete it.
-    await expect(putBucketTopicNotifications(s3, bucket, [])).rejects.toMatchObject({ name: "MalformedXML", $metadata: { httpStatusCode: 400 } });
+    await expect(putBucketTopicNotifications(s3, bucket, [])).rejects.toMatchObject({
+      name: "MalformedXML",
+      $metadata: { httpStatusCode: 400 },
+    });
 
     // Ceph's own extension removes one notification by Id, or all of them.
     await deleteBucketNotification(s3, bucket, "revision-1");

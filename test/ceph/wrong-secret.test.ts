@@ -30,10 +30,19 @@ beforeAll(async () => {
   s3 = s3Client(cluster);
   connection = rgwConnection(cluster);
   // Reconciler off: the only way a job could appear is an accepted notification.
-  pipeline = await PipelineUnderTest.create({ cluster, postgresAdminUrl: testPostgresAdminUrl(), label: "secret", reconcileMode: "notifications" }, s3);
+  pipeline = await PipelineUnderTest.create(
+    { cluster, postgresAdminUrl: testPostgresAdminUrl(), label: "secret", reconcileMode: "notifications" },
+    s3,
+  );
   await pipeline.startWebhook();
   await pipeline.startWorker();
-  spec = { name: uniqueName("wrong-secret"), pushEndpoint: pipeline.pushEndpoint, opaqueData: "not-the-webhook-secret", persistent: false, verifySsl: false };
+  spec = {
+    name: uniqueName("wrong-secret"),
+    pushEndpoint: pipeline.pushEndpoint,
+    opaqueData: "not-the-webhook-secret",
+    persistent: false,
+    verifySsl: false,
+  };
   topicArn = await putTopic(connection, spec);
   await putObjectCreatedNotification(s3, pipeline.inputBucket, topicArn);
 });
@@ -52,7 +61,9 @@ test("a topic with the wrong OpaqueData gets 401s and creates no job", async () 
   expect(await pipeline.events()).toEqual([]);
   expect(await listKeys(s3, pipeline.outputBucket)).toEqual([]);
   // The uploads themselves are intact; only their notifications were refused.
-  await expect(s3.send(new GetObjectCommand({ Bucket: pipeline.inputBucket, Key: "rejected 1.png" }))).resolves.toMatchObject({ $metadata: { httpStatusCode: 200 } });
+  await expect(s3.send(new GetObjectCommand({ Bucket: pipeline.inputBucket, Key: "rejected 1.png" }))).resolves.toMatchObject({
+    $metadata: { httpStatusCode: 200 },
+  });
 });
 
 test("correcting the topic's secret takes effect only once the bucket notification is re-created", async () => {

@@ -33,7 +33,9 @@ beforeAll(async () => {
     },
   });
   plans.prodVerifyOff = await planStack("prod", { configOverrides: { "image-pipeline:notificationVerifySsl": "false" } });
-  plans.prodFiltered = await planStack("prod", { configOverrides: { "image-pipeline:notificationKeyPrefix": "uploads/", "image-pipeline:notificationKeySuffix": ".png" } });
+  plans.prodFiltered = await planStack("prod", {
+    configOverrides: { "image-pipeline:notificationKeyPrefix": "uploads/", "image-pipeline:notificationKeySuffix": ".png" },
+  });
 });
 
 interface Statement {
@@ -42,7 +44,8 @@ interface Statement {
   Action: string[];
   Resource: string[];
 }
-const statements = (policy: PlannedResource): Statement[] => (JSON.parse(policy.inputs.policy as string) as { Statement: Statement[] }).Statement;
+const statements = (policy: PlannedResource): Statement[] =>
+  (JSON.parse(policy.inputs.policy as string) as { Statement: Statement[] }).Statement;
 const topicOf = (plan: Plan) => ofType(plan, T.topic);
 const notificationTopics = (plan: Plan) => byName(plan, "storage-input-notification").inputs.topics as Record<string, unknown>[];
 
@@ -53,12 +56,19 @@ describe("prod: Trove on CSC Pukki", () => {
     expect(trove.parent).toBe("database");
     expect(trove.inputs.networks).toEqual([{ uuid: "network-private-id" }]);
     expect(trove.dependsOn).toContain("network-private");
-    expect(trove.inputs).toMatchObject({ name: "ip-prod-db", size: 10, datastore: { type: "postgresql", version: "17.2" }, databases: [{ name: "pipeline_db" }], flavorId: "flavor-standard.small" });
+    expect(trove.inputs).toMatchObject({
+      name: "ip-prod-db",
+      size: 10,
+      datastore: { type: "postgresql", version: "17.2" },
+      databases: [{ name: "pipeline_db" }],
+      flavorId: "flavor-standard.small",
+    });
   });
 
   test("the Trove instance is never public: no floating IP or external network reaches it", () => {
     const trove = ofType(plans.prod, T.trove)[0];
-    for (const key of ["port", "fixedIpV4", "fixedIpV6"]) expect((trove.inputs.networks as Record<string, unknown>[])[0][key]).toBeUndefined();
+    for (const key of ["port", "fixedIpV4", "fixedIpV6"])
+      expect((trove.inputs.networks as Record<string, unknown>[])[0][key]).toBeUndefined();
     for (const r of [...ofType(plans.prod, T.fip), ...ofType(plans.prod, T.fipAssoc)]) expect(r.dependsOn).not.toContain("database-trove");
     expect(JSON.stringify(trove.inputs)).not.toMatch(/public|network-external/i);
   });
@@ -68,7 +78,11 @@ describe("prod: Trove on CSC Pukki", () => {
     expect(trove.inputs.users).toBe("[secret]");
     expect(trove.options.additionalSecretOutputs).toContain("users");
     expect(trove.dependsOn).toContain("database-password");
-    expect(byName(plans.prod, "database-password")).toMatchObject({ type: T.password, parent: "database", inputs: { length: 32, special: false } });
+    expect(byName(plans.prod, "database-password")).toMatchObject({
+      type: T.password,
+      parent: "database",
+      inputs: { length: 32, special: false },
+    });
   });
 
   test("the database host is the instance's address on the private network", () => {
@@ -115,8 +129,22 @@ describe("dev: in-cluster PostgreSQL on Chameleon", () => {
 
 describe.each(["dev", "prod"])("%s storage", (stack) => {
   const expected = {
-    dev: { endpoint: "https://chi.uc.chameleoncloud.org:7480", input: "ip-dev-input-bucket", output: "ip-dev-output-bucket", forceDestroy: true, topic: "ip-dev-uploads", filter: { filterSuffix: ".jpg" } },
-    prod: { endpoint: "https://a3s.fi", input: "project-2001234-pipeline-input-prod", output: "project-2001234-pipeline-output-prod", forceDestroy: false, topic: "ip-prod-uploads", filter: {} },
+    dev: {
+      endpoint: "https://chi.uc.chameleoncloud.org:7480",
+      input: "ip-dev-input-bucket",
+      output: "ip-dev-output-bucket",
+      forceDestroy: true,
+      topic: "ip-dev-uploads",
+      filter: { filterSuffix: ".jpg" },
+    },
+    prod: {
+      endpoint: "https://a3s.fi",
+      input: "project-2001234-pipeline-input-prod",
+      output: "project-2001234-pipeline-output-prod",
+      forceDestroy: false,
+      topic: "ip-prod-uploads",
+      filter: {},
+    },
   }[stack]!;
 
   test("the aws provider targets the RGW endpoint path-style with every AWS-only check off", () => {
@@ -150,7 +178,9 @@ describe.each(["dev", "prod"])("%s storage", (stack) => {
       ["Allow", ["s3:ListBucket"], [`arn:aws:s3:::${expected.input}`]],
       ["Allow", ["s3:GetObject"], [`arn:aws:s3:::${expected.input}/*`]],
     ]);
-    expect(statements(output).map((s) => [s.Effect, s.Action, s.Resource])).toEqual([["Allow", ["s3:PutObject"], [`arn:aws:s3:::${expected.output}/*`]]]);
+    expect(statements(output).map((s) => [s.Effect, s.Action, s.Resource])).toEqual([
+      ["Allow", ["s3:PutObject"], [`arn:aws:s3:::${expected.output}/*`]],
+    ]);
     const actions = [...statements(input), ...statements(output)].flatMap((s) => s.Action);
     expect(actions.filter((a) => /Delete|\*/.test(a))).toEqual([]);
     expect(new Set([...statements(input), ...statements(output)].map((s) => s.Principal.AWS.join()))).toHaveProperty("size", 1);
@@ -159,7 +189,16 @@ describe.each(["dev", "prod"])("%s storage", (stack) => {
   test("the topic pushes to the webhook on the floating IP, persistent, with a secret OpaqueData", () => {
     const [topic, ...others] = topicOf(plans[stack]);
     expect(others).toEqual([]);
-    expect(topic.inputs).toMatchObject({ name: expected.topic, endpoint: expected.endpoint, region: "default", pushEndpoint: "http://203.0.113.10/notify", persistent: true, verifySsl: true, opaqueData: "[secret]", secretAccessKey: "[secret]" });
+    expect(topic.inputs).toMatchObject({
+      name: expected.topic,
+      endpoint: expected.endpoint,
+      region: "default",
+      pushEndpoint: "http://203.0.113.10/notify",
+      persistent: true,
+      verifySsl: true,
+      opaqueData: "[secret]",
+      secretAccessKey: "[secret]",
+    });
     expect(topic.dependsOn).toEqual(expect.arrayContaining(["network-floating-ip", "storage-webhook-secret"]));
     expect(topic.options.additionalSecretOutputs).toEqual(expect.arrayContaining(["opaqueData", "secretAccessKey"]));
     expect(byName(plans[stack], "storage-webhook-secret").inputs).toMatchObject({ length: 48, special: false });
@@ -171,11 +210,20 @@ describe.each(["dev", "prod"])("%s storage", (stack) => {
     expect(notification.provider).toBe("storage-s3");
     const [config, ...others] = notificationTopics(plans[stack]);
     expect(others).toEqual([]);
-    expect(config).toEqual({ id: `${expected.topic}-created`, topicArn: `arn:aws:sns:default::${expected.topic}`, events: ["s3:ObjectCreated:*"], ...expected.filter });
+    expect(config).toEqual({
+      id: `${expected.topic}-created`,
+      topicArn: `arn:aws:sns:default::${expected.topic}`,
+      events: ["s3:ObjectCreated:*"],
+      ...expected.filter,
+    });
     expect(notification.dependsOn).toEqual(expect.arrayContaining(["storage-topic", "storage-input"]));
     // Rewritten in place under the same Id (RGW 16 adds a second configuration for another Id) and never deleted
     // through the provider (its empty PUT is refused by RGW 16): see docs/storage.md.
-    expect(notification.options).toMatchObject({ deleteBeforeReplace: false, retainOnDelete: true, replacementTrigger: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    expect(notification.options).toMatchObject({
+      deleteBeforeReplace: false,
+      retainOnDelete: true,
+      replacementTrigger: expect.stringMatching(/^[0-9a-f]{12}$/),
+    });
   });
 
   test("stack outputs name the buckets, the topic and the push endpoint", () => {

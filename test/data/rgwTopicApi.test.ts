@@ -25,7 +25,13 @@ import {
 import { loadRecording, RgwReplayServer } from "./support/rgwReplay";
 
 const ARN = "arn:aws:sns:default::image-pipeline-rec";
-const SPEC: RgwTopicSpec = { name: "image-pipeline-rec", pushEndpoint: "http://203.0.113.10/notify", opaqueData: "s3cr3t-Opaque.Data_1", persistent: true, verifySsl: false };
+const SPEC: RgwTopicSpec = {
+  name: "image-pipeline-rec",
+  pushEndpoint: "http://203.0.113.10/notify",
+  opaqueData: "s3cr3t-Opaque.Data_1",
+  persistent: true,
+  verifySsl: false,
+};
 
 let rgw: RgwReplayServer;
 let conn: RgwConnection;
@@ -55,8 +61,14 @@ describe("putTopic (CreateTopic)", () => {
     expect(form.Action).toBe("CreateTopic");
     expect(form.Name).toBe("image-pipeline-rec");
     const attributes: Record<string, string> = {};
-    for (let i = 1; form[`Attributes.entry.${i}.key`] !== undefined; i++) attributes[form[`Attributes.entry.${i}.key`]] = form[`Attributes.entry.${i}.value`];
-    expect(attributes).toEqual({ "push-endpoint": "http://203.0.113.10/notify", OpaqueData: "s3cr3t-Opaque.Data_1", "verify-ssl": "false", persistent: "true" });
+    for (let i = 1; form[`Attributes.entry.${i}.key`] !== undefined; i++)
+      attributes[form[`Attributes.entry.${i}.key`]] = form[`Attributes.entry.${i}.value`];
+    expect(attributes).toEqual({
+      "push-endpoint": "http://203.0.113.10/notify",
+      OpaqueData: "s3cr3t-Opaque.Data_1",
+      "verify-ssl": "false",
+      persistent: "true",
+    });
     expect(headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=PIPELINEACCESSKEY\/\d{8}\/default\/sns\/aws4_request,/);
   });
 
@@ -93,7 +105,14 @@ describe("getTopic (GetTopicAttributes)", () => {
 
   test("reads back an overwritten topic: new endpoint, verify-ssl on, no longer persistent", async () => {
     rgw.play("get-topic-attributes-overwritten");
-    await expect(getTopic(conn, ARN)).resolves.toEqual({ ...SPEC, arn: ARN, user: "", pushEndpoint: "https://hooks.example.org:8443/notify", persistent: false, verifySsl: true });
+    await expect(getTopic(conn, ARN)).resolves.toEqual({
+      ...SPEC,
+      arn: ARN,
+      user: "",
+      pushEndpoint: "https://hooks.example.org:8443/notify",
+      persistent: false,
+      verifySsl: true,
+    });
   });
 
   test("a missing topic (404 NoSuchEntity) is undefined, not an error", async () => {
@@ -102,7 +121,9 @@ describe("getTopic (GetTopicAttributes)", () => {
   });
 
   test("refuses a malformed ARN without calling RGW", async () => {
-    await expect(getTopic(conn, "image-pipeline-rec")).rejects.toThrow(/not an RGW topic ARN; expected arn:aws:sns:<zonegroup>:<tenant>:<name>/);
+    await expect(getTopic(conn, "image-pipeline-rec")).rejects.toThrow(
+      /not an RGW topic ARN; expected arn:aws:sns:<zonegroup>:<tenant>:<name>/,
+    );
     expect(rgw.received).toHaveLength(0);
   });
 });
@@ -122,13 +143,24 @@ describe("deleteTopic (DeleteTopic)", () => {
 
 describe("error mapping of recorded RGW errors (S3-style <Error><Code> bodies)", () => {
   test.each([
-    ["create-topic-bad-signature", "access-denied", "SignatureDoesNotMatch", 403, /credentials were refused.*Fix: check that the S3 access key and secret/],
+    [
+      "create-topic-bad-signature",
+      "access-denied",
+      "SignatureDoesNotMatch",
+      403,
+      /credentials were refused.*Fix: check that the S3 access key and secret/,
+    ],
     ["create-topic-unknown-key", "access-denied", "InvalidAccessKeyId", 403, /credentials were refused/],
   ])("%s -> %s %s", async (fixture, kind, code, status, message) => {
     rgw.play(fixture);
     const err = (await putTopic(conn, SPEC).catch((e: unknown) => e)) as RgwTopicError;
     expect(err).toBeInstanceOf(RgwTopicError);
-    expect({ action: err.action, kind: err.kind, code: err.code, status: err.status }).toEqual({ action: "CreateTopic", kind, code, status });
+    expect({ action: err.action, kind: err.kind, code: err.code, status: err.status }).toEqual({
+      action: "CreateTopic",
+      kind,
+      code,
+      status,
+    });
     expect(err.message).toMatch(message);
   });
 
@@ -140,11 +172,17 @@ describe("error mapping of recorded RGW errors (S3-style <Error><Code> bodies)",
         () => undefined,
         (e: unknown) => mapRgwError("CreateTopic", "topic (no name)", conn.endpoint, e),
       );
-    expect(err && { kind: err.kind, code: err.code, status: err.status }).toEqual({ kind: "invalid-request", code: "InvalidInput", status: 400 });
+    expect(err && { kind: err.kind, code: err.code, status: err.status }).toEqual({
+      kind: "invalid-request",
+      code: "InvalidInput",
+      status: 400,
+    });
   });
 
   test("server errors and an unreachable endpoint are told apart", async () => {
-    expect(mapRgwError("DeleteTopic", "topic x", "http://rgw", { name: "Unknown", $metadata: { httpStatusCode: 503 } }).kind).toBe("server-error");
+    expect(mapRgwError("DeleteTopic", "topic x", "http://rgw", { name: "Unknown", $metadata: { httpStatusCode: 503 } }).kind).toBe(
+      "server-error",
+    );
     await rgw.stop();
     const err = (await getTopic(conn, ARN).catch((e: unknown) => e)) as RgwTopicError;
     expect(err.kind).toBe("unreachable");
@@ -169,13 +207,28 @@ describe("pure parts", () => {
   });
 
   test("attributes: persistent only when true, verify-ssl always explicit", () => {
-    expect(topicAttributes(SPEC)).toEqual({ "push-endpoint": SPEC.pushEndpoint, OpaqueData: SPEC.opaqueData, "verify-ssl": "false", persistent: "true" });
-    expect(topicAttributes({ ...SPEC, persistent: false, verifySsl: true })).toEqual({ "push-endpoint": SPEC.pushEndpoint, OpaqueData: SPEC.opaqueData, "verify-ssl": "true" });
+    expect(topicAttributes(SPEC)).toEqual({
+      "push-endpoint": SPEC.pushEndpoint,
+      OpaqueData: SPEC.opaqueData,
+      "verify-ssl": "false",
+      persistent: "true",
+    });
+    expect(topicAttributes({ ...SPEC, persistent: false, verifySsl: true })).toEqual({
+      "push-endpoint": SPEC.pushEndpoint,
+      OpaqueData: SPEC.opaqueData,
+      "verify-ssl": "true",
+    });
   });
 
   test("validation names each field and why", () => {
     expect(validateTopicSpec(SPEC)).toEqual([]);
-    const failures = validateTopicSpec({ name: "", pushEndpoint: "ftp://x/notify", opaqueData: "", persistent: "yes" as unknown as boolean, verifySsl: true });
+    const failures = validateTopicSpec({
+      name: "",
+      pushEndpoint: "ftp://x/notify",
+      opaqueData: "",
+      persistent: "yes" as unknown as boolean,
+      verifySsl: true,
+    });
     expect(failures.map((f) => f.property)).toEqual(["name", "pushEndpoint", "opaqueData", "persistent"]);
     expect(validateTopicSpec({ ...SPEC, pushEndpoint: "http://h/notify?a=1&b=2" })[0].reason).toMatch(/must not contain "&", "="/);
     expect(validateTopicSpec({ ...SPEC, pushEndpoint: "http://user:pw@h/notify" })[0].property).toBe("pushEndpoint");
@@ -183,8 +236,19 @@ describe("pure parts", () => {
 
   test("EndpointArgs and attributes parsing keeps defaults RGW applies", () => {
     expect(parseEndpointArgs("a=1&persistent&b=x=y")).toEqual({ a: "1", persistent: "", b: "x=y" });
-    const state = topicStateFromAttributes({ TopicArn: ARN, EndPoint: JSON.stringify({ EndpointAddress: "http://h/notify", EndpointArgs: "push-endpoint=http://h/notify" }) });
-    expect(state).toEqual({ arn: ARN, name: "image-pipeline-rec", user: "", pushEndpoint: "http://h/notify", opaqueData: "", persistent: false, verifySsl: true });
+    const state = topicStateFromAttributes({
+      TopicArn: ARN,
+      EndPoint: JSON.stringify({ EndpointAddress: "http://h/notify", EndpointArgs: "push-endpoint=http://h/notify" }),
+    });
+    expect(state).toEqual({
+      arn: ARN,
+      name: "image-pipeline-rec",
+      user: "",
+      pushEndpoint: "http://h/notify",
+      opaqueData: "",
+      persistent: false,
+      verifySsl: true,
+    });
     expect(() => topicStateFromAttributes({})).toThrow(/no TopicArn/);
     expect(() => topicStateFromAttributes({ TopicArn: ARN, EndPoint: "{" })).toThrow(/EndPoint attribute is not JSON/);
   });

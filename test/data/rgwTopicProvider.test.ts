@@ -6,7 +6,14 @@
 import Module from "module";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { checkTopicInputs, RgwTopicInputs, RgwTopicOutputs, rgwTopicProvider, topicDiff, UNKNOWN_INPUT } from "../../infra/rgw/topicProvider";
+import {
+  checkTopicInputs,
+  RgwTopicInputs,
+  RgwTopicOutputs,
+  rgwTopicProvider,
+  topicDiff,
+  UNKNOWN_INPUT,
+} from "../../infra/rgw/topicProvider";
 import { topicRevision } from "../../infra/rgw/topicApi";
 import { RgwReplayServer } from "./support/rgwReplay";
 
@@ -57,7 +64,13 @@ test("create, read, update in place, read, delete: the topic's whole life", asyn
   expect(reread.props).toEqual(updated.outs);
 
   await rgwTopicProvider.delete(ARN, updated.outs!);
-  expect(rgw.received.map((r) => r.form.Action)).toEqual(["CreateTopic", "GetTopicAttributes", "CreateTopic", "GetTopicAttributes", "DeleteTopic"]);
+  expect(rgw.received.map((r) => r.form.Action)).toEqual([
+    "CreateTopic",
+    "GetTopicAttributes",
+    "CreateTopic",
+    "GetTopicAttributes",
+    "DeleteTopic",
+  ]);
   expect(rgw.pending).toBe(0);
 });
 
@@ -83,7 +96,14 @@ describe("check", () => {
   });
 
   test("bad inputs fail per property", () => {
-    const failures = checkTopicInputs({ ...inputs, endpoint: "a3s.fi", region: "", opaqueData: "has space", pushEndpoint: "webhook/notify", secretAccessKey: "" });
+    const failures = checkTopicInputs({
+      ...inputs,
+      endpoint: "a3s.fi",
+      region: "",
+      opaqueData: "has space",
+      pushEndpoint: "webhook/notify",
+      secretAccessKey: "",
+    });
     expect(failures.map((f) => f.property).sort()).toEqual(["endpoint", "opaqueData", "pushEndpoint", "region", "secretAccessKey"]);
     expect(failures.find((f) => f.property === "endpoint")?.reason).toMatch(/must be the RGW URL, e\.g\. https:\/\/a3s\.fi/);
   });

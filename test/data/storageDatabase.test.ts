@@ -9,7 +9,14 @@ import {
   troveHost,
   troveInstanceArgs,
 } from "../../infra/database";
-import { bucketPolicyDocument, keystoneProjectPrincipal, notificationId, pushEndpointUrl, s3ProviderArgs, topicNotification } from "../../infra/storage";
+import {
+  bucketPolicyDocument,
+  keystoneProjectPrincipal,
+  notificationId,
+  pushEndpointUrl,
+  s3ProviderArgs,
+  topicNotification,
+} from "../../infra/storage";
 
 describe("storage", () => {
   test("the push endpoint is the webhook's /notify on the floating IP", () => {
@@ -26,15 +33,35 @@ describe("storage", () => {
     expect(doc).toEqual({
       Version: "2012-10-17",
       Statement: [
-        { Sid: "PipelineListInput", Effect: "Allow", Principal: { AWS: ["arn:aws:iam:::user/p"] }, Action: ["s3:ListBucket"], Resource: ["arn:aws:s3:::in-b"] },
-        { Sid: "PipelineReadInput", Effect: "Allow", Principal: { AWS: ["arn:aws:iam:::user/p"] }, Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::in-b/*"] },
+        {
+          Sid: "PipelineListInput",
+          Effect: "Allow",
+          Principal: { AWS: ["arn:aws:iam:::user/p"] },
+          Action: ["s3:ListBucket"],
+          Resource: ["arn:aws:s3:::in-b"],
+        },
+        {
+          Sid: "PipelineReadInput",
+          Effect: "Allow",
+          Principal: { AWS: ["arn:aws:iam:::user/p"] },
+          Action: ["s3:GetObject"],
+          Resource: ["arn:aws:s3:::in-b/*"],
+        },
       ],
     });
   });
 
   test("write policy: put objects only", () => {
     const doc = JSON.parse(bucketPolicyDocument("out-b", "arn:aws:iam:::user/p", "write"));
-    expect(doc.Statement).toEqual([{ Sid: "PipelineWriteOutput", Effect: "Allow", Principal: { AWS: ["arn:aws:iam:::user/p"] }, Action: ["s3:PutObject"], Resource: ["arn:aws:s3:::out-b/*"] }]);
+    expect(doc.Statement).toEqual([
+      {
+        Sid: "PipelineWriteOutput",
+        Effect: "Allow",
+        Principal: { AWS: ["arn:aws:iam:::user/p"] },
+        Action: ["s3:PutObject"],
+        Resource: ["arn:aws:s3:::out-b/*"],
+      },
+    ]);
   });
 
   test("provider args: one endpoint for S3 and SNS, path-style, every AWS-only check skipped", () => {
@@ -53,7 +80,11 @@ describe("storage", () => {
 
   test("notification config: ObjectCreated, filters only when set, a fixed Id per topic", () => {
     expect(notificationId("t")).toBe("t-created");
-    expect(topicNotification("arn:aws:sns:default::t", "t-1", { keyPrefix: "", keySuffix: "" })).toEqual({ id: "t-1", topicArn: "arn:aws:sns:default::t", events: ["s3:ObjectCreated:*"] });
+    expect(topicNotification("arn:aws:sns:default::t", "t-1", { keyPrefix: "", keySuffix: "" })).toEqual({
+      id: "t-1",
+      topicArn: "arn:aws:sns:default::t",
+      events: ["s3:ObjectCreated:*"],
+    });
     expect(topicNotification("arn:aws:sns:default::t", "t-1", { keyPrefix: "in/", keySuffix: ".jpg" })).toEqual({
       id: "t-1",
       topicArn: "arn:aws:sns:default::t",
@@ -70,7 +101,13 @@ describe("database", () => {
   });
 
   test("the connection string escapes what a URL cannot carry and libpq-compatible clients parse it back", () => {
-    const url = postgresConnectionString({ host: "192.168.1.50", port: 5432, database: "pipeline_db", user: "pipeline", password: "p@ss:w/rd#1" });
+    const url = postgresConnectionString({
+      host: "192.168.1.50",
+      port: 5432,
+      database: "pipeline_db",
+      user: "pipeline",
+      password: "p@ss:w/rd#1",
+    });
     expect(url).toBe("postgresql://pipeline:p%40ss%3Aw%2Frd%231@192.168.1.50:5432/pipeline_db");
     // node-postgres is what the worker uses: it must read back exactly these parts.
     const parsed = new Client({ connectionString: url });
@@ -85,13 +122,22 @@ describe("database", () => {
 
   test("Trove host: the address inside the private network, whatever else Trove lists", () => {
     expect(troveHost("db", ["10.20.0.7", "192.168.1.50"], "192.168.1.0/24")).toBe("192.168.1.50");
-    expect(() => troveHost("db", ["10.20.0.7"], "192.168.1.0/24")).toThrow(/Trove instance db reports no address on the private network 192\.168\.1\.0\/24 \(addresses: \["10\.20\.0\.7"\]\)\. Fix:/);
+    expect(() => troveHost("db", ["10.20.0.7"], "192.168.1.0/24")).toThrow(
+      /Trove instance db reports no address on the private network 192\.168\.1\.0\/24 \(addresses: \["10\.20\.0\.7"\]\)\. Fix:/,
+    );
     expect(() => troveHost("db", undefined, "192.168.1.0/24")).toThrow(/addresses: \[\]/);
   });
 
   test("Trove instance args: network uuid only, pipeline_db, one user limited to it", () => {
     const args = troveInstanceArgs(
-      { kind: "trove", instanceName: "ip-prod-db", flavor: "standard.small", datastoreType: "postgresql", datastoreVersion: "17.2", volumeSizeGb: 10 },
+      {
+        kind: "trove",
+        instanceName: "ip-prod-db",
+        flavor: "standard.small",
+        datastoreType: "postgresql",
+        datastoreVersion: "17.2",
+        volumeSizeGb: 10,
+      },
       "flavor-id",
       "net-id",
       "pw",

@@ -43,7 +43,11 @@ test("trusts the server-ca chain and authenticates as the system:masters admin",
 });
 
 test("refuses inputs that would produce a kubeconfig kubectl cannot use", () => {
-  expect(() => renderKubeconfig({ ...params(), server: "203.0.113.10:6443" })).toThrow('kubeconfig server must be https://<host>:<port> with no path, got "203.0.113.10:6443"');
+  expect(() => renderKubeconfig({ ...params(), server: "203.0.113.10:6443" })).toThrow(
+    'kubeconfig server must be https://<host>:<port> with no path, got "203.0.113.10:6443"',
+  );
   expect(() => renderKubeconfig({ ...params(), caBundlePem: "" })).toThrow("kubeconfig CA bundle is not a PEM certificate");
-  expect(() => renderKubeconfig({ ...params(), clientKeyPem: pki.admin.certPem })).toThrow("kubeconfig client key is not a PEM private key");
+  expect(() => renderKubeconfig({ ...params(), clientKeyPem: pki.admin.certPem })).toThrow(
+    "kubeconfig client key is not a PEM private key",
+  );
 });

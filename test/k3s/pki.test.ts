@@ -113,11 +113,15 @@ describe("admin client certificate", () => {
     expect(admin.checkIssued(clientCa) && admin.verify(clientCa.publicKey)).toBe(true);
     expect(admin.subject.split("\n")).toEqual([`CN=${CLUSTER}-admin`, "O=system:masters"]);
     expect(admin.keyUsage).toEqual([CLIENT_AUTH_OID]);
-    expect(verifyChain(pki.admin.certPem, [pki.cas.client.certPem, pki.cas.intermediate.certPem, pki.cas.root.certPem], "sslclient")).toBe("stdin: OK");
+    expect(verifyChain(pki.admin.certPem, [pki.cas.client.certPem, pki.cas.intermediate.certPem, pki.cas.root.certPem], "sslclient")).toBe(
+      "stdin: OK",
+    );
   });
 
   test("does not verify against server-ca: client and server trust are separate", () => {
-    expect(() => verifyChain(pki.admin.certPem, [pki.cas.server.certPem, pki.cas.intermediate.certPem, pki.cas.root.certPem])).toThrow(/unable to get local issuer certificate/);
+    expect(() => verifyChain(pki.admin.certPem, [pki.cas.server.certPem, pki.cas.intermediate.certPem, pki.cas.root.certPem])).toThrow(
+      /unable to get local issuer certificate/,
+    );
   });
 });
 
@@ -172,7 +176,13 @@ describe("server TLS files", () => {
     const serving = issue(
       pki.dir,
       "serving",
-      { commonName: "k3s", key: { algorithm: "ECDSA", ecdsaCurve: "P256" }, allowedUses: ["digital_signature", "key_encipherment", "server_auth"], isCa: false, validityHours: 24 },
+      {
+        commonName: "k3s",
+        key: { algorithm: "ECDSA", ecdsaCurve: "P256" },
+        allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+        isCa: false,
+        validityHours: 24,
+      },
       pki.cas.server,
       { ips: sans, dns: ["kubernetes", "localhost"] },
     );

@@ -41,10 +41,19 @@ describe("dev plan: k3s", () => {
     for (const spec of k3sCaSpecs(prefix())) {
       const key = byName(plan, `${PKI}-${spec.id}-ca-key`);
       expect(key.type).toBe(T.key);
-      expect(key.inputs).toEqual(spec.key.algorithm === "ECDSA" ? { algorithm: "ECDSA", ecdsaCurve: spec.key.ecdsaCurve } : { algorithm: "RSA", rsaBits: spec.key.rsaBits });
+      expect(key.inputs).toEqual(
+        spec.key.algorithm === "ECDSA"
+          ? { algorithm: "ECDSA", ecdsaCurve: spec.key.ecdsaCurve }
+          : { algorithm: "RSA", rsaBits: spec.key.rsaBits },
+      );
       const cert = byName(plan, `${PKI}-${spec.id}-ca`);
       expect(cert.type).toBe(spec.issuer === undefined ? T.selfSigned : T.signed);
-      expect(cert.inputs).toMatchObject({ allowedUses: [...spec.allowedUses], isCaCertificate: true, validityPeriodHours: spec.validityHours, setSubjectKeyId: true });
+      expect(cert.inputs).toMatchObject({
+        allowedUses: [...spec.allowedUses],
+        isCaCertificate: true,
+        validityPeriodHours: spec.validityHours,
+        setSubjectKeyId: true,
+      });
       expect(cert.inputs.earlyRenewalHours).toBeUndefined();
       if (spec.issuer === undefined) {
         expect(cert.inputs).toMatchObject({ subject: { commonName: spec.commonName }, setAuthorityKeyId: true, privateKeyPem: SECRET });
@@ -64,7 +73,11 @@ describe("dev plan: k3s", () => {
     const admin = byName(plan, `${PKI}-admin`);
     expect(admin.type).toBe(T.signed);
     expect(admin.dependsOn).toEqual(expect.arrayContaining([`${PKI}-client-ca`, `${PKI}-client-ca-key`]));
-    expect(admin.inputs).toMatchObject({ allowedUses: ["digital_signature", "key_encipherment", "client_auth"], isCaCertificate: false, earlyRenewalHours: spec.earlyRenewalHours });
+    expect(admin.inputs).toMatchObject({
+      allowedUses: ["digital_signature", "key_encipherment", "client_auth"],
+      isCaCertificate: false,
+      earlyRenewalHours: spec.earlyRenewalHours,
+    });
     expect(byName(plan, `${PKI}-service-account-key`).inputs).toEqual({ algorithm: "RSA", rsaBits: 2048 });
   });
 
@@ -100,7 +113,12 @@ describe("dev plan: k3s", () => {
     expect(gate.type).toBe(T.readiness);
     expect(gate.parent).toBe("k3s");
     expect(gate.dependsOn).toEqual(expect.arrayContaining(instances(plan).map((i) => i.name)));
-    expect(gate.inputs).toMatchObject({ server: `https://${MOCK_FLOATING_IP}:6443`, expectedNodes: 3, timeoutSeconds: 1200, clientKeyPem: SECRET });
+    expect(gate.inputs).toMatchObject({
+      server: `https://${MOCK_FLOATING_IP}:6443`,
+      expectedNodes: 3,
+      timeoutSeconds: 1200,
+      clientKeyPem: SECRET,
+    });
     expect(gate.inputs.nodeIds).toEqual(instances(plan).map((i) => `${i.name}-id`));
   });
 
@@ -114,7 +132,10 @@ describe("dev plan: k3s", () => {
 
   test("exports the kubeconfig as a secret stack output pointing at the floating IP", () => {
     expect(plan.outputs.kubeconfig).toBe(SECRET);
-    const kc = parseYaml(String(shown.outputs.kubeconfig)) as { clusters: { cluster: { server: string } }[]; users: { user: Record<string, string> }[] };
+    const kc = parseYaml(String(shown.outputs.kubeconfig)) as {
+      clusters: { cluster: { server: string } }[];
+      users: { user: Record<string, string> }[];
+    };
     expect(kc.clusters[0].cluster.server).toBe(`https://${MOCK_FLOATING_IP}:6443`);
     expect(Object.keys(kc.users[0].user).sort()).toEqual(["client-certificate-data", "client-key-data"]);
   });

@@ -28,7 +28,13 @@ beforeAll(() => {
   serving = issue(
     pki.dir,
     "serving",
-    { commonName: "k3s", key: { algorithm: "ECDSA", ecdsaCurve: "P256" }, allowedUses: ["digital_signature", "key_encipherment", "server_auth"], isCa: false, validityHours: 24 },
+    {
+      commonName: "k3s",
+      key: { algorithm: "ECDSA", ecdsaCurve: "P256" },
+      allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+      isCa: false,
+      validityHours: 24,
+    },
     pki.cas.server,
     { ips: sans },
   );
@@ -41,7 +47,12 @@ afterAll(() => fs.rmSync(pki.dir, { recursive: true, force: true }));
 
 async function startApi(state: (i: number) => ApiState, port = 0): Promise<FakeKubeApi> {
   const api = await startFakeKubeApi(
-    { servingCertPem: serving.certPem, servingKeyPem: serving.keyPem, clientCaPem: [pki.cas.client.certPem, pki.cas.intermediate.certPem, pki.cas.root.certPem].join(""), state },
+    {
+      servingCertPem: serving.certPem,
+      servingKeyPem: serving.keyPem,
+      clientCaPem: [pki.cas.client.certPem, pki.cas.intermediate.certPem, pki.cas.root.certPem].join(""),
+      state,
+    },
     port,
   );
   servers.push(api);
@@ -118,15 +129,30 @@ describe("readiness gate", () => {
 
   test("a client certificate from another CA is rejected with 401 and the gate stops early", async () => {
     const api = await startApi(() => ({ readyz: "ok", nodes: nodes(3) }));
-    const strangerCa = issue(pki.dir, "stranger-ca", { commonName: "stranger-ca", key: { algorithm: "ECDSA", ecdsaCurve: "P256" }, allowedUses: ["cert_signing"], isCa: true, validityHours: 24 });
+    const strangerCa = issue(pki.dir, "stranger-ca", {
+      commonName: "stranger-ca",
+      key: { algorithm: "ECDSA", ecdsaCurve: "P256" },
+      allowedUses: ["cert_signing"],
+      isCa: true,
+      validityHours: 24,
+    });
     const stranger = issue(
       pki.dir,
       "stranger",
-      { commonName: "mallory", organization: "system:masters", key: { algorithm: "ECDSA", ecdsaCurve: "P256" }, allowedUses: ["client_auth"], isCa: false, validityHours: 24 },
+      {
+        commonName: "mallory",
+        organization: "system:masters",
+        key: { algorithm: "ECDSA", ecdsaCurve: "P256" },
+        allowedUses: ["client_auth"],
+        isCa: false,
+        validityHours: 24,
+      },
       strangerCa,
     );
     const target = targetFromKubeconfig(api.port, { clientCertPem: stranger.certPem, clientKeyPem: stranger.keyPem, timeoutSeconds: 30 });
-    await expect(waitForClusterReady(target, () => undefined)).rejects.toThrow(/rejected the admin certificate 3 times in a row: .*\/readyz answered 401: Unauthorized/);
+    await expect(waitForClusterReady(target, () => undefined)).rejects.toThrow(
+      /rejected the admin certificate 3 times in a row: .*\/readyz answered 401: Unauthorized/,
+    );
     expect(api.requests.map((r) => r.status)).toEqual([401, 401, 401]);
   });
 
@@ -135,25 +161,41 @@ describe("readiness gate", () => {
     const viewer = issue(
       pki.dir,
       "viewer",
-      { commonName: "viewer", key: { algorithm: "ECDSA", ecdsaCurve: "P256" }, allowedUses: ["client_auth"], isCa: false, validityHours: 24 },
+      {
+        commonName: "viewer",
+        key: { algorithm: "ECDSA", ecdsaCurve: "P256" },
+        allowedUses: ["client_auth"],
+        isCa: false,
+        validityHours: 24,
+      },
       pki.cas.client,
     );
-    await expect(waitForClusterReady(targetFromKubeconfig(api.port, { clientCertPem: viewer.certPem, clientKeyPem: viewer.keyPem }), () => undefined)).rejects.toThrow(
-      /\/api\/v1\/nodes answered 403: nodes is forbidden: User "viewer" cannot list resource "nodes"/,
-    );
+    await expect(
+      waitForClusterReady(targetFromKubeconfig(api.port, { clientCertPem: viewer.certPem, clientKeyPem: viewer.keyPem }), () => undefined),
+    ).rejects.toThrow(/\/api\/v1\/nodes answered 403: nodes is forbidden: User "viewer" cannot list resource "nodes"/);
   });
 
   test("an API whose certificate this stack's CA does not verify is a TLS error, never trusted", async () => {
     const api = await startApi(() => ({ readyz: "ok", nodes: nodes(3) }));
-    const otherCa = issue(pki.dir, "other-server-ca", { commonName: "other", key: { algorithm: "ECDSA", ecdsaCurve: "P256" }, allowedUses: ["cert_signing"], isCa: true, validityHours: 24 });
-    await expect(waitForClusterReady(targetFromKubeconfig(api.port, { caPem: otherCa.certPem, timeoutSeconds: 0.5 }), () => undefined)).rejects.toThrow(
+    const otherCa = issue(pki.dir, "other-server-ca", {
+      commonName: "other",
+      key: { algorithm: "ECDSA", ecdsaCurve: "P256" },
+      allowedUses: ["cert_signing"],
+      isCa: true,
+      validityHours: 24,
+    });
+    await expect(
+      waitForClusterReady(targetFromKubeconfig(api.port, { caPem: otherCa.certPem, timeoutSeconds: 0.5 }), () => undefined),
+    ).rejects.toThrow(
       /Last seen: TLS error \(.*(UNABLE_TO_VERIFY_LEAF_SIGNATURE|unable to verify).*\)\. The API's certificate does not verify against this stack's server CA/,
     );
     expect(api.requests).toEqual([]);
   });
 
   test("bad targets are refused before any connection", async () => {
-    await expect(waitForClusterReady(targetFromKubeconfig(1, { server: "http://127.0.0.1:1", expectedNodes: 0 }), () => undefined)).rejects.toThrow(
+    await expect(
+      waitForClusterReady(targetFromKubeconfig(1, { server: "http://127.0.0.1:1", expectedNodes: 0 }), () => undefined),
+    ).rejects.toThrow(
       'k3s readiness gate: server must be https://<host>:<port>, got "http://127.0.0.1:1"; expectedNodes must be a positive whole number, got 0',
     );
   });
@@ -185,7 +227,12 @@ describe("readiness dynamic provider", () => {
     const stdout = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
     try {
       const created = await provider.create(inputs(api.port));
-      expect(created.outs).toMatchObject({ server: `https://127.0.0.1:${api.port}`, expectedNodes: 3, readyNodes: NODES, nodeIds: ["i-1", "i-2", "i-3"] });
+      expect(created.outs).toMatchObject({
+        server: `https://127.0.0.1:${api.port}`,
+        expectedNodes: 3,
+        readyNodes: NODES,
+        nodeIds: ["i-1", "i-2", "i-3"],
+      });
       expect(JSON.stringify(created.outs)).not.toContain("PRIVATE KEY");
       expect(stdout.mock.calls.map(([chunk]) => String(chunk)).join("")).toMatch(/3\/3 nodes Ready/);
     } finally {

@@ -13,7 +13,15 @@ import { parseStackConfig, StackConfig } from "../../infra/config";
 import { secureJoinToken } from "../../infra/k3s/join-token";
 import { K3S_CONFIG_PATH } from "../../infra/k3s/k3s-config";
 import { K3S_SERVER_TLS_DIR, serverCaBundle, serverTlsFiles } from "../../infra/k3s/server-tls";
-import { AGENT_SERVER_CA_PATH, agentUserData, BOOTSTRAP_SCRIPT_PATH, K3sCloudConfig, NOVA_USER_DATA_LIMIT_BASE64, renderUserData, serverUserData } from "../../infra/k3s/user-data";
+import {
+  AGENT_SERVER_CA_PATH,
+  agentUserData,
+  BOOTSTRAP_SCRIPT_PATH,
+  K3sCloudConfig,
+  NOVA_USER_DATA_LIMIT_BASE64,
+  renderUserData,
+  serverUserData,
+} from "../../infra/k3s/user-data";
 import { nodeNames } from "../../infra/nodes";
 import { mapSource, stackValues } from "../support/configSource";
 import { buildPkiWithOpenssl, OpensslPki } from "./support/openssl-pki";
@@ -47,11 +55,29 @@ function render(stack: string): Rendered {
   const install = { version: cfg.k3s.version, installerUrl: cfg.k3s.installerUrl, joinTimeoutSeconds: cfg.k3s.joinTimeoutSeconds };
   const docs = names.map((node, i) =>
     i === 0
-      ? { role: "server" as const, node, text: serverUserData({ install, nodeName: node, nodeIp: cfg.network.privateIps[0], floatingIp: FLOATING_IP, token, tls: pki.material }) }
+      ? {
+          role: "server" as const,
+          node,
+          text: serverUserData({
+            install,
+            nodeName: node,
+            nodeIp: cfg.network.privateIps[0],
+            floatingIp: FLOATING_IP,
+            token,
+            tls: pki.material,
+          }),
+        }
       : {
           role: "agent" as const,
           node,
-          text: agentUserData({ install, nodeName: node, nodeIp: cfg.network.privateIps[i], serverIp: cfg.network.privateIps[0], token, serverCaBundle: serverCaBundle(pki.material) }),
+          text: agentUserData({
+            install,
+            nodeName: node,
+            nodeIp: cfg.network.privateIps[i],
+            serverIp: cfg.network.privateIps[0],
+            token,
+            serverCaBundle: serverCaBundle(pki.material),
+          }),
         },
   );
   return { cfg, names, token, docs };
@@ -86,7 +112,7 @@ describe("validators are real", () => {
   });
 
   test("shellcheck rejects an unquoted expansion", () => {
-    const bad = shellcheck('#!/usr/bin/env bash\nset -euo pipefail\nrm -rf $1/data\n');
+    const bad = shellcheck("#!/usr/bin/env bash\nset -euo pipefail\nrm -rf $1/data\n");
     expect(bad.ok).toBe(false);
     expect(bad.output).toMatch(/SC2086/);
   });
@@ -137,7 +163,15 @@ describe.each(["dev", "prod"])("%s user data", (stack) => {
       expect(hosts).toBe('echo "127.0.1.1 $(hostname)" >> /etc/hosts');
       expect(rest).toEqual([]);
       expect(bootstrap).toEqual(
-        expect.arrayContaining([BOOTSTRAP_SCRIPT_PATH, "--role", d.role, "--k3s-version", r.cfg.k3s.version, "--installer-url", r.cfg.k3s.installerUrl]),
+        expect.arrayContaining([
+          BOOTSTRAP_SCRIPT_PATH,
+          "--role",
+          d.role,
+          "--k3s-version",
+          r.cfg.k3s.version,
+          "--installer-url",
+          r.cfg.k3s.installerUrl,
+        ]),
       );
       expect((bootstrap as string[])[0]).toBe(BOOTSTRAP_SCRIPT_PATH);
       expect(fileAt(parsed(d.text), BOOTSTRAP_SCRIPT_PATH)?.permissions).toBe("0700");
@@ -174,11 +208,20 @@ describe.each(["dev", "prod"])("%s user data", (stack) => {
         token: r.token,
         "node-ip": r.cfg.network.privateIps[i],
       });
-      expect(fileAt(doc, AGENT_SERVER_CA_PATH)?.content).toBe(fileAt(parsed(r.docs[0].text), `${K3S_SERVER_TLS_DIR}/server-ca.crt`)?.content);
+      expect(fileAt(doc, AGENT_SERVER_CA_PATH)?.content).toBe(
+        fileAt(parsed(r.docs[0].text), `${K3S_SERVER_TLS_DIR}/server-ca.crt`)?.content,
+      );
       expect(doc.write_files.some((f) => f.path.startsWith(K3S_SERVER_TLS_DIR))).toBe(false);
       expect(d.text).not.toMatch(/PRIVATE KEY/);
       expect(doc.runcmd[1]).toEqual(
-        expect.arrayContaining(["--server-url", `https://${r.cfg.network.privateIps[0]}:6443`, "--server-ca", AGENT_SERVER_CA_PATH, "--join-timeout", String(r.cfg.k3s.joinTimeoutSeconds)]),
+        expect.arrayContaining([
+          "--server-url",
+          `https://${r.cfg.network.privateIps[0]}:6443`,
+          "--server-ca",
+          AGENT_SERVER_CA_PATH,
+          "--join-timeout",
+          String(r.cfg.k3s.joinTimeoutSeconds),
+        ]),
       );
     }
   });
@@ -192,9 +235,12 @@ describe.each(["dev", "prod"])("%s user data", (stack) => {
 });
 
 test("user data over Nova's limit is refused with the node's name", () => {
-  expect(() => renderUserData("node9", { write_files: [{ path: "/big", content: "x".repeat(50_000), permissions: "0644", owner: "root:root" }], runcmd: [] })).toThrow(
-    /user data for node9 is \d+ bytes base64-encoded, above Nova's 65535-byte limit/,
-  );
+  expect(() =>
+    renderUserData("node9", {
+      write_files: [{ path: "/big", content: "x".repeat(50_000), permissions: "0644", owner: "root:root" }],
+      runcmd: [],
+    }),
+  ).toThrow(/user data for node9 is \d+ bytes base64-encoded, above Nova's 65535-byte limit/);
 });
 
 describe("bootstrap script, run against stub ip/curl/sleep", () => {
@@ -289,7 +335,9 @@ describe("bootstrap script, run against stub ip/curl/sleep", () => {
 
   test("bad arguments are refused", () => {
     const script = writeTemp("bootstrap.sh", fileAt(parsed(r.docs[0].text), BOOTSTRAP_SCRIPT_PATH)?.content ?? "");
-    const result = spawnSync("bash", [script, "--role", "master", "--node-ip", "1.2.3.4", "--k3s-version", "v", "--installer-url", "u"], { encoding: "utf8" });
+    const result = spawnSync("bash", [script, "--role", "master", "--node-ip", "1.2.3.4", "--k3s-version", "v", "--installer-url", "u"], {
+      encoding: "utf8",
+    });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/--role must be server or agent, got 'master'/);
     expect(execFileSync("bash", ["-n", script]).toString()).toBe("");

@@ -38,7 +38,7 @@ describe("image references", () => {
     expect(digestPinProblem("ghcr.io/org/worker@" + DIGEST)).toBeUndefined();
     expect(digestPinProblem("ghcr.io/org/worker:1.0")).toMatch(/not pinned by digest/);
     expect(imageDigest("ghcr.io/org/worker:1.0@" + DIGEST)).toBe(DIGEST);
-    expect(() => imageDigest("ghcr.io/org/worker:1.0")).toThrow("worker image \"ghcr.io/org/worker:1.0\" is not pinned by digest");
+    expect(() => imageDigest("ghcr.io/org/worker:1.0")).toThrow('worker image "ghcr.io/org/worker:1.0" is not pinned by digest');
   });
 });
 
@@ -56,13 +56,19 @@ describe("quantities", () => {
 
 describe("settings checks", () => {
   const base = stackSettings("dev");
-  const withChanges = (change: (s: PipelineWorkloadSettings) => PipelineWorkloadSettings) => () => buildPipelineManifest(change(base), bindings(), secretValues("dev"));
+  const withChanges = (change: (s: PipelineWorkloadSettings) => PipelineWorkloadSettings) => () =>
+    buildPipelineManifest(change(base), bindings(), secretValues("dev"));
 
   test("every problem is listed with its field", () => {
     const bad = withChanges((s) => ({
       ...s,
       namespace: "Bad_NS",
-      worker: { ...s.worker, minReplicas: 4, maxReplicas: 2, resources: { requests: { cpu: "2", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } } },
+      worker: {
+        ...s.worker,
+        minReplicas: 4,
+        maxReplicas: 2,
+        resources: { requests: { cpu: "2", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } },
+      },
       workerRunAsUser: 0,
     }));
     expect(bad).toThrow(WorkloadSettingsError);
@@ -79,7 +85,9 @@ describe("settings checks", () => {
   });
 
   test("an in-cluster database needs its password", () => {
-    expect(() => buildPipelineSecrets(base, { ...secretValues("dev"), postgresPassword: undefined })).toThrow(/postgresPassword is required/);
+    expect(() => buildPipelineSecrets(base, { ...secretValues("dev"), postgresPassword: undefined })).toThrow(
+      /postgresPassword is required/,
+    );
   });
 });
 
@@ -95,22 +103,32 @@ describe.each(STACKS)("%s: rollouts and consistency", (stack) => {
   });
 
   test("pods roll when the configuration or the secrets change, and only then", () => {
-    const annotations = (b = bindings()) => find(Object.values(buildPipelineObjects(settings, b)), "Deployment", "image-pipeline-worker").spec?.template.metadata?.annotations;
-    expect(annotations(bindings({ outputBucket: "other-output" }))?.["image-pipeline/config-checksum"]).not.toBe(annotations()?.["image-pipeline/config-checksum"]);
+    const annotations = (b = bindings()) =>
+      find(Object.values(buildPipelineObjects(settings, b)), "Deployment", "image-pipeline-worker").spec?.template.metadata?.annotations;
+    expect(annotations(bindings({ outputBucket: "other-output" }))?.["image-pipeline/config-checksum"]).not.toBe(
+      annotations()?.["image-pipeline/config-checksum"],
+    );
     expect(annotations(bindings({ secretsChecksum: "f".repeat(64) }))?.["image-pipeline/secrets-checksum"]).toBe("f".repeat(64));
     expect(annotations()).toEqual(annotations());
     const v = secretValues(stack);
     expect(secretsChecksum(v)).toBe(secretsChecksum({ ...v }));
     expect(secretsChecksum({ ...v, webhookSecret: "rotated" })).not.toBe(secretsChecksum(v));
     // Moving a character between values must change the fingerprint (values are length-prefixed).
-    expect(secretsChecksum({ ...v, s3AccessKeyId: "ab", s3SecretAccessKey: "c" })).not.toBe(secretsChecksum({ ...v, s3AccessKeyId: "a", s3SecretAccessKey: "bc" }));
+    expect(secretsChecksum({ ...v, s3AccessKeyId: "ab", s3SecretAccessKey: "c" })).not.toBe(
+      secretsChecksum({ ...v, s3AccessKeyId: "a", s3SecretAccessKey: "bc" }),
+    );
   });
 
   test("objects that need no bindings are built identically without them", () => {
     const unbound = buildUnboundPipelineObjects(settings);
     const full = buildPipelineObjects(settings, bindings());
     const catalog = pipelineObjectCatalog(settings);
-    expect(Object.keys(unbound).sort()).toEqual(catalog.filter((e) => !e.bound && !e.secret).map((e) => e.id).sort());
+    expect(Object.keys(unbound).sort()).toEqual(
+      catalog
+        .filter((e) => !e.bound && !e.secret)
+        .map((e) => e.id)
+        .sort(),
+    );
     for (const [id, object] of Object.entries(unbound)) expect(object).toEqual(full[id]);
   });
 
@@ -137,5 +155,9 @@ test.each(STACKS)("%s: the schemas and the enforced Pod Security version match t
   // fields GA by v1.30 (preStop.sleep: beta and on by default from v1.30).
   expect(minor(SCHEMA_KUBERNETES_VERSION)).toBeGreaterThanOrEqual(cluster);
   expect(cluster).toBeGreaterThanOrEqual(30);
-  expect(find(buildPipelineManifest(stackSettings(stack), bindings(), secretValues(stack)), "Namespace").metadata?.labels?.["pod-security.kubernetes.io/enforce-version"]).toBe(`v1.${cluster}`);
+  expect(
+    find(buildPipelineManifest(stackSettings(stack), bindings(), secretValues(stack)), "Namespace").metadata?.labels?.[
+      "pod-security.kubernetes.io/enforce-version"
+    ],
+  ).toBe(`v1.${cluster}`);
 });

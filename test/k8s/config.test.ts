@@ -30,7 +30,9 @@ describe("workload config", () => {
   });
 
   test("something that is not an image reference is refused", () => {
-    expect(problemsOf("dev", { workerImage: "Not An Image" })[0]).toMatch(/^image-pipeline:workerImage: "Not An Image" is not a container image reference\. Fix: /);
+    expect(problemsOf("dev", { workerImage: "Not An Image" })[0]).toMatch(
+      /^image-pipeline:workerImage: "Not An Image" is not a container image reference\. Fix: /,
+    );
   });
 
   test("neither an image nor a stack to promote from", () => {
@@ -40,14 +42,18 @@ describe("workload config", () => {
   });
 
   test("both an image and a stack to promote from", () => {
-    expect(problemsOf("prod", { workerImage: "ghcr.io/x/y@sha256:" + "a".repeat(64) })[0]).toMatch(/^image-pipeline:promoteFrom: cannot be combined with workerImage/);
+    expect(problemsOf("prod", { workerImage: "ghcr.io/x/y@sha256:" + "a".repeat(64) })[0]).toMatch(
+      /^image-pipeline:promoteFrom: cannot be combined with workerImage/,
+    );
   });
 
   test("promoteFrom must be a fully qualified stack name, and not this stack", () => {
     expect(problemsOf("prod", { promoteFrom: "dev" })[0]).toBe(
       'image-pipeline:promoteFrom: must be a fully qualified stack name <org>/<project>/<stack>, got "dev". Fix: pulumi config set promoteFrom <org>/image-pipeline/dev',
     );
-    expect(problemsOf("prod", { promoteFrom: "example-org/image-pipeline/prod" })[0]).toMatch(/^image-pipeline:promoteFrom: names this stack \(prod\) itself/);
+    expect(problemsOf("prod", { promoteFrom: "example-org/image-pipeline/prod" })[0]).toMatch(
+      /^image-pipeline:promoteFrom: names this stack \(prod\) itself/,
+    );
   });
 
   test("max replicas below min replicas", () => {
@@ -65,7 +71,9 @@ describe("workload config", () => {
   });
 
   test("resources: a malformed quantity names the exact key", () => {
-    expect(problemsOf("dev", { workerCpuRequest: "lots" })).toEqual(['image-pipeline:workerCpuRequest: "lots" is not a positive Kubernetes quantity. Fix: pulumi config set workerCpuRequest 250m']);
+    expect(problemsOf("dev", { workerCpuRequest: "lots" })).toEqual([
+      'image-pipeline:workerCpuRequest: "lots" is not a positive Kubernetes quantity. Fix: pulumi config set workerCpuRequest 250m',
+    ]);
   });
 
   test("resources: a request above its limit is refused before the API server would", () => {
@@ -81,7 +89,9 @@ describe("workload config", () => {
   });
 
   test("resources: a zero limit is refused", () => {
-    expect(problemsOf("dev", { postgresCpuLimit: "0" })).toEqual(['image-pipeline:postgresCpuLimit: "0" is not a positive Kubernetes quantity. Fix: pulumi config set postgresCpuLimit 1']);
+    expect(problemsOf("dev", { postgresCpuLimit: "0" })).toEqual([
+      'image-pipeline:postgresCpuLimit: "0" is not a positive Kubernetes quantity. Fix: pulumi config set postgresCpuLimit 1',
+    ]);
   });
 
   test("namespace, PostgreSQL volume size and reconcile mode are validated", () => {

@@ -36,13 +36,22 @@ describe.each(STACKS)("%s: the worker image accepts the environment its pods get
     if (command !== "migrate") {
       expect(cfg.inputBucket).toBe("input-bucket-dev");
       // The same filter as the bucket notification (storage config), as the worker parses it.
-      const suffixes = settings.runtime.keySuffixFilter.split(",").map((x) => x.trim().toLowerCase()).filter((x) => x !== "");
+      const suffixes = settings.runtime.keySuffixFilter
+        .split(",")
+        .map((x) => x.trim().toLowerCase())
+        .filter((x) => x !== "");
       expect(cfg.keySuffixFilter).toEqual(suffixes);
       expect(cfg.keyPrefixFilter).toBe(settings.runtime.keyPrefixFilter);
       expect(cfg.shutdownGraceSeconds).toBe(settings.runtime.shutdownGraceSeconds);
     }
     if (command === "worker") {
-      expect(cfg.s3).toEqual({ endpoint: "https://rgw.example.org", region: "default", accessKeyId: "AKIAEXAMPLE", secretAccessKey: "secret-access-key-example", forcePathStyle: true });
+      expect(cfg.s3).toEqual({
+        endpoint: "https://rgw.example.org",
+        region: "default",
+        accessKeyId: "AKIAEXAMPLE",
+        secretAccessKey: "secret-access-key-example",
+        forcePathStyle: true,
+      });
       expect(cfg.outputBucket).toBe("output-bucket-dev");
       expect(cfg.workerId).toBe("worker-7d9f-abcde");
       expect(cfg.logLevel).toBe(stack === "dev" ? "debug" : "info");
@@ -51,7 +60,9 @@ describe.each(STACKS)("%s: the worker image accepts the environment its pods get
   });
 
   test("secret variables are only in the Secret, and the ConfigMap holds none", () => {
-    const secretNames = WORKER_ENV.filter((v) => v.secret).map((v) => v.name).sort();
+    const secretNames = WORKER_ENV.filter((v) => v.secret)
+      .map((v) => v.name)
+      .sort();
     expect(Object.keys(find(objects, "Secret", objectNames(settings).secrets).stringData ?? {}).sort()).toEqual(secretNames);
     for (const key of Object.keys(find(objects, "ConfigMap").data ?? {})) expect(secretNames).not.toContain(key);
   });

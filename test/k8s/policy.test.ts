@@ -45,26 +45,30 @@ describe.each(STACKS)("%s stack objects", (stack) => {
       expect(psc.seccompProfile?.type).toBe("RuntimeDefault");
       for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
         const sc = c.securityContext ?? {};
-        expect([pod.owner, c.name, sc.allowPrivilegeEscalation, sc.readOnlyRootFilesystem, sc.privileged, sc.capabilities?.drop, sc.capabilities?.add]).toEqual([
+        expect([
           pod.owner,
           c.name,
-          false,
-          true,
-          false,
-          ["ALL"],
-          undefined,
-        ]);
+          sc.allowPrivilegeEscalation,
+          sc.readOnlyRootFilesystem,
+          sc.privileged,
+          sc.capabilities?.drop,
+          sc.capabilities?.add,
+        ]).toEqual([pod.owner, c.name, false, true, false, ["ALL"], undefined]);
         expect(sc.runAsUser === undefined || sc.runAsUser > 0).toBe(true);
       }
       // Restricted forbids hostPath and host namespaces.
       expect(pod.spec.hostNetwork ?? false).toBe(false);
       expect(pod.spec.hostPID ?? false).toBe(false);
-      for (const v of pod.spec.volumes ?? []) expect(Object.keys(v).filter((k) => k !== "name")).toEqual(expect.arrayContaining([expect.stringMatching(/^(emptyDir|configMap|secret|persistentVolumeClaim|projected|downwardAPI)$/)]));
+      for (const v of pod.spec.volumes ?? [])
+        expect(Object.keys(v).filter((k) => k !== "name")).toEqual(
+          expect.arrayContaining([expect.stringMatching(/^(emptyDir|configMap|secret|persistentVolumeClaim|projected|downwardAPI)$/)]),
+        );
     }
   });
 
   test("no pod can reach the Kubernetes API: token automount is off on every pod and every ServiceAccount", () => {
-    for (const sa of all(objects, "ServiceAccount")) expect([sa.metadata?.name, sa.automountServiceAccountToken]).toEqual([sa.metadata?.name, false]);
+    for (const sa of all(objects, "ServiceAccount"))
+      expect([sa.metadata?.name, sa.automountServiceAccountToken]).toEqual([sa.metadata?.name, false]);
     const saNames = all(objects, "ServiceAccount").map((sa) => sa.metadata?.name);
     for (const pod of pods) {
       expect([pod.owner, pod.spec.automountServiceAccountToken]).toEqual([pod.owner, false]);
@@ -78,7 +82,12 @@ describe.each(STACKS)("%s stack objects", (stack) => {
         for (const r of ["cpu", "memory"] as const) {
           const request = parseQuantity(String(c.resources?.requests?.[r]));
           const limit = parseQuantity(String(c.resources?.limits?.[r]));
-          expect([pod.owner, r, request !== undefined && request > 0, limit !== undefined && limit > 0]).toEqual([pod.owner, r, true, true]);
+          expect([pod.owner, r, request !== undefined && request > 0, limit !== undefined && limit > 0]).toEqual([
+            pod.owner,
+            r,
+            true,
+            true,
+          ]);
           expect(request!).toBeLessThanOrEqual(limit!);
         }
       }
@@ -88,7 +97,11 @@ describe.each(STACKS)("%s stack objects", (stack) => {
   test("workload selectors match their pod template labels, and selectors use only stable labels", () => {
     for (const pod of pods.filter((p) => p.selector)) {
       for (const [k, v] of Object.entries(pod.selector!)) expect([pod.owner, k, pod.labels[k]]).toEqual([pod.owner, k, v]);
-      expect(Object.keys(pod.selector!).sort()).toEqual(["app.kubernetes.io/component", "app.kubernetes.io/instance", "app.kubernetes.io/name"]);
+      expect(Object.keys(pod.selector!).sort()).toEqual([
+        "app.kubernetes.io/component",
+        "app.kubernetes.io/instance",
+        "app.kubernetes.io/name",
+      ]);
     }
   });
 
@@ -123,7 +136,9 @@ describe.each(STACKS)("%s stack objects", (stack) => {
     const worker = find(objects, "Deployment", names.worker);
     expect(hpa.spec?.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: worker.metadata?.name });
     expect(hpa.metadata?.labels).toEqual(worker.metadata?.labels);
-    expect(hpa.spec?.metrics).toEqual([{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } }]);
+    expect(hpa.spec?.metrics).toEqual([
+      { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } },
+    ]);
     expect([hpa.spec?.minReplicas, hpa.spec?.maxReplicas]).toEqual(stack === "dev" ? [1, 3] : [2, 6]);
     expect(hpa.spec!.minReplicas!).toBeLessThanOrEqual(hpa.spec!.maxReplicas);
     expect(hpa.spec?.behavior?.scaleDown?.stabilizationWindowSeconds).toBe(300);
@@ -162,7 +177,10 @@ describe.each(STACKS)("%s stack objects", (stack) => {
     const configMap = find(objects, "ConfigMap");
     const secretNames = all(objects, "Secret").map((s) => s.metadata?.name);
     for (const pod of pods.filter((p) => p.labels["app.kubernetes.io/component"] !== "postgres")) {
-      expect(pod.spec.containers[0].envFrom).toEqual([{ configMapRef: { name: configMap.metadata?.name } }, { secretRef: { name: names.secrets } }]);
+      expect(pod.spec.containers[0].envFrom).toEqual([
+        { configMapRef: { name: configMap.metadata?.name } },
+        { secretRef: { name: names.secrets } },
+      ]);
       expect(Object.keys(pod.annotations).sort()).toEqual(["image-pipeline/config-checksum", "image-pipeline/secrets-checksum"]);
     }
     expect(secretNames).toContain(names.secrets);
@@ -175,7 +193,10 @@ describe.each(STACKS)("%s stack objects", (stack) => {
       labels: pod.labels,
       namedPorts: Object.fromEntries(pod.spec.containers.flatMap((c) => c.ports ?? []).map((p) => [p.name, p.containerPort])),
     });
-    const traefik: PodRef = { namespace: "kube-system", labels: { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": "traefik-kube-system" } };
+    const traefik: PodRef = {
+      namespace: "kube-system",
+      labels: { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": "traefik-kube-system" },
+    };
     const impostor: PodRef = { namespace: "default", labels: { "app.kubernetes.io/name": "traefik" } };
     const strangerInNamespace: PodRef = { namespace: settings.namespace, labels: { app: "debug" } };
 
@@ -190,15 +211,18 @@ describe.each(STACKS)("%s stack objects", (stack) => {
 
     test("nothing reaches the worker", () => {
       const worker = ref(podsOf("worker"));
-      for (const from of [traefik, ref(podsOf("webhook")), strangerInNamespace]) expect(ingressAllowed(policies, from, worker, HTTP_PORT)).toBe(false);
+      for (const from of [traefik, ref(podsOf("webhook")), strangerInNamespace])
+        expect(ingressAllowed(policies, from, worker, HTTP_PORT)).toBe(false);
     });
 
     if (stack === "dev") {
       test("only the webhook, the worker and the migration Job reach PostgreSQL", () => {
         const postgres = ref(podsOf("postgres"));
-        for (const component of ["webhook", "worker", "migrate"]) expect([component, ingressAllowed(policies, ref(podsOf(component)), postgres, POSTGRES_PORT)]).toEqual([component, true]);
+        for (const component of ["webhook", "worker", "migrate"])
+          expect([component, ingressAllowed(policies, ref(podsOf(component)), postgres, POSTGRES_PORT)]).toEqual([component, true]);
         expect(ingressAllowed(policies, ref(podsOf("worker")), postgres, 22)).toBe(false);
-        for (const from of [traefik, strangerInNamespace, { ...ref(podsOf("worker")), namespace: "default" }]) expect(ingressAllowed(policies, from, postgres, POSTGRES_PORT)).toBe(false);
+        for (const from of [traefik, strangerInNamespace, { ...ref(podsOf("worker")), namespace: "default" }])
+          expect(ingressAllowed(policies, from, postgres, POSTGRES_PORT)).toBe(false);
       });
     }
   });
@@ -212,10 +236,17 @@ describe.each(STACKS)("%s stack objects", (stack) => {
     }
     const sts = find(objects, "StatefulSet", "postgres");
     const claim = sts.spec?.volumeClaimTemplates?.[0];
-    expect(claim?.spec).toEqual({ accessModes: ["ReadWriteOnce"], storageClassName: "local-path", resources: { requests: { storage: "5Gi" } } });
+    expect(claim?.spec).toEqual({
+      accessModes: ["ReadWriteOnce"],
+      storageClassName: "local-path",
+      resources: { requests: { storage: "5Gi" } },
+    });
     const container = sts.spec?.template.spec?.containers[0];
     expect(container?.volumeMounts?.find((m) => m.name === "data")?.mountPath).toBe("/var/lib/postgresql/data");
-    expect(container?.env).toContainEqual({ name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: names.postgresCredentials, key: "POSTGRES_PASSWORD" } } });
+    expect(container?.env).toContainEqual({
+      name: "POSTGRES_PASSWORD",
+      valueFrom: { secretKeyRef: { name: names.postgresCredentials, key: "POSTGRES_PASSWORD" } },
+    });
     expect(container?.env).toContainEqual({ name: "POSTGRES_USER", value: "pipeline" });
     expect(container?.env).toContainEqual({ name: "POSTGRES_DB", value: "pipeline_db" });
     // The Service name is the host the database component already published.

@@ -12,7 +12,10 @@ beforeAll(async () => {
     {
       newResource: (args) => {
         reads.push({ type: args.type, name: args.name, inputs: args.inputs });
-        return { id: args.name, state: args.type === "pulumi:pulumi:StackReference" ? { ...args.inputs, outputs: { workerImage: exportedImage } } : args.inputs };
+        return {
+          id: args.name,
+          state: args.type === "pulumi:pulumi:StackReference" ? { ...args.inputs, outputs: { workerImage: exportedImage } } : args.inputs,
+        };
       },
       call: (args) => args.inputs,
     },
@@ -36,7 +39,9 @@ describe("workerImageReference", () => {
 
   test("a configured reference is used as is, with no StackReference", async () => {
     reads.length = 0;
-    expect(await resolve(workerImageReference({ kind: "reference", reference: `ghcr.io/org/w@${digest}` }))).toBe(`ghcr.io/org/w@${digest}`);
+    expect(await resolve(workerImageReference({ kind: "reference", reference: `ghcr.io/org/w@${digest}` }))).toBe(
+      `ghcr.io/org/w@${digest}`,
+    );
     expect(reads).toEqual([]);
   });
 
@@ -44,11 +49,15 @@ describe("workerImageReference", () => {
     reads.length = 0;
     exportedImage = `ghcr.io/org/w:1.4.0@${digest}`;
     expect(await resolve(workerImageReference({ kind: "promote", stackReference: "example-org/image-pipeline/dev" }))).toBe(exportedImage);
-    expect(reads).toEqual([{ type: "pulumi:pulumi:StackReference", name: "promote-from", inputs: { name: "example-org/image-pipeline/dev" } }]);
+    expect(reads).toEqual([
+      { type: "pulumi:pulumi:StackReference", name: "promote-from", inputs: { name: "example-org/image-pipeline/dev" } },
+    ]);
   });
 
   test("a promoted image that is not pinned by digest is refused", () => {
-    expect(() => promotedImage("example-org/image-pipeline/dev", "ghcr.io/org/w:latest")).toThrow(/worker image "ghcr.io\/org\/w:latest" is not pinned by digest/);
+    expect(() => promotedImage("example-org/image-pipeline/dev", "ghcr.io/org/w:latest")).toThrow(
+      /worker image "ghcr.io\/org\/w:latest" is not pinned by digest/,
+    );
   });
 
   test("a stack without the output says what to do", () => {

@@ -21,7 +21,9 @@ test("npm run render writes the dev stack as schema-valid YAML, secrets redacted
     await run("npm", ["run", "--silent", "render", "--", "--stack", "dev", "--out", out], { cwd: root, timeout: 120_000 });
     const docs = parseAllDocuments(fs.readFileSync(out, "utf8"));
     expect(docs.map((d) => d.errors.length)).toEqual(docs.map(() => 0));
-    const objects = docs.map((d) => d.toJS() as { apiVersion: string; kind: string; metadata: { name: string }; stringData?: Record<string, string> });
+    const objects = docs.map(
+      (d) => d.toJS() as { apiVersion: string; kind: string; metadata: { name: string }; stringData?: Record<string, string> },
+    );
     for (const o of objects) validateKubernetesObject(o);
     const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`);
     expect(kinds).toEqual(
@@ -37,7 +39,12 @@ test("npm run render writes the dev stack as schema-valid YAML, secrets redacted
     );
     expect(new Set(kinds).size).toBe(kinds.length);
     const secret = objects.find((o) => o.kind === "Secret" && o.metadata.name === "image-pipeline-secrets");
-    expect(secret?.stringData).toEqual({ DATABASE_URL: "[redacted]", S3_ACCESS_KEY_ID: "[redacted]", S3_SECRET_ACCESS_KEY: "[redacted]", WEBHOOK_SECRET: "[redacted]" });
+    expect(secret?.stringData).toEqual({
+      DATABASE_URL: "[redacted]",
+      S3_ACCESS_KEY_ID: "[redacted]",
+      S3_SECRET_ACCESS_KEY: "[redacted]",
+      WEBHOOK_SECRET: "[redacted]",
+    });
     expect(fs.readFileSync(out, "utf8")).not.toMatch(/offline-(password|secret)/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -47,5 +54,7 @@ test("npm run render writes the dev stack as schema-valid YAML, secrets redacted
 test("render arguments: a stack is required and unknown flags are refused", () => {
   expect(parseRenderArgs(["--stack", "prod", "--out=x.yaml"])).toEqual({ stack: "prod", out: "x.yaml" });
   expect(() => parseRenderArgs([])).toThrow(/--stack is required; stacks: .*dev/);
-  expect(() => parseRenderArgs(["--stack", "dev", "--kubeconfig"])).toThrow("unknown argument --kubeconfig; usage: npm run render -- --stack <name> [--out <file>]");
+  expect(() => parseRenderArgs(["--stack", "dev", "--kubeconfig"])).toThrow(
+    "unknown argument --kubeconfig; usage: npm run render -- --stack <name> [--out <file>]",
+  );
 });

@@ -20,18 +20,24 @@ describe("pack config", () => {
     expect(resolveEnforcement(adminPortsPolicy, {})).toBe("mandatory");
     expect(resolveEnforcement({ ...adminPortsPolicy, enforcementLevel: "advisory" }, {})).toBe("advisory");
     expect(resolveEnforcement(adminPortsPolicy, { all: "advisory" })).toBe("advisory");
-    expect(resolveEnforcement(adminPortsPolicy, { all: "advisory", "no-public-admin-ports": { enforcementLevel: "mandatory" } })).toBe("mandatory");
+    expect(resolveEnforcement(adminPortsPolicy, { all: "advisory", "no-public-admin-ports": { enforcementLevel: "mandatory" } })).toBe(
+      "mandatory",
+    );
     expect(resolveEnforcement(adminPortsPolicy, { all: { enforcementLevel: "disabled" } })).toBe("disabled");
   });
 
   test("getConfig gets schema defaults overlaid with configured values", () => {
     expect(resolvePolicyConfig(adminPortsPolicy, {})).toEqual({ ports: [22, 6443] });
-    expect(resolvePolicyConfig(adminPortsPolicy, { "no-public-admin-ports": { enforcementLevel: "advisory", ports: [2222] } })).toEqual({ ports: [2222] });
+    expect(resolvePolicyConfig(adminPortsPolicy, { "no-public-admin-ports": { enforcementLevel: "advisory", ports: [2222] } })).toEqual({
+      ports: [2222],
+    });
   });
 
   test("a config naming an unknown policy or level is refused with the file and the fix", () => {
     writeConfig("typo", { all: "strict", "no-public-admin-port": "mandatory" });
-    expect(() => readPackConfig("typo", tmp)).toThrow(/"all": enforcement level "strict" is not one of advisory, mandatory, remediate, disabled/);
+    expect(() => readPackConfig("typo", tmp)).toThrow(
+      /"all": enforcement level "strict" is not one of advisory, mandatory, remediate, disabled/,
+    );
     expect(() => readPackConfig("typo", tmp)).toThrow(/"no-public-admin-port" is not a policy of the pack/);
     expect(() => readPackConfig("missing", tmp)).toThrow(/no policy pack config for stack missing/);
   });
@@ -44,13 +50,25 @@ describe("pack config", () => {
 });
 
 describe("evaluatePolicies", () => {
-  const rule = { type: "openstack:networking/secGroupRule:SecGroupRule", name: "sg-ssh-ingress", inputs: { direction: "ingress", protocol: "tcp", portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: "0.0.0.0/0" } };
+  const rule = {
+    type: "openstack:networking/secGroupRule:SecGroupRule",
+    name: "sg-ssh-ingress",
+    inputs: { direction: "ingress", protocol: "tcp", portRangeMin: 22, portRangeMax: 22, remoteIpPrefix: "0.0.0.0/0" },
+  };
 
   test("reports findings at the resolved level, and skips disabled policies", async () => {
     expect(await evaluatePolicies([rule], { stack: "s", config: { all: "mandatory" }, policies: [adminPortsPolicy] })).toEqual([
-      { policy: "no-public-admin-ports", enforcementLevel: "mandatory", resource: "sg-ssh-ingress", type: rule.type, message: expect.stringContaining("exposing 22") },
+      {
+        policy: "no-public-admin-ports",
+        enforcementLevel: "mandatory",
+        resource: "sg-ssh-ingress",
+        type: rule.type,
+        message: expect.stringContaining("exposing 22"),
+      },
     ]);
-    expect(await evaluatePolicies([rule], { stack: "s", config: { "no-public-admin-ports": "disabled" }, policies: [adminPortsPolicy] })).toEqual([]);
+    expect(
+      await evaluatePolicies([rule], { stack: "s", config: { "no-public-admin-ports": "disabled" }, policies: [adminPortsPolicy] }),
+    ).toEqual([]);
   });
 
   test("passes config to getConfig and ids to stack policies; notApplicable is not a finding", async () => {
@@ -73,6 +91,8 @@ describe("evaluatePolicies", () => {
     };
     const findings = await evaluatePolicies([rule], { stack: "s", config: { all: "advisory" }, policies: [probe, stackProbe] });
     expect(seen).toEqual([{ limit: 3 }]);
-    expect(findings).toEqual([{ policy: "stack-probe", enforcementLevel: "advisory", resource: "sg-ssh-ingress", type: rule.type, message: "id sg-ssh-ingress-id" }]);
+    expect(findings).toEqual([
+      { policy: "stack-probe", enforcementLevel: "advisory", resource: "sg-ssh-ingress", type: rule.type, message: "id sg-ssh-ingress-id" },
+    ]);
   });
 });

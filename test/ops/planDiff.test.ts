@@ -1,8 +1,28 @@
-import { changedPaths, diffPlans, formatMarkdown, formatText, MARKDOWN_MARKER, parseArgs, type PlanSnapshot, type SnapshotResource } from "../../scripts/plan-diff";
+import {
+  changedPaths,
+  diffPlans,
+  formatMarkdown,
+  formatText,
+  MARKDOWN_MARKER,
+  parseArgs,
+  type PlanSnapshot,
+  type SnapshotResource,
+} from "../../scripts/plan-diff";
 
 const options = { ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, retainOnDelete: false, additionalSecretOutputs: [] };
-const res = (type: string, name: string, inputs: Record<string, unknown>, extra: Partial<SnapshotResource> = {}): SnapshotResource => ({ type, name, inputs, dependsOn: [], options, ...extra });
-const snapshot = (resources: SnapshotResource[], outputs: Record<string, unknown> = {}): PlanSnapshot => ({ stack: "dev", resources, outputs });
+const res = (type: string, name: string, inputs: Record<string, unknown>, extra: Partial<SnapshotResource> = {}): SnapshotResource => ({
+  type,
+  name,
+  inputs,
+  dependsOn: [],
+  options,
+  ...extra,
+});
+const snapshot = (resources: SnapshotResource[], outputs: Record<string, unknown> = {}): PlanSnapshot => ({
+  stack: "dev",
+  resources,
+  outputs,
+});
 
 const PORT = "openstack:networking/port:Port";
 const INSTANCE = "openstack:compute/instance:Instance";
@@ -10,7 +30,12 @@ const INSTANCE = "openstack:compute/instance:Instance";
 describe("changedPaths", () => {
   test("names the leaves that differ, with array indexes for arrays of objects", () => {
     const before = { name: "n1", networks: [{ port: "a" }, { port: "b" }], metadata: { role: "server" }, tags: ["x", "y"] };
-    const after = { name: "n1", networks: [{ port: "a" }, { port: "c" }, { port: "d" }], metadata: { role: "agent", zone: "z" }, tags: ["y", "x"] };
+    const after = {
+      name: "n1",
+      networks: [{ port: "a" }, { port: "c" }, { port: "d" }],
+      metadata: { role: "agent", zone: "z" },
+      tags: ["y", "x"],
+    };
     expect(changedPaths(before, after)).toEqual(["metadata.role", "metadata.zone", "networks[1].port", "networks[2]", "tags"]);
   });
   test("equal values give no paths; a type change is a change", () => {
@@ -32,7 +57,12 @@ describe("diffPlans", () => {
 
   test("equal plans: no changes, everything unchanged", () => {
     const d = diffPlans(base, base);
-    expect({ added: d.added, removed: d.removed, changed: d.changed, unchanged: d.unchanged }).toEqual({ added: [], removed: [], changed: [], unchanged: 3 });
+    expect({ added: d.added, removed: d.removed, changed: d.changed, unchanged: d.unchanged }).toEqual({
+      added: [],
+      removed: [],
+      changed: [],
+      unchanged: 3,
+    });
     expect(formatText([d])).toBe("stack dev: base -> head\nno changes (3 resources)\n");
   });
 
@@ -41,7 +71,12 @@ describe("diffPlans", () => {
       [
         res(PORT, "port-1", { networkId: "net", fixedIps: [{ ipAddress: "192.168.1.21" }] }),
         res(PORT, "port-3", { networkId: "net" }),
-        res(INSTANCE, "node1", { flavorName: "m1.large", userData: "[secret]" }, { parent: "cluster", dependsOn: ["lease", "port-1"], options: { ...options, ignoreChanges: ["userData"] } }),
+        res(
+          INSTANCE,
+          "node1",
+          { flavorName: "m1.large", userData: "[secret]" },
+          { parent: "cluster", dependsOn: ["lease", "port-1"], options: { ...options, ignoreChanges: ["userData"] } },
+        ),
       ],
       { floatingIp: "203.0.113.10", nodeNames: ["node1", "node2"], kubeconfig: "[secret]" },
     );
@@ -100,7 +135,9 @@ describe("formatMarkdown", () => {
     expect(shown).toBeGreaterThan(10);
     expect(shown).toBeLessThan(400);
     expect(md).toContain(`_… ${400 - shown} more rows for dev._`);
-    expect(md).toContain(`_${400 - shown} detail rows omitted to fit a comment; run \`npm run plan:diff -- --stack <name> --base main (abc1234)\``);
+    expect(md).toContain(
+      `_${400 - shown} detail rows omitted to fit a comment; run \`npm run plan:diff -- --stack <name> --base main (abc1234)\``,
+    );
   });
 
   test("mandatory policy findings are listed above the details, advisory ones inside", () => {
@@ -113,14 +150,20 @@ describe("formatMarkdown", () => {
     };
     const md = formatMarkdown([withFindings]);
     expect(md).toContain("| `dev` | 400 | 0 | 0 | 0 | ❌ 1 mandatory, ⚠️ 1 advisory |");
-    expect(md.indexOf("**`dev` violates mandatory policies:**\n- mandatory no-public-admin-ports sg-ssh: opens 22 \\| to the world")).toBeLessThan(md.indexOf("<details>"));
+    expect(
+      md.indexOf("**`dev` violates mandatory policies:**\n- mandatory no-public-admin-ports sg-ssh: opens 22 \\| to the world"),
+    ).toBeLessThan(md.indexOf("<details>"));
     expect(md.indexOf("- advisory hpa-min-replicas hpa: minReplicas is 1")).toBeGreaterThan(md.indexOf("<details>"));
   });
 });
 
 describe("parseArgs", () => {
   test("takes one or more stacks, a base and --markdown", () => {
-    expect(parseArgs(["--stack", "dev", "--stack=prod", "--base", "origin/main", "--markdown"])).toEqual({ stacks: ["dev", "prod"], base: "origin/main", markdown: true });
+    expect(parseArgs(["--stack", "dev", "--stack=prod", "--base", "origin/main", "--markdown"])).toEqual({
+      stacks: ["dev", "prod"],
+      base: "origin/main",
+      markdown: true,
+    });
   });
   test("says what is missing", () => {
     expect(() => parseArgs(["--base", "HEAD"])).toThrow(/--stack is required/);

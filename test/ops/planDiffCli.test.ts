@@ -11,21 +11,31 @@ const root = path.resolve(__dirname, "../..");
 let repo: string;
 
 function git(args: string[]): string {
-  return execFileSync("git", ["-c", "user.name=plan-diff-test", "-c", "user.email=plan-diff@test.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: repo, encoding: "utf8" });
+  return execFileSync(
+    "git",
+    ["-c", "user.name=plan-diff-test", "-c", "user.email=plan-diff@test.invalid", "-c", "commit.gpgsign=false", ...args],
+    { cwd: repo, encoding: "utf8" },
+  );
 }
 
 function planDiff(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), path.join(repo, "scripts/plan-diff.ts"), ...args], {
-    cwd: repo,
-    encoding: "utf8",
-    env: { ...process.env, TS_NODE_PROJECT: path.join(repo, "tsconfig.json") },
-  });
+  const r = spawnSync(
+    process.execPath,
+    ["-r", require.resolve("ts-node/register/transpile-only"), path.join(repo, "scripts/plan-diff.ts"), ...args],
+    {
+      cwd: repo,
+      encoding: "utf8",
+      env: { ...process.env, TS_NODE_PROJECT: path.join(repo, "tsconfig.json") },
+    },
+  );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 beforeAll(() => {
   repo = fs.mkdtempSync(path.join(os.tmpdir(), "plan-diff-repo-"));
-  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: root, encoding: "utf8" }).split("\0").filter(Boolean);
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: root, encoding: "utf8" })
+    .split("\0")
+    .filter(Boolean);
   for (const file of files) {
     const from = path.join(root, file);
     if (!fs.existsSync(from) || !fs.statSync(from).isFile()) continue;
@@ -61,7 +71,11 @@ test("after raising nodeCount it lists the new node's ports and instance, and th
     expect(r.status).toBe(0);
     const added = [...r.stdout.matchAll(/^\+ (\S+) {2}(\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
     expect(added).toEqual(
-      expect.arrayContaining(["openstack:networking/port:Port network-external-port-4", "openstack:networking/port:Port network-private-port-4", "openstack:compute/instance:Instance nodes-ip-dev-node4"]),
+      expect.arrayContaining([
+        "openstack:networking/port:Port network-external-port-4",
+        "openstack:networking/port:Port network-private-port-4",
+        "openstack:compute/instance:Instance nodes-ip-dev-node4",
+      ]),
     );
     expect(r.stdout).not.toMatch(/^- /m);
     expect(r.stdout).toMatch(/^~ pulumi-nodejs:dynamic\/image-pipeline:BlazarLease {2}lease\n {4}.*reservation\.amount/m);

@@ -42,11 +42,16 @@ test("prod's pack config makes every policy mandatory; dev's makes every policy 
 
 test("dev's advisory findings are exactly the admin ports its adminCidr opens to the world and HPAs below 2 replicas", () => {
   const adminFindings = findings.dev.filter((f) => f.policy === "no-public-admin-ports");
-  const rules = plans.dev.resources.filter((r) => r.type === OPENSTACK.secGroupRule && r.inputs.remoteIpPrefix === "0.0.0.0/0" && [22, 6443].includes(r.inputs.portRangeMin as number));
+  const rules = plans.dev.resources.filter(
+    (r) =>
+      r.type === OPENSTACK.secGroupRule && r.inputs.remoteIpPrefix === "0.0.0.0/0" && [22, 6443].includes(r.inputs.portRangeMin as number),
+  );
   expect(adminFindings.map((f) => f.resource).sort()).toEqual(rules.map((r) => r.name).sort());
 
   const hpas = plans.dev.resources.filter((r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
-  const expectedHpa = hpas.filter((r) => ((r.inputs.spec as { minReplicas?: number } | undefined)?.minReplicas ?? 1) < 2).map((r) => r.name);
+  const expectedHpa = hpas
+    .filter((r) => ((r.inputs.spec as { minReplicas?: number } | undefined)?.minReplicas ?? 1) < 2)
+    .map((r) => r.name);
   expect(findings.dev.filter((f) => f.policy === "hpa-min-replicas").map((f) => f.resource)).toEqual(expectedHpa);
 
   const explained = new Set(["no-public-admin-ports", "hpa-min-replicas"]);
@@ -56,12 +61,15 @@ test("dev's advisory findings are exactly the admin ports its adminCidr opens to
 test("every policy of the pack ran against both plans (none was skipped as disabled)", () => {
   for (const stack of ["dev", "prod"]) {
     const config = readPackConfig(stack);
-    for (const p of policies) expect({ policy: p.name, level: config[p.name] ?? config.all }).not.toEqual({ policy: p.name, level: "disabled" });
+    for (const p of policies)
+      expect({ policy: p.name, level: config[p.name] ?? config.all }).not.toEqual({ policy: p.name, level: "disabled" });
   }
 });
 
 test.each(["dev", "prod"] as const)("every secret-looking input of %s is a Pulumi secret in the plan", (stack) => {
-  const plain = plans[stack].resources.flatMap((r) => plainSecretPaths(r.type, r.inputs, (v) => v === SECRET_PLACEHOLDER).map((p) => `${r.name}.${p}`));
+  const plain = plans[stack].resources.flatMap((r) =>
+    plainSecretPaths(r.type, r.inputs, (v) => v === SECRET_PLACEHOLDER).map((p) => `${r.name}.${p}`),
+  );
   expect(plain).toEqual([]);
 });
 
@@ -74,13 +82,18 @@ describe("the pack is live on prod's real resources (a mutated copy of the plan 
       return { ...r, inputs };
     });
   const mandatory = async (resources: Plan["resources"]) =>
-    (await evaluatePolicies(resources, { stack: "prod", config: readPackConfig("prod") })).filter((f) => f.enforcementLevel === "mandatory");
+    (await evaluatePolicies(resources, { stack: "prod", config: readPackConfig("prod") })).filter(
+      (f) => f.enforcementLevel === "mandatory",
+    );
 
   test("the Trove instance moved onto the external network", async () => {
     const externalPort = plans.prod.resources.find((r) => r.type === OPENSTACK.port && r.name.includes("external"));
     const db = plans.prod.resources.filter((r) => r.type === OPENSTACK.databaseInstance);
     expect(db).toHaveLength(1);
-    const moved = mutate((r) => r.type === OPENSTACK.databaseInstance, (inputs) => (inputs.networks = [{ uuid: externalPort?.inputs.networkId }]));
+    const moved = mutate(
+      (r) => r.type === OPENSTACK.databaseInstance,
+      (inputs) => (inputs.networks = [{ uuid: externalPort?.inputs.networkId }]),
+    );
     expect((await mandatory(moved)).map((f) => [f.policy, f.resource])).toEqual([["database-on-private-network-only", db[0].name]]);
   });
 
@@ -91,11 +104,17 @@ describe("the pack is live on prod's real resources (a mutated copy of the plan 
     const stripped = mutate(
       (r) => r.name === target,
       (inputs) => {
-        for (const c of (inputs as { spec: { template: { spec: { containers: { resources?: unknown }[] } } } }).spec.template.spec.containers) delete c.resources;
+        for (const c of (inputs as { spec: { template: { spec: { containers: { resources?: unknown }[] } } } }).spec.template.spec
+          .containers)
+          delete c.resources;
       },
     );
     const found = await mandatory(stripped);
     expect(found.length).toBeGreaterThan(0);
-    expect(found.every((f) => f.policy === "pods-restricted-with-requests" && f.resource === target && f.message.includes("no resources.requests"))).toBe(true);
+    expect(
+      found.every(
+        (f) => f.policy === "pods-restricted-with-requests" && f.resource === target && f.message.includes("no resources.requests"),
+      ),
+    ).toBe(true);
   });
 });

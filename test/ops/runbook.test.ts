@@ -6,9 +6,13 @@ import { policies } from "../../policy/policies";
 
 const root = path.resolve(__dirname, "../..");
 const runbook = fs.readFileSync(path.join(root, "docs/operations.md"), "utf8");
-const configKeys = Object.keys((parseYaml(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { config: Record<string, unknown> }).config);
+const configKeys = Object.keys(
+  (parseYaml(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { config: Record<string, unknown> }).config,
+);
 const projectText = fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8");
-const scripts = Object.keys((JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts);
+const scripts = Object.keys(
+  (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts,
+);
 
 test("every stack setting the runbook tells you to change is a documented config key", () => {
   const named = new Set<string>();

@@ -13,7 +13,10 @@ import { MARKDOWN_MARKER } from "../../scripts/plan-diff";
 
 const root = path.resolve(__dirname, "../..");
 const workflowDir = path.join(root, ".github/workflows");
-const workflowFiles = fs.readdirSync(workflowDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+const workflowFiles = fs
+  .readdirSync(workflowDir)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 
 interface Step {
   id?: string;
@@ -51,7 +54,10 @@ const text = (file: string) => fs.readFileSync(path.join(workflowDir, file), "ut
 const load = (file: string) => parseYaml(text(file)) as Workflow;
 const steps = (wf: Workflow) => Object.values(wf.jobs).flatMap((j) => j.steps ?? []);
 const stepUsing = (job: Job, action: string) => (job.steps ?? []).filter((s) => s.uses?.startsWith(`${action}@`));
-const packageJson = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string>; engines: { node: string } };
+const packageJson = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
+  scripts: Record<string, string>;
+  engines: { node: string };
+};
 const stacks = fs
   .readdirSync(root)
   .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
@@ -109,7 +115,9 @@ describe("every workflow", () => {
   });
 
   test.each(workflowFiles)("%s pins every action to a major version or a commit, and local workflows exist", (file) => {
-    const uses = [...steps(load(file)).map((s) => s.uses), ...Object.values(load(file).jobs).map((j) => j.uses)].filter((u): u is string => u !== undefined);
+    const uses = [...steps(load(file)).map((s) => s.uses), ...Object.values(load(file).jobs).map((j) => j.uses)].filter(
+      (u): u is string => u !== undefined,
+    );
     for (const u of uses) {
       if (u.startsWith("./")) expect(fs.existsSync(path.join(root, u))).toBe(true);
       else expect(u).toMatch(/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/);
@@ -179,7 +187,9 @@ describe("ci.yml", () => {
     expect(stepUsing(job, "actions/checkout")[0].with?.["fetch-depth"]).toBe(0);
     const diff = (job.steps ?? []).find((s) => s.run?.includes("plan:diff"));
     expect(diff?.env?.BASE_SHA).toBe("${{ github.event.pull_request.base.sha }}");
-    expect(diff?.run).toContain(`npm run -s plan:diff -- ${stacks.map((s) => `--stack ${s}`).join(" ")} --base "$BASE_SHA" --markdown > offline-plan-diff/plan-diff.md`);
+    expect(diff?.run).toContain(
+      `npm run -s plan:diff -- ${stacks.map((s) => `--stack ${s}`).join(" ")} --base "$BASE_SHA" --markdown > offline-plan-diff/plan-diff.md`,
+    );
     expect(stepUsing(job, "actions/upload-artifact")[0].with).toMatchObject({ name: "offline-plan-diff", path: "offline-plan-diff/" });
   });
 });
@@ -191,7 +201,10 @@ describe("plan-diff-comment.yml", () => {
 
   test("follows the CI workflow by its name and downloads the artifact CI uploads", () => {
     expect(wf.on).toEqual({ workflow_run: { workflows: [load("ci.yml").name], types: ["completed"] } });
-    expect(stepUsing(job, "actions/download-artifact")[0].with).toMatchObject({ name: "offline-plan-diff", "run-id": "${{ github.event.workflow_run.id }}" });
+    expect(stepUsing(job, "actions/download-artifact")[0].with).toMatchObject({
+      name: "offline-plan-diff",
+      "run-id": "${{ github.event.workflow_run.id }}",
+    });
   });
 
   test("never checks out or runs pull request code, and checks the artifact belongs to the pull request's head", () => {
@@ -243,7 +256,10 @@ describe("preview.yml", () => {
     const cloudsStep = (job.steps ?? []).find((s) => s.env?.CLOUDS_YAML);
     expect(cloudsStep?.env?.CLOUDS_YAML).toBe("${{ secrets[matrix.clouds_secret] }}");
     expect(cloudsStep?.run).toContain('echo "OS_CLIENT_CONFIG_FILE=$RUNNER_TEMP/clouds.yaml" >> "$GITHUB_ENV"');
-    expect(job.env).toMatchObject({ PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}", PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}" });
+    expect(job.env).toMatchObject({
+      PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+      PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
+    });
   });
 });
 
@@ -255,9 +271,12 @@ describe("worker-image.yml", () => {
   test("builds worker/Dockerfile from the context its COPY instructions assume", () => {
     expect(build.with).toMatchObject({ file: "worker/Dockerfile", context: "." });
     const dockerfile = fs.readFileSync(path.join(root, String(build.with?.file)), "utf8");
-    const sources = [...dockerfile.matchAll(/^COPY\s+(?!--from)(?:--\S+\s+)*(.+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/).slice(0, -1));
+    const sources = [...dockerfile.matchAll(/^COPY\s+(?!--from)(?:--\S+\s+)*(.+)$/gm)].flatMap((m) =>
+      m[1].trim().split(/\s+/).slice(0, -1),
+    );
     expect(sources.length).toBeGreaterThan(0);
-    for (const src of sources) expect({ src, exists: fs.existsSync(path.join(root, String(build.with?.context), src)) }).toEqual({ src, exists: true });
+    for (const src of sources)
+      expect({ src, exists: fs.existsSync(path.join(root, String(build.with?.context), src)) }).toEqual({ src, exists: true });
   });
 
   test("pushes except on pull requests, and outputs the digest and the digest-pinned reference", () => {
@@ -283,8 +302,14 @@ describe("deploy.yml", () => {
     const dev = wf.jobs.dev;
     expect(dev).toMatchObject({ if: "github.event_name == 'push'", needs: "image" });
     const up = stepUsing(dev, "pulumi/actions")[0];
-    expect(up.with).toMatchObject({ command: "up", "stack-name": "${{ vars.PULUMI_ORG || 'organization' }}/dev", policyPackConfigs: "policy/config/dev.json" });
-    expect(parseYaml(String(up.with?.["config-map"]))).toEqual({ workerImage: { value: "${{ needs.image.outputs.image }}", secret: false } });
+    expect(up.with).toMatchObject({
+      command: "up",
+      "stack-name": "${{ vars.PULUMI_ORG || 'organization' }}/dev",
+      policyPackConfigs: "policy/config/dev.json",
+    });
+    expect(parseYaml(String(up.with?.["config-map"]))).toEqual({
+      workerImage: { value: "${{ needs.image.outputs.image }}", secret: false },
+    });
   });
 
   test("prod only by manual dispatch from main, behind the production environment", () => {
@@ -294,12 +319,17 @@ describe("deploy.yml", () => {
     expect(prod.environment).toBe("production");
     const ups = stepUsing(prod, "pulumi/actions").filter((s) => s.with?.command === "up");
     expect(ups).toHaveLength(1);
-    expect(ups[0].with).toMatchObject({ "stack-name": "${{ vars.PULUMI_ORG || 'organization' }}/prod", policyPacks: "policy", policyPackConfigs: "policy/config/prod.json" });
+    expect(ups[0].with).toMatchObject({
+      "stack-name": "${{ vars.PULUMI_ORG || 'organization' }}/prod",
+      policyPacks: "policy",
+      policyPackConfigs: "policy/config/prod.json",
+    });
     expect(ups[0].with?.["config-map"]).toBeUndefined();
   });
 
   test("prod deploys the digest dev exports: promoteFrom names the dev stack and prod pins no image of its own", () => {
-    const prodConfig = (parseYaml(fs.readFileSync(path.join(root, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> }).config;
+    const prodConfig = (parseYaml(fs.readFileSync(path.join(root, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> })
+      .config;
     expect(String(prodConfig["image-pipeline:promoteFrom"])).toMatch(/^[\w.-]+\/image-pipeline\/dev$/);
     expect(prodConfig["image-pipeline:workerImage"]).toBeUndefined();
     const show = (wf.jobs.prod.steps ?? []).find((s) => s.run?.includes("pulumi stack output workerImage"));
@@ -308,17 +338,34 @@ describe("deploy.yml", () => {
   });
 
   test("never cancels a deployment in progress", () => {
-    for (const name of ["dev", "prod"]) expect(wf.jobs[name]).toMatchObject({ concurrency: { group: `deploy-${name}`, "cancel-in-progress": false } });
+    for (const name of ["dev", "prod"])
+      expect(wf.jobs[name]).toMatchObject({ concurrency: { group: `deploy-${name}`, "cancel-in-progress": false } });
   });
 });
 
 test("the dev stack exports workerImage, the output deploy.yml reads and prod's promoteFrom takes", () => {
-  const out = execFileSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), path.join(root, "scripts/plan-diff.ts"), "--emit-plan", root, "--stack", "dev", "--out", path.join(os.tmpdir(), `dev-plan-${process.pid}.json`)], {
-    cwd: root,
-    env: { ...process.env, TS_NODE_PROJECT: path.join(root, "tsconfig.json") },
-  });
+  const out = execFileSync(
+    process.execPath,
+    [
+      "-r",
+      require.resolve("ts-node/register/transpile-only"),
+      path.join(root, "scripts/plan-diff.ts"),
+      "--emit-plan",
+      root,
+      "--stack",
+      "dev",
+      "--out",
+      path.join(os.tmpdir(), `dev-plan-${process.pid}.json`),
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, TS_NODE_PROJECT: path.join(root, "tsconfig.json") },
+    },
+  );
   expect(out.toString()).toBe("");
-  const plan = JSON.parse(fs.readFileSync(path.join(os.tmpdir(), `dev-plan-${process.pid}.json`), "utf8")) as { outputs: Record<string, unknown> };
+  const plan = JSON.parse(fs.readFileSync(path.join(os.tmpdir(), `dev-plan-${process.pid}.json`), "utf8")) as {
+    outputs: Record<string, unknown>;
+  };
   fs.rmSync(path.join(os.tmpdir(), `dev-plan-${process.pid}.json`));
   expect(String(plan.outputs.workerImage)).toMatch(/@sha256:[0-9a-f]{64}$/);
 }, 120_000);

@@ -16,7 +16,12 @@ export function stackValues(stack: string, overrides: Record<string, string | un
   for (const [key, value] of Object.entries(doc.config)) {
     const short = key.replace(/^image-pipeline:/, "");
     if (short === key) continue;
-    values[short] = typeof value === "string" ? value : typeof value === "object" && value !== null && "secure" in value ? `secret-${short}` : JSON.stringify(value);
+    values[short] =
+      typeof value === "string"
+        ? value
+        : typeof value === "object" && value !== null && "secure" in value
+          ? `secret-${short}`
+          : JSON.stringify(value);
   }
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete values[key];

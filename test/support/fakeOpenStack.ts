@@ -87,7 +87,8 @@ export class FakeOpenStack {
 
     if (req.method === "POST" && path === "/identity/v3/auth/tokens") return this.authenticate(body, res);
     if (!path.startsWith("/reservation/v1/leases")) return this.send(res, 404, { error: { message: "not found" } });
-    if (req.headers["x-auth-token"] !== TOKEN) return this.send(res, 401, { error_code: 401, error_message: "The request you have made requires authentication." });
+    if (req.headers["x-auth-token"] !== TOKEN)
+      return this.send(res, 401, { error_code: 401, error_message: "The request you have made requires authentication." });
     if (this.transientLeft > 0) {
       this.transientLeft--;
       return this.send(res, this.options.transientFailures!.status, { error_message: "try again" }, { "Retry-After": "0" });
@@ -95,7 +96,8 @@ export class FakeOpenStack {
     const id = decodeURIComponent(path.slice("/reservation/v1/leases/".length));
     if (req.method === "POST" && path === "/reservation/v1/leases") return this.createLease(body, res);
     const lease = this.leases.get(id);
-    if (!lease || lease.deleted) return this.send(res, 404, { error_code: 404, error_message: `Object with {'lease_id': '${id}'} not found` });
+    if (!lease || lease.deleted)
+      return this.send(res, 404, { error_code: 404, error_message: `Object with {'lease_id': '${id}'} not found` });
     if (req.method === "GET") {
       if (lease.script.length > 0) lease.status = lease.script.shift()!;
       if (lease.status === "ERROR") lease.status_reason = this.options.errorReason ?? "Not enough resources available";
@@ -114,27 +116,61 @@ export class FakeOpenStack {
     return this.send(res, 405);
   }
 
-  private authenticate(body: { auth: { identity: { methods: string[]; application_credential?: { id: string; secret: string }; password?: { user: { name: string; password: string } } }; scope?: { project?: { name?: string } } } }, res: http.ServerResponse): void {
+  private authenticate(
+    body: {
+      auth: {
+        identity: {
+          methods: string[];
+          application_credential?: { id: string; secret: string };
+          password?: { user: { name: string; password: string } };
+        };
+        scope?: { project?: { name?: string } };
+      };
+    },
+    res: http.ServerResponse,
+  ): void {
     const identity = body.auth.identity;
     let ok = false;
     if (identity.methods[0] === "application_credential" && this.options.applicationCredential) {
-      ok = identity.application_credential?.id === this.options.applicationCredential.id && identity.application_credential?.secret === this.options.applicationCredential.secret && body.auth.scope === undefined;
+      ok =
+        identity.application_credential?.id === this.options.applicationCredential.id &&
+        identity.application_credential?.secret === this.options.applicationCredential.secret &&
+        body.auth.scope === undefined;
     }
     if (identity.methods[0] === "password" && this.options.password) {
-      ok = identity.password?.user.name === this.options.password.user && identity.password?.user.password === this.options.password.password && body.auth.scope?.project?.name === this.options.password.projectName;
+      ok =
+        identity.password?.user.name === this.options.password.user &&
+        identity.password?.user.password === this.options.password.password &&
+        body.auth.scope?.project?.name === this.options.password.projectName;
     }
-    if (!ok) return this.send(res, 401, { error: { code: 401, message: "The request you have made requires authentication.", title: "Unauthorized" } });
-    const catalog = [{ type: "identity", name: "keystone", endpoints: [{ interface: "public", region: "CHI@TACC", region_id: "CHI@TACC", url: `${this.url}/identity/v3` }] }];
+    if (!ok)
+      return this.send(res, 401, {
+        error: { code: 401, message: "The request you have made requires authentication.", title: "Unauthorized" },
+      });
+    const catalog = [
+      {
+        type: "identity",
+        name: "keystone",
+        endpoints: [{ interface: "public", region: "CHI@TACC", region_id: "CHI@TACC", url: `${this.url}/identity/v3` }],
+      },
+    ];
     if (!this.options.omitReservationService) {
-      catalog.push({ type: "reservation", name: "blazar", endpoints: [
-        { interface: "internal", region: "CHI@TACC", region_id: "CHI@TACC", url: "http://10.0.0.1:1234" },
-        { interface: "public", region: "CHI@TACC", region_id: "CHI@TACC", url: `${this.url}/reservation` },
-      ] });
+      catalog.push({
+        type: "reservation",
+        name: "blazar",
+        endpoints: [
+          { interface: "internal", region: "CHI@TACC", region_id: "CHI@TACC", url: "http://10.0.0.1:1234" },
+          { interface: "public", region: "CHI@TACC", region_id: "CHI@TACC", url: `${this.url}/reservation` },
+        ],
+      });
     }
     this.send(res, 201, { token: { expires_at: "2099-01-01T00:00:00.000000Z", catalog } }, { "X-Subject-Token": TOKEN });
   }
 
-  private createLease(body: { name: string; start_date: string; end_date: string; reservations: { resource_type: string }[] }, res: http.ServerResponse): void {
+  private createLease(
+    body: { name: string; start_date: string; end_date: string; reservations: { resource_type: string }[] },
+    res: http.ServerResponse,
+  ): void {
     const n = this.nextId++;
     const start = body.start_date === "now" ? "2026-11-22T12:00:00.000000" : `${body.start_date.replace(" ", "T")}:00.000000`;
     const lease: FakeLease = {

@@ -42,67 +42,109 @@ describe("stack config", () => {
   });
 
   test("zero nodes is refused", () => {
-    expect(problemsOf("dev", { nodeCount: "0" })).toEqual([expect.stringMatching(/^image-pipeline:nodeCount: must be a whole number from 1 to 64, got "0"\. Fix: pulumi config set nodeCount/)]);
+    expect(problemsOf("dev", { nodeCount: "0" })).toEqual([
+      expect.stringMatching(/^image-pipeline:nodeCount: must be a whole number from 1 to 64, got "0"\. Fix: pulumi config set nodeCount/),
+    ]);
   });
 
   test("nodes that run past the end of the subnet are refused", () => {
-    expect(problemsOf("dev", { firstNodeIp: "192.168.1.253", nodeCount: "3" })).toEqual([expect.stringMatching(/^image-pipeline:nodeCount: 3 nodes starting at 192\.168\.1\.253 run past the end of 192\.168\.1\.0\/24/)]);
+    expect(problemsOf("dev", { firstNodeIp: "192.168.1.253", nodeCount: "3" })).toEqual([
+      expect.stringMatching(/^image-pipeline:nodeCount: 3 nodes starting at 192\.168\.1\.253 run past the end of 192\.168\.1\.0\/24/),
+    ]);
   });
 
   test("a lease end in the past is refused", () => {
-    expect(problemsOf("dev", { leaseDuration: undefined, leaseEnd: "2026-11-01T00:00Z" })).toEqual([expect.stringMatching(/^image-pipeline:leaseEnd: 2026-11-01T00:00Z is in the past\. Fix:/)]);
+    expect(problemsOf("dev", { leaseDuration: undefined, leaseEnd: "2026-11-01T00:00Z" })).toEqual([
+      expect.stringMatching(/^image-pipeline:leaseEnd: 2026-11-01T00:00Z is in the past\. Fix:/),
+    ]);
   });
 
   test("a lease end without a time zone is refused rather than read as local time", () => {
-    expect(problemsOf("dev", { leaseDuration: undefined, leaseEnd: "2026-12-01T10:00" })).toEqual([expect.stringMatching(/^image-pipeline:leaseEnd: must be an ISO-8601 UTC date/)]);
+    expect(problemsOf("dev", { leaseDuration: undefined, leaseEnd: "2026-12-01T10:00" })).toEqual([
+      expect.stringMatching(/^image-pipeline:leaseEnd: must be an ISO-8601 UTC date/),
+    ]);
   });
 
   test("an absolute lease end in the future is kept", () => {
-    expect(parse("dev", { leaseDuration: undefined, leaseEnd: "2026-11-29T09:30Z" }).lease?.end).toEqual({ kind: "absolute", date: "2026-11-29T09:30:00.000Z" });
+    expect(parse("dev", { leaseDuration: undefined, leaseEnd: "2026-11-29T09:30Z" }).lease?.end).toEqual({
+      kind: "absolute",
+      date: "2026-11-29T09:30:00.000Z",
+    });
   });
 
   test("leaseEnd and leaseDuration together are ambiguous", () => {
-    expect(problemsOf("dev", { leaseEnd: "2026-11-29T09:30Z" })).toEqual([expect.stringMatching(/^image-pipeline:leaseEnd: cannot be combined with leaseDuration/)]);
+    expect(problemsOf("dev", { leaseEnd: "2026-11-29T09:30Z" })).toEqual([
+      expect.stringMatching(/^image-pipeline:leaseEnd: cannot be combined with leaseDuration/),
+    ]);
   });
 
   test("durations: minutes, hours and days; nonsense refused", () => {
     expect(parse("dev", { leaseDuration: "90m" }).lease?.end).toEqual({ kind: "duration", hours: 1.5 });
     expect(parse("dev", { leaseDuration: "8h" }).lease?.end).toEqual({ kind: "duration", hours: 8 });
-    expect(problemsOf("dev", { leaseDuration: "forever" })).toEqual([expect.stringMatching(/^image-pipeline:leaseDuration: must be a positive duration such as 90m, 8h or 7d, got "forever"/)]);
+    expect(problemsOf("dev", { leaseDuration: "forever" })).toEqual([
+      expect.stringMatching(/^image-pipeline:leaseDuration: must be a positive duration such as 90m, 8h or 7d, got "forever"/),
+    ]);
   });
 
   test("prod refuses ssh and the Kubernetes API open to the world", () => {
-    expect(problemsOf("prod", { adminCidr: "0.0.0.0/0" })).toEqual([expect.stringMatching(/^image-pipeline:adminCidr: 0\.0\.0\.0\/0 opens ssh and the Kubernetes API to the whole Internet, which is not allowed in prod/)]);
+    expect(problemsOf("prod", { adminCidr: "0.0.0.0/0" })).toEqual([
+      expect.stringMatching(
+        /^image-pipeline:adminCidr: 0\.0\.0\.0\/0 opens ssh and the Kubernetes API to the whole Internet, which is not allowed in prod/,
+      ),
+    ]);
   });
 
   test("lease settings on a stack without leases are reported, not ignored", () => {
-    expect(problemsOf("prod", { leaseDuration: "8h" })).toEqual([expect.stringMatching(/^image-pipeline:leaseDuration: is set but leaseType is none/)]);
+    expect(problemsOf("prod", { leaseDuration: "8h" })).toEqual([
+      expect.stringMatching(/^image-pipeline:leaseDuration: is set but leaseType is none/),
+    ]);
   });
 
   test("physical:host leases take a JSON filter; other lease types refuse it", () => {
-    const cfg = parse("dev", { leaseType: "physical:host", leaseResourceProperties: '["==", "$node_type", "compute_skylake"]', flavor: "baremetal" });
+    const cfg = parse("dev", {
+      leaseType: "physical:host",
+      leaseResourceProperties: '["==", "$node_type", "compute_skylake"]',
+      flavor: "baremetal",
+    });
     expect(cfg.lease).toMatchObject({ type: "physical:host", resourceProperties: '["==", "$node_type", "compute_skylake"]' });
-    expect(problemsOf("dev", { leaseResourceProperties: '["==", "$node_type", "x"]' })).toEqual([expect.stringMatching(/^image-pipeline:leaseResourceProperties: only applies to physical:host leases/)]);
-    expect(problemsOf("dev", { leaseType: "physical:host", leaseResourceProperties: "node_type=x" })).toEqual([expect.stringMatching(/^image-pipeline:leaseResourceProperties: must be a Blazar filter as a JSON array/)]);
+    expect(problemsOf("dev", { leaseResourceProperties: '["==", "$node_type", "x"]' })).toEqual([
+      expect.stringMatching(/^image-pipeline:leaseResourceProperties: only applies to physical:host leases/),
+    ]);
+    expect(problemsOf("dev", { leaseType: "physical:host", leaseResourceProperties: "node_type=x" })).toEqual([
+      expect.stringMatching(/^image-pipeline:leaseResourceProperties: must be a Blazar filter as a JSON array/),
+    ]);
   });
 
   test("every problem is reported at once, each naming its key", () => {
-    const problems = problemsOf("dev", { image: undefined, externalNetwork: undefined, privateNetworkCidr: "192.168.1.5/24", leaseType: "spot" });
+    const problems = problemsOf("dev", {
+      image: undefined,
+      externalNetwork: undefined,
+      privateNetworkCidr: "192.168.1.5/24",
+      leaseType: "spot",
+    });
     expect(problems.map((p) => p.split(":")[1])).toEqual(["privateNetworkCidr", "externalNetwork", "leaseType", "image"]);
-    expect(problems.find((p) => p.includes(":image:"))).toBe("image-pipeline:image: is required and not set. Fix: pulumi config set image CC-Ubuntu24.04");
+    expect(problems.find((p) => p.includes(":image:"))).toBe(
+      "image-pipeline:image: is required and not set. Fix: pulumi config set image CC-Ubuntu24.04",
+    );
   });
 
   test("explicit credentials need all their parts and exclude clouds.yaml", () => {
     const problems = problemsOf("dev", { osAuthUrl: "https://kvm.tacc.chameleoncloud.org:5000/v3" });
     expect(problems).toEqual([
       expect.stringMatching(/^image-pipeline:osApplicationCredentialId: is required when osAuthUrl is set/),
-      expect.stringMatching(/^image-pipeline:osApplicationCredentialSecret: is required when osAuthUrl is set\. Fix: pulumi config set --secret/),
+      expect.stringMatching(
+        /^image-pipeline:osApplicationCredentialSecret: is required when osAuthUrl is set\. Fix: pulumi config set --secret/,
+      ),
       expect.stringMatching(/^image-pipeline:osCloud: cannot be combined with osAuthUrl/),
     ]);
   });
 
   test("one key pair source at a time, and a public key must look like one", () => {
-    expect(problemsOf("dev", { sshPublicKey: "ssh-ed25519 AAAAC3Nza dev@laptop" })).toEqual([expect.stringMatching(/^image-pipeline:sshPublicKey: cannot be combined with keypairName/)]);
-    expect(problemsOf("dev", { keypairName: undefined, sshPublicKey: "not a key" })).toEqual([expect.stringMatching(/^image-pipeline:sshPublicKey: is not an OpenSSH public key/)]);
+    expect(problemsOf("dev", { sshPublicKey: "ssh-ed25519 AAAAC3Nza dev@laptop" })).toEqual([
+      expect.stringMatching(/^image-pipeline:sshPublicKey: cannot be combined with keypairName/),
+    ]);
+    expect(problemsOf("dev", { keypairName: undefined, sshPublicKey: "not a key" })).toEqual([
+      expect.stringMatching(/^image-pipeline:sshPublicKey: is not an OpenSSH public key/),
+    ]);
   });
 });

@@ -23,7 +23,13 @@ async function startFake(options: FakeOpenStackOptions = {}) {
 afterEach(async () => fake?.stop());
 
 function provider(env: NodeJS.ProcessEnv = {}) {
-  return makeLeaseProvider({ pollIntervalMs: 5, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 }, env: () => env, log: (m) => logs.push(m), now: () => NOW });
+  return makeLeaseProvider({
+    pollIntervalMs: 5,
+    retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+    env: () => env,
+    log: (m) => logs.push(m),
+    now: () => NOW,
+  });
 }
 
 function inputs(overrides: Partial<LeaseInputs> = {}): LeaseInputs {
@@ -46,7 +52,9 @@ test("create: authenticates, posts a flavor:instance reservation, waits through 
     method: "POST",
     path: "/identity/v3/auth/tokens",
     token: undefined,
-    body: { auth: { identity: { methods: ["application_credential"], application_credential: { id: APP_CRED.id, secret: APP_CRED.secret } } } },
+    body: {
+      auth: { identity: { methods: ["application_credential"], application_credential: { id: APP_CRED.id, secret: APP_CRED.secret } } },
+    },
   });
   const blazar = fake.blazarRequests();
   expect(blazar[0]).toEqual({
@@ -71,13 +79,24 @@ test("create: authenticates, posts a flavor:instance reservation, waits through 
     startDate: "2026-11-22T12:00:00.000Z",
     leaseEndDate: "2026-11-22T20:00:00.000Z",
   });
-  expect(logs).toEqual(["lease ip-dev-lease: created lease-1, waiting for ACTIVE", "lease ip-dev-lease: PENDING", "lease ip-dev-lease: STARTING", "lease ip-dev-lease: ACTIVE"]);
+  expect(logs).toEqual([
+    "lease ip-dev-lease: created lease-1, waiting for ACTIVE",
+    "lease ip-dev-lease: PENDING",
+    "lease ip-dev-lease: STARTING",
+    "lease ip-dev-lease: ACTIVE",
+  ]);
 });
 
 test("create: physical:host reservations send min, max and the host filter; no reserved flavor is output", async () => {
   await startFake();
   const filter = '["==", "$node_type", "compute_skylake"]';
-  const result = await provider().create!(inputs({ reservation: { type: "physical:host", count: 3, resourceProperties: filter }, durationHours: undefined, endDate: "2026-11-23T08:30:00.000Z" }));
+  const result = await provider().create!(
+    inputs({
+      reservation: { type: "physical:host", count: 3, resourceProperties: filter },
+      durationHours: undefined,
+      endDate: "2026-11-23T08:30:00.000Z",
+    }),
+  );
   expect(fake.blazarRequests()[0].body).toMatchObject({
     end_date: "2026-11-23 08:30",
     reservations: [{ resource_type: "physical:host", min: 3, max: 3, hypervisor_properties: "", resource_properties: filter }],
@@ -88,15 +107,25 @@ test("create: physical:host reservations send min, max and the host filter; no r
 
 test("create: a lease that goes to ERROR fails with Blazar's reason and is deleted", async () => {
   await startFake({ statusScript: ["PENDING", "ERROR"], errorReason: "Not enough hosts available" });
-  await expect(provider().create!(inputs())).rejects.toThrow("lease ip-dev-lease (lease-1) failed to start: status ERROR; reason: Not enough hosts available");
+  await expect(provider().create!(inputs())).rejects.toThrow(
+    "lease ip-dev-lease (lease-1) failed to start: status ERROR; reason: Not enough hosts available",
+  );
   expect(fake.blazarRequests().at(-1)).toMatchObject({ method: "DELETE", path: "/reservation/v1/leases/lease-1" });
   expect(fake.leases.get("lease-1")?.deleted).toBe(true);
 });
 
 test("create: a lease stuck in STARTING past the timeout is deleted and the last state reported", async () => {
   await startFake({ statusScript: ["STARTING"] });
-  const p = makeLeaseProvider({ pollIntervalMs: 20, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 }, env: () => ({}), log: () => undefined, now: () => NOW });
-  await expect(p.create!(inputs({ timeoutMinutes: 0.001 }))).rejects.toThrow(/lease ip-dev-lease \(lease-1\) did not reach ACTIVE within 0 min; last seen status STARTING/);
+  const p = makeLeaseProvider({
+    pollIntervalMs: 20,
+    retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    env: () => ({}),
+    log: () => undefined,
+    now: () => NOW,
+  });
+  await expect(p.create!(inputs({ timeoutMinutes: 0.001 }))).rejects.toThrow(
+    /lease ip-dev-lease \(lease-1\) did not reach ACTIVE within 0 min; last seen status STARTING/,
+  );
   expect(fake.leases.get("lease-1")?.deleted).toBe(true);
 });
 
@@ -109,7 +138,12 @@ test("update: a new end date is a PUT (extension), and the lease returns to ACTI
   expect(diff).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true });
   const updated = await p.update!(created.id, created.outs, news);
   const put = fake.blazarRequests().find((r) => r.method === "PUT");
-  expect(put).toEqual({ method: "PUT", path: "/reservation/v1/leases/lease-1", token: "gAAAAABfake-keystone-token", body: { end_date: "2026-11-29 12:00" } });
+  expect(put).toEqual({
+    method: "PUT",
+    path: "/reservation/v1/leases/lease-1",
+    token: "gAAAAABfake-keystone-token",
+    body: { end_date: "2026-11-29 12:00" },
+  });
   expect(updated.outs).toMatchObject({ status: "ACTIVE", leaseEndDate: "2026-11-29T12:00:00.000Z" });
 });
 
@@ -118,7 +152,15 @@ test("diff: another flavor, amount or name replaces; same inputs change nothing"
   const p = provider();
   const created = await p.create!(inputs());
   expect(await p.diff!(created.id, created.outs, inputs())).toEqual({ changes: false, replaces: [], deleteBeforeReplace: true });
-  expect((await p.diff!(created.id, created.outs, inputs({ reservation: { type: "flavor:instance", flavorId: "flavor-m1-medium-uuid", amount: 4 } }))).replaces).toEqual(["reservation"]);
+  expect(
+    (
+      await p.diff!(
+        created.id,
+        created.outs,
+        inputs({ reservation: { type: "flavor:instance", flavorId: "flavor-m1-medium-uuid", amount: 4 } }),
+      )
+    ).replaces,
+  ).toEqual(["reservation"]);
   expect((await p.diff!(created.id, created.outs, inputs({ name: "other" }))).replaces).toEqual(["name"]);
 });
 
@@ -138,11 +180,18 @@ test("429 and 5xx are retried with backoff; exhausting retries names the lease a
   await startFake({ transientFailures: { count: 2, status: 503 } });
   const ok = await provider().create!(inputs());
   expect(ok.outs.status).toBe("ACTIVE");
-  expect(fake.blazarRequests().slice(0, 3).map((r) => r.method)).toEqual(["POST", "POST", "POST"]);
+  expect(
+    fake
+      .blazarRequests()
+      .slice(0, 3)
+      .map((r) => r.method),
+  ).toEqual(["POST", "POST", "POST"]);
   await fake.stop();
 
   await startFake({ transientFailures: { count: 10, status: 429 } });
-  await expect(provider().create!(inputs())).rejects.toThrow(/^create lease ip-dev-lease: gave up after 3 attempts; last: POST http:\/\/127\.0\.0\.1:\d+\/reservation\/v1\/leases answered 429/);
+  await expect(provider().create!(inputs())).rejects.toThrow(
+    /^create lease ip-dev-lease: gave up after 3 attempts; last: POST http:\/\/127\.0\.0\.1:\d+\/reservation\/v1\/leases answered 429/,
+  );
 });
 
 test("connection errors are retried and then reported with the call", async () => {
@@ -150,14 +199,34 @@ test("connection errors are retried and then reported with the call", async () =
   const url = fake.url;
   await fake.stop();
   const p = provider();
-  await expect(p.create!({ ...inputs(), auth: { authUrl: `${url}/identity/v3`, applicationCredentialId: "x", applicationCredentialSecret: "y" } })).rejects.toThrow(/^authenticate to Keystone: gave up after 3 attempts; last: POST http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/tokens: ECONNREFUSED/);
+  await expect(
+    p.create!({ ...inputs(), auth: { authUrl: `${url}/identity/v3`, applicationCredentialId: "x", applicationCredentialSecret: "y" } }),
+  ).rejects.toThrow(
+    /^authenticate to Keystone: gave up after 3 attempts; last: POST http:\/\/127\.0\.0\.1:\d+\/identity\/v3\/auth\/tokens: ECONNREFUSED/,
+  );
 });
 
 test("credentials from clouds.yaml (password auth, project-scoped) via OS_CLOUD", async () => {
   await startFake({ password: { user: "alice", password: "pw", projectName: "CHI-231138" } });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "clouds-"));
   const file = path.join(dir, "clouds.yaml");
-  fs.writeFileSync(file, ["clouds:", "  chameleon:", "    auth:", `      auth_url: ${fake.url}/identity/v3`, "      username: alice", "      password: pw", "      project_name: CHI-231138", "      user_domain_name: chameleon", "      project_domain_name: chameleon", "    region_name: CHI@TACC", "    interface: public", ""].join("\n"));
+  fs.writeFileSync(
+    file,
+    [
+      "clouds:",
+      "  chameleon:",
+      "    auth:",
+      `      auth_url: ${fake.url}/identity/v3`,
+      "      username: alice",
+      "      password: pw",
+      "      project_name: CHI-231138",
+      "      user_domain_name: chameleon",
+      "      project_domain_name: chameleon",
+      "    region_name: CHI@TACC",
+      "    interface: public",
+      "",
+    ].join("\n"),
+  );
   const result = await provider({ OS_CLOUD: "chameleon", OS_CLIENT_CONFIG_FILE: file }).create!({ ...inputs(), auth: {} });
   expect(fake.requests[0].body).toEqual({
     auth: {
@@ -171,11 +240,15 @@ test("credentials from clouds.yaml (password auth, project-scoped) via OS_CLOUD"
 
 test("a cloud without Blazar gets an error that says so and what to set", async () => {
   await startFake({ omitReservationService: true });
-  await expect(provider().create!(inputs())).rejects.toThrow('the service catalog has no "reservation" service (found: identity); this cloud has no Blazar, so set image-pipeline:leaseType none');
+  await expect(provider().create!(inputs())).rejects.toThrow(
+    'the service catalog has no "reservation" service (found: identity); this cloud has no Blazar, so set image-pipeline:leaseType none',
+  );
 });
 
 test("wrong credentials fail at Keystone without retrying", async () => {
   await startFake();
-  await expect(provider().create!({ ...inputs(), auth: { ...inputs().auth, applicationCredentialSecret: "wrong" } })).rejects.toThrow(/^authenticate to Keystone: POST .* answered 401/);
+  await expect(provider().create!({ ...inputs(), auth: { ...inputs().auth, applicationCredentialSecret: "wrong" } })).rejects.toThrow(
+    /^authenticate to Keystone: POST .* answered 401/,
+  );
   expect(fake.requests).toHaveLength(1);
 });

@@ -49,13 +49,17 @@ test("secret keys are marked secret (or listed as optional secrets) and carry no
 });
 
 test("every documented key is read by the program", () => {
-  for (const key of [...Object.keys(project.config), ...commentedSecrets]) expect({ key, read: keysRead.has(key) }).toEqual({ key, read: true });
+  for (const key of [...Object.keys(project.config), ...commentedSecrets])
+    expect({ key, read: keysRead.has(key) }).toEqual({ key, read: true });
 });
 
 test.each(["dev", "prod"])("Pulumi.%s.yaml sets only documented keys and sets every key that has no default", (stack) => {
   const doc = parseYaml(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-  const keys = Object.keys(doc.config).filter((k) => k.startsWith("image-pipeline:")).map((k) => k.slice("image-pipeline:".length));
-  for (const key of keys) expect({ key, documented: key in project.config || commentedSecrets.includes(key) }).toEqual({ key, documented: true });
+  const keys = Object.keys(doc.config)
+    .filter((k) => k.startsWith("image-pipeline:"))
+    .map((k) => k.slice("image-pipeline:".length));
+  for (const key of keys)
+    expect({ key, documented: key in project.config || commentedSecrets.includes(key) }).toEqual({ key, documented: true });
   for (const [key, decl] of Object.entries(project.config)) {
     if (decl.default === undefined) expect({ key, set: keys.includes(key) }).toEqual({ key, set: true });
   }

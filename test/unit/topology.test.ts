@@ -35,7 +35,11 @@ describe.each(["dev", "prod"])("%s topology", (stack) => {
 
   test("one private port per node at .11, .12, .13 with port security off and no security groups", () => {
     const ports = privatePorts(plans[stack]);
-    expect(ports.map((p) => (p.inputs.fixedIps as { ipAddress: string }[])[0].ipAddress)).toEqual(["192.168.1.11", "192.168.1.12", "192.168.1.13"]);
+    expect(ports.map((p) => (p.inputs.fixedIps as { ipAddress: string }[])[0].ipAddress)).toEqual([
+      "192.168.1.11",
+      "192.168.1.12",
+      "192.168.1.13",
+    ]);
     for (const port of ports) {
       expect(port.inputs.portSecurityEnabled).toBe(false);
       expect(port.inputs.noSecurityGroups).toBe(true);
@@ -53,7 +57,13 @@ describe.each(["dev", "prod"])("%s topology", (stack) => {
 
   test("external ports carry the ssh, http and Kubernetes API groups", () => {
     const groups = ofType(plans[stack], T.secGroup);
-    expect(groups.map((g) => g.inputs.name)).toEqual(expect.arrayContaining([expect.stringMatching(/-allow-ssh$/), expect.stringMatching(/-allow-http-80$/), expect.stringMatching(/-allow-kube-api-6443$/)]));
+    expect(groups.map((g) => g.inputs.name)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/-allow-ssh$/),
+        expect.stringMatching(/-allow-http-80$/),
+        expect.stringMatching(/-allow-kube-api-6443$/),
+      ]),
+    );
     for (const port of externalPorts(plans[stack])) {
       expect([...(port.inputs.securityGroupIds as string[])].sort()).toEqual(groups.map(idOf).sort());
       expect(port.inputs.networkId).toBe(`network-${stack === "dev" ? "sharednet1" : "project_2001234"}`);
@@ -63,7 +73,11 @@ describe.each(["dev", "prod"])("%s topology", (stack) => {
   test("each ingress rule is its own resource with a description; http is open, ssh/6443 follow adminCidr", () => {
     const rules = ofType(plans[stack], T.rule);
     const byPort = Object.fromEntries(rules.map((r) => [r.inputs.portRangeMin as number, r.inputs]));
-    expect(Object.keys(byPort).map(Number).sort((a, b) => a - b)).toEqual([22, 80, 6443]);
+    expect(
+      Object.keys(byPort)
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual([22, 80, 6443]);
     for (const rule of rules) {
       expect(rule.inputs).toMatchObject({ direction: "ingress", protocol: "tcp", ethertype: "IPv4" });
       expect(rule.inputs.portRangeMax).toBe(rule.inputs.portRangeMin);
@@ -113,7 +127,12 @@ describe("leases", () => {
   test("dev reserves 3 m1.medium with a flavor:instance lease and boots on the reserved flavor", () => {
     const [lease, ...more] = ofType(plans.dev, T.lease);
     expect(more).toEqual([]);
-    expect(lease.inputs).toMatchObject({ name: "ip-dev-lease", start: "now", durationHours: 168, reservation: { type: "flavor:instance", amount: 3, flavorId: "flavor-m1.medium" } });
+    expect(lease.inputs).toMatchObject({
+      name: "ip-dev-lease",
+      start: "now",
+      durationHours: 168,
+      reservation: { type: "flavor:instance", amount: 3, flavorId: "flavor-m1.medium" },
+    });
     expect(lease.inputs.auth).toEqual({ cloud: "chameleon-kvm-tacc" });
     for (const instance of ofType(plans.dev, T.instance)) {
       // The mock lease reports reservedFlavorId = "reservation-lease"; the instance must take it from the lease.
@@ -150,7 +169,11 @@ describe("bare-metal leases", () => {
       },
     });
     const [lease] = ofType(plan, T.lease);
-    expect(lease.inputs.reservation).toEqual({ type: "physical:host", count: 3, resourceProperties: '["==", "$node_type", "compute_skylake"]' });
+    expect(lease.inputs.reservation).toEqual({
+      type: "physical:host",
+      count: 3,
+      resourceProperties: '["==", "$node_type", "compute_skylake"]',
+    });
     for (const instance of ofType(plan, T.instance)) {
       expect(instance.inputs.flavorName).toBe("baremetal");
       expect(instance.inputs.schedulerHints).toEqual([{ additionalProperties: { reservation: "reservation-lease" } }]);
@@ -159,7 +182,13 @@ describe("bare-metal leases", () => {
 
   test("nodeCount drives ports, instances and the reservation amount", async () => {
     const plan = await planStack("dev", { configOverrides: { "image-pipeline:nodeCount": "5" } });
-    expect(privatePorts(plan).map((p) => (p.inputs.fixedIps as { ipAddress: string }[])[0].ipAddress)).toEqual(["192.168.1.11", "192.168.1.12", "192.168.1.13", "192.168.1.14", "192.168.1.15"]);
+    expect(privatePorts(plan).map((p) => (p.inputs.fixedIps as { ipAddress: string }[])[0].ipAddress)).toEqual([
+      "192.168.1.11",
+      "192.168.1.12",
+      "192.168.1.13",
+      "192.168.1.14",
+      "192.168.1.15",
+    ]);
     expect(ofType(plan, T.instance)).toHaveLength(5);
     expect(ofType(plan, T.fipAssoc)).toHaveLength(1);
     expect((ofType(plan, T.lease)[0].inputs.reservation as { amount: number }).amount).toBe(5);

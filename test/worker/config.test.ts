@@ -14,7 +14,13 @@ const workerEnv = {
 describe("loadConfig", () => {
   it("applies the documented defaults", () => {
     const c = loadConfig(workerEnv, "worker");
-    expect(c.s3).toEqual({ endpoint: "http://rgw:8080", region: "default", accessKeyId: "ak", secretAccessKey: "sk", forcePathStyle: true });
+    expect(c.s3).toEqual({
+      endpoint: "http://rgw:8080",
+      region: "default",
+      accessKeyId: "ak",
+      secretAccessKey: "sk",
+      forcePathStyle: true,
+    });
     expect(c.port).toBe(8080);
     expect(c.visibilityTimeoutSeconds).toBe(60);
     expect(c.outputPrefix).toBe("");
@@ -25,13 +31,33 @@ describe("loadConfig", () => {
   it("lists every problem in one error, naming each variable", () => {
     let err: unknown;
     try {
-      loadConfig({ S3_ENDPOINT: "not a url", PORT: "http", VISIBILITY_TIMEOUT_SECONDS: "0", RECONCILE_MODE: "sometimes", S3_FORCE_PATH_STYLE: "maybe" }, "worker");
+      loadConfig(
+        {
+          S3_ENDPOINT: "not a url",
+          PORT: "http",
+          VISIBILITY_TIMEOUT_SECONDS: "0",
+          RECONCILE_MODE: "sometimes",
+          S3_FORCE_PATH_STYLE: "maybe",
+        },
+        "worker",
+      );
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
     const problems = (err as ConfigError).problems;
-    for (const name of ["DATABASE_URL", "S3_ENDPOINT", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "INPUT_BUCKET", "OUTPUT_BUCKET", "PORT", "VISIBILITY_TIMEOUT_SECONDS", "RECONCILE_MODE", "S3_FORCE_PATH_STYLE"]) {
+    for (const name of [
+      "DATABASE_URL",
+      "S3_ENDPOINT",
+      "S3_ACCESS_KEY_ID",
+      "S3_SECRET_ACCESS_KEY",
+      "INPUT_BUCKET",
+      "OUTPUT_BUCKET",
+      "PORT",
+      "VISIBILITY_TIMEOUT_SECONDS",
+      "RECONCILE_MODE",
+      "S3_FORCE_PATH_STYLE",
+    ]) {
       expect(problems.some((p) => p.startsWith(name))).toBe(true);
     }
     expect(problems).toHaveLength(10);
@@ -40,12 +66,16 @@ describe("loadConfig", () => {
 
   it("asks each command only for what it uses", () => {
     expect(() => loadConfig({ DATABASE_URL: "postgres://db/x" }, "migrate")).not.toThrow();
-    expect(() => loadConfig({ DATABASE_URL: "postgres://db/x", INPUT_BUCKET: "in" }, "webhook")).toThrow(/WEBHOOK_SECRET is required for 'webhook'/);
+    expect(() => loadConfig({ DATABASE_URL: "postgres://db/x", INPUT_BUCKET: "in" }, "webhook")).toThrow(
+      /WEBHOOK_SECRET is required for 'webhook'/,
+    );
     expect(() => loadConfig({ DATABASE_URL: "postgres://db/x", INPUT_BUCKET: "in", WEBHOOK_SECRET: "s" }, "webhook")).not.toThrow();
   });
 
   it("never echoes a secret value in an error", () => {
-    expect(() => loadConfig({ ...workerEnv, DATABASE_URL: "hunter2-not-a-url" }, "worker")).toThrow(/DATABASE_URL="<redacted>" is not a URL/);
+    expect(() => loadConfig({ ...workerEnv, DATABASE_URL: "hunter2-not-a-url" }, "worker")).toThrow(
+      /DATABASE_URL="<redacted>" is not a URL/,
+    );
   });
 
   it("rejects a database URL that is not PostgreSQL and an output that would overwrite inputs", () => {
@@ -57,10 +87,37 @@ describe("loadConfig", () => {
   it("exports one spec per variable of the contract", () => {
     const names = WORKER_ENV.map((s) => s.name);
     expect(new Set(names).size).toBe(names.length);
-    for (const n of ["DATABASE_URL", "S3_ENDPOINT", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_FORCE_PATH_STYLE", "INPUT_BUCKET", "OUTPUT_BUCKET", "OUTPUT_PREFIX", "WEBHOOK_SECRET", "KEY_PREFIX_FILTER", "KEY_SUFFIX_FILTER", "PORT", "VISIBILITY_TIMEOUT_SECONDS", "MAX_ATTEMPTS", "LIMIT_INPUT_PIXELS", "TRANSFORM_TIMEOUT_MS", "RECONCILE_MODE", "RECONCILE_INTERVAL_SECONDS", "WORKER_CONCURRENCY", "SHUTDOWN_GRACE_SECONDS", "LOG_LEVEL"]) {
+    for (const n of [
+      "DATABASE_URL",
+      "S3_ENDPOINT",
+      "S3_REGION",
+      "S3_ACCESS_KEY_ID",
+      "S3_SECRET_ACCESS_KEY",
+      "S3_FORCE_PATH_STYLE",
+      "INPUT_BUCKET",
+      "OUTPUT_BUCKET",
+      "OUTPUT_PREFIX",
+      "WEBHOOK_SECRET",
+      "KEY_PREFIX_FILTER",
+      "KEY_SUFFIX_FILTER",
+      "PORT",
+      "VISIBILITY_TIMEOUT_SECONDS",
+      "MAX_ATTEMPTS",
+      "LIMIT_INPUT_PIXELS",
+      "TRANSFORM_TIMEOUT_MS",
+      "RECONCILE_MODE",
+      "RECONCILE_INTERVAL_SECONDS",
+      "WORKER_CONCURRENCY",
+      "SHUTDOWN_GRACE_SECONDS",
+      "LOG_LEVEL",
+    ]) {
       expect(names).toContain(n);
     }
-    expect(WORKER_ENV.filter((s) => s.secret).map((s) => s.name).sort()).toEqual(["DATABASE_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "WEBHOOK_SECRET"]);
+    expect(
+      WORKER_ENV.filter((s) => s.secret)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["DATABASE_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "WEBHOOK_SECRET"]);
   });
 });
 
@@ -78,7 +135,10 @@ describe("keyMatchesFilter", () => {
 describe("main.js start-up", () => {
   it("exits 2 with one message listing every missing variable", () => {
     const main = path.resolve(__dirname, "..", "..", "worker", "src", "main.ts");
-    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", main, "webhook"], { env: { PATH: process.env.PATH ?? "" }, encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", main, "webhook"], {
+      env: { PATH: process.env.PATH ?? "" },
+      encoding: "utf8",
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("invalid configuration (3 problems)");
     for (const n of ["DATABASE_URL", "INPUT_BUCKET", "WEBHOOK_SECRET"]) expect(r.stderr).toContain(`- ${n} is required for 'webhook'`);

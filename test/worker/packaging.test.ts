@@ -21,7 +21,10 @@ describe("worker image packaging", () => {
   it("every module the worker imports at run time is a declared runtime dependency", () => {
     const declared = new Set(Object.keys(JSON.parse(read("worker/package.json")).dependencies));
     const srcDir = path.join(root, "worker", "src");
-    const files = fs.readdirSync(srcDir, { recursive: true }).map(String).filter((f) => f.endsWith(".ts"));
+    const files = fs
+      .readdirSync(srcDir, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith(".ts"));
     const imported = new Set<string>();
     for (const f of files) {
       for (const m of fs.readFileSync(path.join(srcDir, f), "utf8").matchAll(/^import (?!type )[^"]*"([^".][^"]*)";$/gm)) {

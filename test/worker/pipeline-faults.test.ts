@@ -26,7 +26,13 @@ const md5 = (b: Buffer): string => createHash("md5").update(b).digest("hex");
 
 function notificationStatuses(prefix: string): (number | "error")[] {
   const file = path.join(p.logDir, "notifications.log");
-  return fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { key: string; status: number | "error" }).filter((d) => d.key.startsWith(prefix)).map((d) => d.status);
+  return fs
+    .readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { key: string; status: number | "error" })
+    .filter((d) => d.key.startsWith(prefix))
+    .map((d) => d.status);
 }
 
 it("webhook down while objects are uploaded: notifications are lost, the reconciler catches up", async () => {
@@ -59,10 +65,15 @@ it("S3 server unavailable for a while: downloads fail, are retried with backoff,
   await p.objectStore.stop();
   try {
     // The notifications arrive while the store is down, so every first attempt fails.
-    await Promise.all(keys.map((k, i) => p.forwarder.forward({ bucket: p.inputBucket, key: k, size: bodies[i].length, eTag: md5(bodies[i]) })));
+    await Promise.all(
+      keys.map((k, i) => p.forwarder.forward({ bucket: p.inputBucket, key: k, size: bodies[i].length, eTag: md5(bodies[i]) })),
+    );
     await waitUntil("failed attempts during the outage", async () => {
       const jobs = await jobsUnder(p, "s3down/");
-      return jobs.length === keys.length && jobs.every((j) => j.status === "pending" && j.attempts >= 1 && j.error_code === "storage_unavailable");
+      return (
+        jobs.length === keys.length &&
+        jobs.every((j) => j.status === "pending" && j.attempts >= 1 && j.error_code === "storage_unavailable")
+      );
     });
     await sleep(1_000);
   } finally {
@@ -91,7 +102,11 @@ it("PostgreSQL restarted mid-run: the webhook answers 503, the topic retries, wo
 
 it("a worker killed with SIGKILL mid-job: its job is reclaimed after the visibility timeout and done once", async () => {
   // Large enough that decoding, inverting and encoding take a while, so the job can be caught in flight.
-  const big = await sharp({ create: { width: 2400, height: 1800, channels: 3, background: "black", noise: { type: "gaussian", mean: 128, sigma: 50 } } }).jpeg({ quality: 90 }).toBuffer();
+  const big = await sharp({
+    create: { width: 2400, height: 1800, channels: 3, background: "black", noise: { type: "gaussian", mean: 128, sigma: 50 } },
+  })
+    .jpeg({ quality: 90 })
+    .toBuffer();
   const uploaded: string[] = [];
   let killed: { key: string; workerId: string } | undefined;
   for (let i = 0; i < 5 && !killed; i++) {

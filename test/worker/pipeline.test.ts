@@ -9,7 +9,16 @@ import type { LocalPipeline } from "../../worker/local/pipeline";
 import { cephRecord } from "../../worker/local/forwarder";
 import * as img from "../../worker/local/sample-images";
 import { encodeAwsKey } from "../../worker/src/s3-event";
-import { events, expectProcessedExactlyOnce, getOutput, inParallel, jobsUnder, listOutputs, postNotification, startTestPipeline } from "./helpers/pipeline";
+import {
+  events,
+  expectProcessedExactlyOnce,
+  getOutput,
+  inParallel,
+  jobsUnder,
+  listOutputs,
+  postNotification,
+  startTestPipeline,
+} from "./helpers/pipeline";
 
 jest.setTimeout(180_000);
 
@@ -55,7 +64,17 @@ describe("end to end", () => {
       expect(b.data.equals(expected)).toBe(true);
 
       const row = ev.get(key)!;
-      expect(row).toMatchObject({ status: "processed", output_key: key, input_etag: await eTagOf(key), input_bytes: String(data.length), output_bytes: String(out.body.length), pixels: String(a.info.width * a.info.height), format: type.split("/")[1], attempt: 1, error: null });
+      expect(row).toMatchObject({
+        status: "processed",
+        output_key: key,
+        input_etag: await eTagOf(key),
+        input_bytes: String(data.length),
+        output_bytes: String(out.body.length),
+        pixels: String(a.info.width * a.info.height),
+        format: type.split("/")[1],
+        attempt: 1,
+        error: null,
+      });
       expect(["local-worker-1", "local-worker-2"]).toContain(row.worker_id);
       for (const d of [row.download_ms, row.transform_ms, row.upload_ms]) expect(d).toBeGreaterThanOrEqual(0);
     }
@@ -63,7 +82,13 @@ describe("end to end", () => {
   });
 
   it("exposes Prometheus metrics: processed counters, queue depth from the database, stage histograms", async () => {
-    const value = (text: string, series: string): number => Number(text.split("\n").find((l) => l.startsWith(`${series} `))?.split(" ")[1] ?? NaN);
+    const value = (text: string, series: string): number =>
+      Number(
+        text
+          .split("\n")
+          .find((l) => l.startsWith(`${series} `))
+          ?.split(" ")[1] ?? NaN,
+      );
     const texts = await Promise.all(p.workers.map(async (w) => (await fetch(`${w.url}/metrics`)).text()));
     const processedPng = texts.map((t) => value(t, 'image_pipeline_jobs_processed_total{format="png"}') || 0).reduce((a, b) => a + b, 0);
     expect(processedPng).toBeGreaterThanOrEqual(2);
@@ -79,7 +104,11 @@ describe("end to end", () => {
 
 describe("bad and unusual inputs: each has a defined outcome and nothing crashes", () => {
   it("classifies failures permanently and processes the unusual-but-valid ones", async () => {
-    const jpeg = await sharp({ create: { width: 200, height: 150, channels: 3, background: "black", noise: { type: "gaussian", mean: 128, sigma: 40 } } }).jpeg().toBuffer();
+    const jpeg = await sharp({
+      create: { width: 200, height: 150, channels: 3, background: "black", noise: { type: "gaussian", mean: 128, sigma: 40 } },
+    })
+      .jpeg()
+      .toBuffer();
     const inputs: Record<string, Buffer> = {
       "bad/empty.jpg": Buffer.alloc(0),
       "bad/truncated.jpg": jpeg.subarray(0, Math.floor(jpeg.length / 2)),
@@ -131,15 +160,27 @@ describe("bad and unusual inputs: each has a defined outcome and nothing crashes
   it("handles keys with spaces, '+', '%' and unicode in both event encodings", async () => {
     p.forwarder.paused = true;
     try {
-      const keys = { ceph: ["keys/ceph a b+c%d.png", "keys/ceph ünï 日本%2B.png"], aws: ["keys/aws a b+c%d.png", "keys/aws ünï 日本%2B.png"] };
+      const keys = {
+        ceph: ["keys/ceph a b+c%d.png", "keys/ceph ünï 日本%2B.png"],
+        aws: ["keys/aws a b+c%d.png", "keys/aws ünï 日本%2B.png"],
+      };
       const png = await img.makePng(8, 8);
       for (const k of [...keys.ceph, ...keys.aws]) await p.upload(k, png);
       const eTag = await eTagOf(keys.ceph[0]);
       for (const key of keys.ceph) {
-        expect((await postNotification(p, { Records: [cephRecord({ bucket: p.inputBucket, key, size: png.length, eTag }, p.webhookSecret)] })).status).toBe(200);
+        expect(
+          (await postNotification(p, { Records: [cephRecord({ bucket: p.inputBucket, key, size: png.length, eTag }, p.webhookSecret)] }))
+            .status,
+        ).toBe(200);
       }
       for (const key of keys.aws) {
-        const rec = { eventVersion: "2.1", eventSource: "minio:s3", eventName: "s3:ObjectCreated:Put", opaqueData: p.webhookSecret, s3: { bucket: { name: p.inputBucket }, object: { key: encodeAwsKey(key), size: png.length, eTag: `"${eTag}"` } } };
+        const rec = {
+          eventVersion: "2.1",
+          eventSource: "minio:s3",
+          eventName: "s3:ObjectCreated:Put",
+          opaqueData: p.webhookSecret,
+          s3: { bucket: { name: p.inputBucket }, object: { key: encodeAwsKey(key), size: png.length, eTag: `"${eTag}"` } },
+        };
         expect(encodeAwsKey(key)).not.toBe(key);
         expect((await postNotification(p, { Records: [rec] })).status).toBe(200);
       }
@@ -152,12 +193,16 @@ describe("bad and unusual inputs: each has a defined outcome and nothing crashes
   it("rejects a wrong OpaqueData (401) and malformed JSON (400), ignores a foreign bucket (200), and keeps serving", async () => {
     const png = await img.makePng(4, 4);
     const eTag = "0123456789abcdef0123456789abcdef";
-    const wrong = await postNotification(p, { Records: [cephRecord({ bucket: p.inputBucket, key: "rej/x.png", size: png.length, eTag }, "not-the-secret")] });
+    const wrong = await postNotification(p, {
+      Records: [cephRecord({ bucket: p.inputBucket, key: "rej/x.png", size: png.length, eTag }, "not-the-secret")],
+    });
     expect(wrong.status).toBe(401);
     const malformed = await postNotification(p, '{"Records": [');
     expect(malformed.status).toBe(400);
     expect(malformed.body.error).toMatch(/^body is not valid JSON/);
-    const foreign = await postNotification(p, { Records: [cephRecord({ bucket: "someone-elses-bucket", key: "rej/y.png", size: png.length, eTag }, p.webhookSecret)] });
+    const foreign = await postNotification(p, {
+      Records: [cephRecord({ bucket: "someone-elses-bucket", key: "rej/y.png", size: png.length, eTag }, p.webhookSecret)],
+    });
     expect(foreign).toEqual({ status: 200, body: { stored: 0, duplicates: 0, ignored: [{ key: "rej/y.png", reason: "ignored_bucket" }] } });
     expect(await jobsUnder(p, "rej/")).toEqual([]);
     expect(p.webhook.running).toBe(true);
@@ -171,7 +216,9 @@ describe("delivery semantics", () => {
     const keys = ["dup/one.png", "dup/two.png", "dup/three.png"];
     try {
       for (const [i, k] of keys.entries()) await p.upload(k, await img.makePng(10, 10, i));
-      const records = await Promise.all(keys.map(async (key) => cephRecord({ bucket: p.inputBucket, key, size: 0, eTag: await eTagOf(key) }, p.webhookSecret)));
+      const records = await Promise.all(
+        keys.map(async (key) => cephRecord({ bucket: p.inputBucket, key, size: 0, eTag: await eTagOf(key) }, p.webhookSecret)),
+      );
       // 5 deliveries of each, interleaved in a fixed scrambled order, sent concurrently.
       const order = [2, 0, 1, 1, 2, 0, 0, 2, 1, 2, 1, 0, 0, 1, 2];
       const results = await Promise.all(order.map((i) => postNotification(p, { Records: [records[i]] })));
@@ -189,7 +236,11 @@ describe("delivery semantics", () => {
     const keys = Array.from({ length: 200 }, (_, i) => `bulk/img-${String(i).padStart(3, "0")}.png`);
     const bodies = await Promise.all(keys.map((_, i) => img.makePng(12, 8, i)));
     const t0 = Date.now();
-    await inParallel(keys.map((k, i) => [k, bodies[i]] as const), 8, ([k, b]) => p.upload(k, b));
+    await inParallel(
+      keys.map((k, i) => [k, bodies[i]] as const),
+      8,
+      ([k, b]) => p.upload(k, b),
+    );
     const ev = await expectProcessedExactlyOnce(p, "bulk/", keys);
     const seconds = (Date.now() - t0) / 1000;
     const jobs = await jobsUnder(p, "bulk/");
@@ -198,6 +249,8 @@ describe("delivery semantics", () => {
     const perWorker = new Map<string, number>();
     for (const r of ev.values()) perWorker.set(r.worker_id, (perWorker.get(r.worker_id) ?? 0) + 1);
     expect([...perWorker.keys()].sort()).toEqual(["local-worker-1", "local-worker-2"]);
-    process.stdout.write(`200 images, 2 workers: ${seconds.toFixed(1)} s from first upload to last event row (${(200 / seconds).toFixed(0)} images/s); per worker ${JSON.stringify(Object.fromEntries(perWorker))}\n`);
+    process.stdout.write(
+      `200 images, 2 workers: ${seconds.toFixed(1)} s from first upload to last event row (${(200 / seconds).toFixed(0)} images/s); per worker ${JSON.stringify(Object.fromEntries(perWorker))}\n`,
+    );
   });
 });

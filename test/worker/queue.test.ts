@@ -81,15 +81,23 @@ describe("enqueue", () => {
     const [job] = await queue.claim("w1", 1);
     await queue.complete(job, { status: "processed", startedAt });
     await pool.query("DELETE FROM image_pipeline.jobs");
-    const r = await queue.enqueueUnlogged("in", [{ key: "logged.jpg", eTag: "e1" }, { key: "new.jpg", eTag: "e9" }]);
+    const r = await queue.enqueueUnlogged("in", [
+      { key: "logged.jpg", eTag: "e1" },
+      { key: "new.jpg", eTag: "e9" },
+    ]);
     expect(r).toEqual({ inserted: 1, duplicates: 1 });
-    expect((await pool.query("SELECT object_key, source FROM image_pipeline.jobs")).rows).toEqual([{ object_key: "new.jpg", source: "reconciler" }]);
+    expect((await pool.query("SELECT object_key, source FROM image_pipeline.jobs")).rows).toEqual([
+      { object_key: "new.jpg", source: "reconciler" },
+    ]);
   });
 });
 
 describe("claim", () => {
   it("never gives the same job to two workers claiming at the same time", async () => {
-    await queue.enqueue(Array.from({ length: 60 }, () => obj()), "notification");
+    await queue.enqueue(
+      Array.from({ length: 60 }, () => obj()),
+      "notification",
+    );
     const claimers = Array.from({ length: 6 }, (_, i) => `w${i}`);
     const seen: number[] = [];
     for (;;) {
@@ -138,8 +146,18 @@ describe("claim", () => {
       await pool.query("UPDATE image_pipeline.jobs SET locked_until = now() - interval '1 second'");
     }
     expect(await queue.claim("w9", 1)).toEqual([]);
-    expect(await jobRows()).toEqual([{ object_key: "crasher.png", status: "dead", attempts: 3, error_code: "lease_expired", last_error: expect.stringContaining("lease expired") }]);
-    expect((await pool.query("SELECT status, error_code FROM image_pipeline.events")).rows).toEqual([{ status: "failed", error_code: "lease_expired" }]);
+    expect(await jobRows()).toEqual([
+      {
+        object_key: "crasher.png",
+        status: "dead",
+        attempts: 3,
+        error_code: "lease_expired",
+        last_error: expect.stringContaining("lease expired"),
+      },
+    ]);
+    expect((await pool.query("SELECT status, error_code FROM image_pipeline.events")).rows).toEqual([
+      { status: "failed", error_code: "lease_expired" },
+    ]);
   });
 });
 
@@ -166,17 +184,34 @@ describe("failure handling", () => {
     expect(delays[0]).toBeLessThanOrEqual(101);
     expect(delays[1]).toBeGreaterThanOrEqual(100);
     expect(delays[1]).toBeLessThanOrEqual(201);
-    expect(await jobRows()).toEqual([{ object_key: "flaky.jpg", status: "dead", attempts: 3, error_code: "storage_unavailable", last_error: "S3 unreachable" }]);
+    expect(await jobRows()).toEqual([
+      { object_key: "flaky.jpg", status: "dead", attempts: 3, error_code: "storage_unavailable", last_error: "S3 unreachable" },
+    ]);
   });
 
   it("sends permanent errors straight to the dead-letter state, queryable and re-drivable", async () => {
     await queue.enqueue([obj("bomb.png", "e1"), obj("ok.png", "e2")], "notification");
     const [bomb, ok] = await queue.claim("w1", 2);
-    expect(await queue.fail(bomb, { message: "image has 2500000000 pixels", code: "pixel_limit", permanent: true }, { startedAt, inputBytes: 900 })).toBe("dead");
+    expect(
+      await queue.fail(
+        bomb,
+        { message: "image has 2500000000 pixels", code: "pixel_limit", permanent: true },
+        { startedAt, inputBytes: 900 },
+      ),
+    ).toBe("dead");
     await queue.complete(ok, { status: "processed", startedAt });
     const dead = await queue.listDead();
-    expect(dead).toEqual([expect.objectContaining({ key: "bomb.png", status: "dead", attempts: 1, errorCode: "pixel_limit", lastError: "image has 2500000000 pixels" })]);
-    const events = (await pool.query("SELECT input_key, status, error_code, input_bytes FROM image_pipeline.events ORDER BY input_key")).rows;
+    expect(dead).toEqual([
+      expect.objectContaining({
+        key: "bomb.png",
+        status: "dead",
+        attempts: 1,
+        errorCode: "pixel_limit",
+        lastError: "image has 2500000000 pixels",
+      }),
+    ]);
+    const events = (await pool.query("SELECT input_key, status, error_code, input_bytes FROM image_pipeline.events ORDER BY input_key"))
+      .rows;
     expect(events).toEqual([
       { input_key: "bomb.png", status: "failed", error_code: "pixel_limit", input_bytes: "900" },
       { input_key: "ok.png", status: "processed", error_code: null, input_bytes: null },

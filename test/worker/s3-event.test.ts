@@ -9,7 +9,7 @@ function awsRecord(encodedKey: string, extra: Record<string, unknown> = {}) {
     eventVersion: "2.1",
     eventSource: "aws:s3",
     eventName: "s3:ObjectCreated:Put",
-    s3: { bucket: { name: "in-bucket" }, object: { key: encodedKey, size: 12, eTag: "\"0123abcd\"", sequencer: "0055AED6DCD90281E5" } },
+    s3: { bucket: { name: "in-bucket" }, object: { key: encodedKey, size: 12, eTag: '"0123abcd"', sequencer: "0055AED6DCD90281E5" } },
     ...extra,
   };
 }
@@ -17,7 +17,15 @@ function awsRecord(encodedKey: string, extra: Record<string, unknown> = {}) {
 describe("parseNotification", () => {
   it.each(TRICKY_KEYS)("keeps the Ceph RGW key %j as sent (not URL-encoded)", (key) => {
     const [r] = parseNotification({ Records: [cephRecord({ bucket: "in-bucket", key, size: 5, eTag: "abc" }, "secret")] });
-    expect(r).toMatchObject({ origin: "ceph", eventName: "ObjectCreated:Put", bucket: "in-bucket", key, eTag: "abc", size: 5, opaqueData: "secret" });
+    expect(r).toMatchObject({
+      origin: "ceph",
+      eventName: "ObjectCreated:Put",
+      bucket: "in-bucket",
+      key,
+      eTag: "abc",
+      size: 5,
+      opaqueData: "secret",
+    });
   });
 
   it.each(TRICKY_KEYS)("decodes the AWS/MinIO key of %j ('+' is a space, %%2B a plus)", (key) => {
@@ -53,7 +61,10 @@ describe("parseNotification", () => {
     [{ Records: [{ ...awsRecord("k"), eventName: "" }] }, "Records[0].eventName"],
     [{ Records: [{ ...awsRecord("k"), s3: { bucket: { name: "b" } } }] }, "Records[0].s3 must contain bucket and object"],
     [{ Records: [awsRecord("bad%E0%A4%A")] }, "is not valid URL encoding"],
-    [{ Records: [awsRecord("k", { s3: { bucket: { name: "b" }, object: { key: "k", size: -1 } } })] }, "size must be a non-negative integer"],
+    [
+      { Records: [awsRecord("k", { s3: { bucket: { name: "b" }, object: { key: "k", size: -1 } } })] },
+      "size must be a non-negative integer",
+    ],
   ])("rejects %j with a message naming the field", (body, message) => {
     expect(() => parseNotification(body)).toThrow(NotificationFormatError);
     expect(() => parseNotification(body)).toThrow(message);
@@ -83,7 +94,9 @@ describe("classifyRecords", () => {
   });
 
   it("requires an eTag on accepted records, since it identifies the object version", () => {
-    const records = parseNotification({ Records: [awsRecord("in/a.jpg", { s3: { bucket: { name: "in-bucket" }, object: { key: "in/a.jpg" } } })] });
+    const records = parseNotification({
+      Records: [awsRecord("in/a.jpg", { s3: { bucket: { name: "in-bucket" }, object: { key: "in/a.jpg" } } })],
+    });
     expect(() => classifyRecords(records, cfg)).toThrow("Records[0].s3.object.eTag is required");
   });
 });

@@ -48,13 +48,24 @@ describe("invertImage: lossless formats are exactly 255 - input", () => {
     const b = await rawPixels(out.data);
     expect(b.info.channels).toBe(4);
     for (let i = 0; i < a.data.length; i += 4) {
-      expect([b.data[i], b.data[i + 1], b.data[i + 2], b.data[i + 3]]).toEqual([255 - a.data[i], 255 - a.data[i + 1], 255 - a.data[i + 2], a.data[i + 3]]);
+      expect([b.data[i], b.data[i + 1], b.data[i + 2], b.data[i + 3]]).toEqual([
+        255 - a.data[i],
+        255 - a.data[i + 1],
+        255 - a.data[i + 2],
+        a.data[i + 3],
+      ]);
     }
   });
 
   it("recognises lossless WebP by its VP8L chunk", async () => {
     expect(isLosslessWebp(await img.makeLosslessWebp())).toBe(true);
-    expect(isLosslessWebp(await sharp(await img.makePng()).webp({ quality: 80 }).toBuffer())).toBe(false);
+    expect(
+      isLosslessWebp(
+        await sharp(await img.makePng())
+          .webp({ quality: 80 })
+          .toBuffer(),
+      ),
+    ).toBe(false);
     expect(isLosslessWebp(await img.makePng())).toBe(false);
   });
 });
@@ -118,7 +129,10 @@ describe("invertImage: formats that need care", () => {
   });
 
   it("embeds an sRGB profile only when the input carried one", async () => {
-    const tagged = await sharp(await img.makePng()).withIccProfile("p3").png().toBuffer();
+    const tagged = await sharp(await img.makePng())
+      .withIccProfile("p3")
+      .png()
+      .toBuffer();
     expect((await sharp(tagged).metadata()).icc).toBeDefined();
     const out = await invertImage(tagged, opts);
     const meta = await sharp(out.data).metadata();
@@ -132,7 +146,11 @@ describe("invertImage: bad inputs fail with a classified error", () => {
   it("zero bytes", () => expectError(Buffer.alloc(0), "empty", true, /empty/));
   it("a text file", () => expectError(Buffer.from("this is not an image\n"), "unsupported_format", true, /not a readable image/));
   it("a truncated JPEG", async () => {
-    const jpeg = await sharp({ create: { width: 300, height: 200, channels: 3, background: "black", noise: { type: "gaussian", mean: 128, sigma: 40 } } }).jpeg().toBuffer();
+    const jpeg = await sharp({
+      create: { width: 300, height: 200, channels: 3, background: "black", noise: { type: "gaussian", mean: 128, sigma: 40 } },
+    })
+      .jpeg()
+      .toBuffer();
     await expectError(jpeg.subarray(0, Math.floor(jpeg.length / 2)), "decode_failed", true, /could not be decoded/);
   });
   it("a PNG bomb is refused from its header, before decoding", async () => {
@@ -141,11 +159,24 @@ describe("invertImage: bad inputs fail with a classified error", () => {
     await expectError(bomb, "pixel_limit", true, /2500000000 pixels, above LIMIT_INPUT_PIXELS=10000000/);
   });
   it("an image just over the configured limit", async () => {
-    await expectError(await img.makePng(32, 24), "pixel_limit", true, /768 pixels, above LIMIT_INPUT_PIXELS=767/, { ...opts, limitInputPixels: 767 });
+    await expectError(await img.makePng(32, 24), "pixel_limit", true, /768 pixels, above LIMIT_INPUT_PIXELS=767/, {
+      ...opts,
+      limitInputPixels: 767,
+    });
   });
-  it("a format we do not write (SVG)", () => expectError(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'), "unsupported_format", true, /format 'svg' is not supported/));
+  it("a format we do not write (SVG)", () =>
+    expectError(
+      Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'),
+      "unsupported_format",
+      true,
+      /format 'svg' is not supported/,
+    ));
   it("a transform over its time limit is a retryable timeout", async () => {
-    const big = await sharp({ create: { width: 3000, height: 3000, channels: 3, background: "black", noise: { type: "gaussian", mean: 128, sigma: 40 } } }).png({ compressionLevel: 9 }).toBuffer();
+    const big = await sharp({
+      create: { width: 3000, height: 3000, channels: 3, background: "black", noise: { type: "gaussian", mean: 128, sigma: 40 } },
+    })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
     await expectError(big, "timeout", false, /TRANSFORM_TIMEOUT_MS=1/, { limitInputPixels: 1e8, timeoutMs: 1 });
   });
 });

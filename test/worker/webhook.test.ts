@@ -16,7 +16,17 @@ beforeAll(async () => {
   db = await startTestDatabase();
   pool = new Pool({ connectionString: db.url });
   pool.on("error", () => undefined);
-  const config = loadConfig({ DATABASE_URL: db.url, INPUT_BUCKET: "in-bucket", WEBHOOK_SECRET: SECRET, KEY_SUFFIX_FILTER: ".jpg,.png,.gif", MAX_BODY_BYTES: "4096", LOG_LEVEL: "silent" }, "webhook");
+  const config = loadConfig(
+    {
+      DATABASE_URL: db.url,
+      INPUT_BUCKET: "in-bucket",
+      WEBHOOK_SECRET: SECRET,
+      KEY_SUFFIX_FILTER: ".jpg,.png,.gif",
+      MAX_BODY_BYTES: "4096",
+      LOG_LEVEL: "silent",
+    },
+    "webhook",
+  );
   webhook = await startWebhook({ ...config, port: 0 }, silentLogger, "127.0.0.1");
   base = `http://127.0.0.1:${webhook.port}`;
 });
@@ -32,7 +42,11 @@ beforeEach(async () => {
 });
 
 const post = async (body: unknown, headers: Record<string, string> = {}) => {
-  const res = await fetch(`${base}/notify`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  const res = await fetch(`${base}/notify`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
 };
 const jobs = async () => (await pool.query("SELECT bucket, object_key, etag, source FROM image_pipeline.jobs ORDER BY id")).rows;
@@ -53,7 +67,12 @@ describe("POST /notify", () => {
 
   it("decodes AWS/MinIO keys: the same object in both encodings is one job", async () => {
     const key = "in/a b+c%d ü.jpg";
-    const aws = { eventSource: "aws:s3", eventName: "s3:ObjectCreated:Put", opaqueData: SECRET, s3: { bucket: { name: "in-bucket" }, object: { key: encodeAwsKey(key), eTag: "\"etag1\"", size: 10 } } };
+    const aws = {
+      eventSource: "aws:s3",
+      eventName: "s3:ObjectCreated:Put",
+      opaqueData: SECRET,
+      s3: { bucket: { name: "in-bucket" }, object: { key: encodeAwsKey(key), eTag: '"etag1"', size: 10 } },
+    };
     expect((await post({ Records: [aws] })).body).toMatchObject({ stored: 1, duplicates: 0 });
     expect((await post({ Records: [ceph(key)] })).body).toMatchObject({ stored: 0, duplicates: 1 });
     expect((await jobs()).map((j) => j.object_key)).toEqual([key]);

@@ -50,7 +50,15 @@ export function cephRecord(e: CephObjectEvent, opaqueData: string, topic = "imag
       s3SchemaVersion: "1.0",
       configurationId: topic,
       bucket: { name: e.bucket, ownerIdentity: { principalId: "local" }, arn: `arn:aws:s3:default::${e.bucket}`, id: "local" },
-      object: { key: e.key, size: e.size, eTag: e.eTag, versionId: "", sequencer: e.sequencer ?? Date.now().toString(16).toUpperCase(), metadata: [], tags: [] },
+      object: {
+        key: e.key,
+        size: e.size,
+        eTag: e.eTag,
+        versionId: "",
+        sequencer: e.sequencer ?? Date.now().toString(16).toUpperCase(),
+        metadata: [],
+        tags: [],
+      },
     },
     eventId: `${Date.now()}.${randomUUID()}`,
     opaqueData,
@@ -89,7 +97,14 @@ export class NotificationForwarder {
       this.dropped++;
       return;
     }
-    this.forward({ bucket: record.s3.bucket.name, key: o.key, size: o.size ?? 0, eTag: o.eTag, eventName: record.eventName, sequencer: o.sequencer });
+    this.forward({
+      bucket: record.s3.bucket.name,
+      key: o.key,
+      size: o.size ?? 0,
+      eTag: o.eTag,
+      eventName: record.eventName,
+      sequencer: o.sequencer,
+    });
   }
 
   /** POSTs one Ceph record to the webhook (retrying if persistent). */
@@ -105,7 +120,12 @@ export class NotificationForwarder {
     for (let attempt = 1; ; attempt++) {
       let status: number | "error";
       try {
-        const res = await fetch(this.options.webhookUrl, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(10_000) });
+        const res = await fetch(this.options.webhookUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+          signal: AbortSignal.timeout(10_000),
+        });
         await res.arrayBuffer();
         status = res.status;
       } catch {

@@ -76,7 +76,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   };
 
   try {
-    const postgres = new LocalPostgres({ dataDir: path.join(rootDir, "pg"), port: await freePort(), onLog: (l) => fs.appendFileSync(path.join(logDir, "postgres.log"), l) });
+    const postgres = new LocalPostgres({
+      dataDir: path.join(rootDir, "pg"),
+      port: await freePort(),
+      onLog: (l) => fs.appendFileSync(path.join(logDir, "postgres.log"), l),
+    });
     await postgres.initialise();
     await postgres.start();
     started.push(postgres);
@@ -89,7 +93,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       webhookUrl,
       opaqueData: webhookSecret,
       persistent: options.persistentNotifications ?? true,
-      onDelivery: (d) => fs.appendFileSync(path.join(logDir, "notifications.log"), `${JSON.stringify({ time: new Date().toISOString(), ...d })}\n`),
+      onDelivery: (d) =>
+        fs.appendFileSync(path.join(logDir, "notifications.log"), `${JSON.stringify({ time: new Date().toISOString(), ...d })}\n`),
     });
     const objectStore = new LocalS3({
       directory: path.join(rootDir, "s3"),
@@ -128,7 +133,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       ...options.env,
     };
 
-    const webhook = new ServiceProcess({ name: "webhook", command: "webhook", port: webhookPort, env: baseEnv, logFile: path.join(logDir, "webhook.log") });
+    const webhook = new ServiceProcess({
+      name: "webhook",
+      command: "webhook",
+      port: webhookPort,
+      env: baseEnv,
+      logFile: path.join(logDir, "webhook.log"),
+    });
     await webhook.start();
     started.push(webhook);
 
@@ -212,7 +223,12 @@ export async function waitForEvents(db: Pool, bucket: string, keys: readonly str
   for (;;) {
     let rows: EventRow[] = [];
     try {
-      rows = (await db.query<EventRow>(`SELECT * FROM image_pipeline.events WHERE input_bucket = $1 AND input_key = ANY($2::text[]) ORDER BY input_key`, [bucket, keys])).rows;
+      rows = (
+        await db.query<EventRow>(
+          `SELECT * FROM image_pipeline.events WHERE input_bucket = $1 AND input_key = ANY($2::text[]) ORDER BY input_key`,
+          [bucket, keys],
+        )
+      ).rows;
     } catch {
       // database restarting, or schema not there yet
     }

@@ -69,7 +69,17 @@ export class LocalPostgres {
     const pwFile = path.join(os.tmpdir(), `pg-pw-${process.pid}-${Date.now()}`);
     fs.writeFileSync(pwFile, `${this.password}\n`, { mode: 0o644 });
     try {
-      await this.exec(path.join(postgresBinDir(this.ids), "initdb"), ["-D", dataDir, "-U", this.user, `--pwfile=${pwFile}`, "--auth=scram-sha-256", "--encoding=UTF8", "--no-sync", "--locale=C"]);
+      await this.exec(path.join(postgresBinDir(this.ids), "initdb"), [
+        "-D",
+        dataDir,
+        "-U",
+        this.user,
+        `--pwfile=${pwFile}`,
+        "--auth=scram-sha-256",
+        "--encoding=UTF8",
+        "--no-sync",
+        "--locale=C",
+      ]);
     } finally {
       fs.rmSync(pwFile, { force: true });
     }
@@ -90,17 +100,29 @@ export class LocalPostgres {
   async start(): Promise<void> {
     if (this.proc) return;
     const args = [
-      "-D", this.options.dataDir,
-      "-p", String(this.port),
-      "-h", "127.0.0.1",
-      "-k", this.options.dataDir,
+      "-D",
+      this.options.dataDir,
+      "-p",
+      String(this.port),
+      "-h",
+      "127.0.0.1",
+      "-k",
+      this.options.dataDir,
       // Throwaway data: skip fsync. Commits are still acknowledged only once written (synchronous_commit on).
-      "-c", "fsync=off",
-      "-c", "full_page_writes=off",
-      "-c", "max_connections=200",
+      "-c",
+      "fsync=off",
+      "-c",
+      "full_page_writes=off",
+      "-c",
+      "max_connections=200",
     ];
     // Own process group, so a terminal Ctrl-C does not stop the database before the workers drain.
-    const proc = spawn(path.join(postgresBinDir(this.ids), "postgres"), args, { ...this.ids, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_ALL: "C" } });
+    const proc = spawn(path.join(postgresBinDir(this.ids), "postgres"), args, {
+      ...this.ids,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, LC_ALL: "C" },
+    });
     this.proc = proc;
     live.add(proc);
     const log = (d: Buffer): void => this.options.onLog?.(d.toString());

@@ -23,7 +23,8 @@ export function gradientPixels(width: number, height: number, channels: 3 | 4, s
   return px;
 }
 
-const raw = (width: number, height: number, channels: 3 | 4, seed = 0) => sharp(gradientPixels(width, height, channels, seed), { raw: { width, height, channels } });
+const raw = (width: number, height: number, channels: 3 | 4, seed = 0) =>
+  sharp(gradientPixels(width, height, channels, seed), { raw: { width, height, channels } });
 
 export const makePng = (w = 32, h = 24, seed = 0): Promise<Buffer> => raw(w, h, 3, seed).png().toBuffer();
 export const makePngWithAlpha = (w = 32, h = 24): Promise<Buffer> => raw(w, h, 4).png().toBuffer();
@@ -72,7 +73,12 @@ export function makePngBomb(width = 50_000, height = 50_000): Buffer {
   ihdr[8] = 8; // bit depth
   ihdr[9] = 0; // greyscale
   const rows = zlib.deflateSync(Buffer.alloc((width + 1) * 64), { level: 9 }); // only the first rows; the rest is missing
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk("IHDR", ihdr), pngChunk("IDAT", rows), pngChunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk("IHDR", ihdr),
+    pngChunk("IDAT", rows),
+    pngChunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
 /** The committed samples: one per supported format, with a key that needs careful encoding. */

@@ -29,33 +29,180 @@ const SERVING: readonly Command[] = ["webhook", "worker"];
 const WORKER: readonly Command[] = ["worker"];
 
 export const WORKER_ENV: readonly EnvVarSpec[] = [
-  { name: "DATABASE_URL", kind: "url", usedBy: ALL, secret: true, description: "PostgreSQL URL (postgres://user:pass@host:5432/db); holds the queue and the event log" },
+  {
+    name: "DATABASE_URL",
+    kind: "url",
+    usedBy: ALL,
+    secret: true,
+    description: "PostgreSQL URL (postgres://user:pass@host:5432/db); holds the queue and the event log",
+  },
   { name: "S3_ENDPOINT", kind: "url", usedBy: WORKER, description: "S3 endpoint URL, e.g. https://rgw.example.org" },
-  { name: "S3_REGION", kind: "string", default: "default", usedBy: WORKER, description: "S3 region name (Ceph RGW: the zonegroup, usually 'default')" },
+  {
+    name: "S3_REGION",
+    kind: "string",
+    default: "default",
+    usedBy: WORKER,
+    description: "S3 region name (Ceph RGW: the zonegroup, usually 'default')",
+  },
   { name: "S3_ACCESS_KEY_ID", kind: "string", usedBy: WORKER, secret: true, description: "S3 access key" },
   { name: "S3_SECRET_ACCESS_KEY", kind: "string", usedBy: WORKER, secret: true, description: "S3 secret key" },
-  { name: "S3_FORCE_PATH_STYLE", kind: "bool", default: "true", usedBy: WORKER, description: "Address buckets as /bucket/key (needed for Ceph RGW without wildcard DNS)" },
+  {
+    name: "S3_FORCE_PATH_STYLE",
+    kind: "bool",
+    default: "true",
+    usedBy: WORKER,
+    description: "Address buckets as /bucket/key (needed for Ceph RGW without wildcard DNS)",
+  },
   { name: "INPUT_BUCKET", kind: "string", usedBy: SERVING, description: "Bucket whose uploads are transformed" },
   { name: "OUTPUT_BUCKET", kind: "string", usedBy: WORKER, description: "Bucket the transformed images are written to" },
-  { name: "OUTPUT_PREFIX", kind: "string", default: "", usedBy: WORKER, description: "Prefix prepended to the input key to form the output key" },
-  { name: "WEBHOOK_SECRET", kind: "string", usedBy: ["webhook"], secret: true, description: "Shared secret the notification topic sends as OpaqueData (or as 'Authorization: Bearer')" },
-  { name: "KEY_PREFIX_FILTER", kind: "string", default: "", usedBy: SERVING, description: "Only keys starting with this prefix are processed" },
-  { name: "KEY_SUFFIX_FILTER", kind: "list", default: "", usedBy: SERVING, description: "Comma-separated key suffixes to process, case-insensitive (e.g. '.jpg,.png'); empty means all" },
-  { name: "PORT", kind: "int", default: "8080", min: 1, max: 65535, usedBy: SERVING, description: "HTTP port for /notify (webhook), /healthz, /readyz and /metrics" },
-  { name: "VISIBILITY_TIMEOUT_SECONDS", kind: "int", default: "60", min: 2, max: 86400, usedBy: WORKER, description: "A claimed job whose lease is not renewed for this long is given to another worker" },
-  { name: "MAX_ATTEMPTS", kind: "int", default: "5", min: 1, max: 100, usedBy: SERVING, description: "Attempts before a job is dead-lettered" },
-  { name: "RETRY_BASE_MS", kind: "int", default: "2000", min: 1, max: 3600000, usedBy: WORKER, description: "First retry delay; doubles per attempt" },
-  { name: "RETRY_MAX_MS", kind: "int", default: "300000", min: 1, max: 86400000, usedBy: WORKER, description: "Upper bound of the retry delay" },
-  { name: "LIMIT_INPUT_PIXELS", kind: "int", default: "100000000", min: 1, usedBy: WORKER, description: "Images with more pixels (width x height x frames) fail permanently, before decoding" },
-  { name: "MAX_INPUT_BYTES", kind: "int", default: "104857600", min: 1, usedBy: WORKER, description: "Objects larger than this fail permanently without being downloaded" },
+  {
+    name: "OUTPUT_PREFIX",
+    kind: "string",
+    default: "",
+    usedBy: WORKER,
+    description: "Prefix prepended to the input key to form the output key",
+  },
+  {
+    name: "WEBHOOK_SECRET",
+    kind: "string",
+    usedBy: ["webhook"],
+    secret: true,
+    description: "Shared secret the notification topic sends as OpaqueData (or as 'Authorization: Bearer')",
+  },
+  {
+    name: "KEY_PREFIX_FILTER",
+    kind: "string",
+    default: "",
+    usedBy: SERVING,
+    description: "Only keys starting with this prefix are processed",
+  },
+  {
+    name: "KEY_SUFFIX_FILTER",
+    kind: "list",
+    default: "",
+    usedBy: SERVING,
+    description: "Comma-separated key suffixes to process, case-insensitive (e.g. '.jpg,.png'); empty means all",
+  },
+  {
+    name: "PORT",
+    kind: "int",
+    default: "8080",
+    min: 1,
+    max: 65535,
+    usedBy: SERVING,
+    description: "HTTP port for /notify (webhook), /healthz, /readyz and /metrics",
+  },
+  {
+    name: "VISIBILITY_TIMEOUT_SECONDS",
+    kind: "int",
+    default: "60",
+    min: 2,
+    max: 86400,
+    usedBy: WORKER,
+    description: "A claimed job whose lease is not renewed for this long is given to another worker",
+  },
+  {
+    name: "MAX_ATTEMPTS",
+    kind: "int",
+    default: "5",
+    min: 1,
+    max: 100,
+    usedBy: SERVING,
+    description: "Attempts before a job is dead-lettered",
+  },
+  {
+    name: "RETRY_BASE_MS",
+    kind: "int",
+    default: "2000",
+    min: 1,
+    max: 3600000,
+    usedBy: WORKER,
+    description: "First retry delay; doubles per attempt",
+  },
+  {
+    name: "RETRY_MAX_MS",
+    kind: "int",
+    default: "300000",
+    min: 1,
+    max: 86400000,
+    usedBy: WORKER,
+    description: "Upper bound of the retry delay",
+  },
+  {
+    name: "LIMIT_INPUT_PIXELS",
+    kind: "int",
+    default: "100000000",
+    min: 1,
+    usedBy: WORKER,
+    description: "Images with more pixels (width x height x frames) fail permanently, before decoding",
+  },
+  {
+    name: "MAX_INPUT_BYTES",
+    kind: "int",
+    default: "104857600",
+    min: 1,
+    usedBy: WORKER,
+    description: "Objects larger than this fail permanently without being downloaded",
+  },
   { name: "TRANSFORM_TIMEOUT_MS", kind: "int", default: "30000", min: 100, usedBy: WORKER, description: "Per-image transform time limit" },
-  { name: "RECONCILE_MODE", kind: "enum", default: "both", values: RECONCILE_MODES, usedBy: WORKER, description: "notifications: webhook only; poll: list the bucket only; both: webhook plus periodic listing to recover lost notifications" },
-  { name: "RECONCILE_INTERVAL_SECONDS", kind: "int", default: "300", min: 1, usedBy: WORKER, description: "Time between bucket listings when RECONCILE_MODE is poll or both" },
-  { name: "WORKER_CONCURRENCY", kind: "int", default: "2", min: 1, max: 64, usedBy: WORKER, description: "Jobs one worker process transforms at the same time" },
-  { name: "SHUTDOWN_GRACE_SECONDS", kind: "int", default: "25", min: 0, max: 3600, usedBy: SERVING, description: "On SIGTERM, time to finish in-flight jobs before releasing them; keep below terminationGracePeriodSeconds" },
-  { name: "MAX_BODY_BYTES", kind: "int", default: "1048576", min: 1024, usedBy: ["webhook"], description: "Largest notification body accepted; larger ones get 413" },
-  { name: "WORKER_ID", kind: "string", default: "", usedBy: WORKER, description: "Name recorded on claimed jobs and event rows; empty means <hostname>-<pid>" },
-  { name: "LOG_LEVEL", kind: "enum", default: "info", values: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], usedBy: ALL, description: "pino log level" },
+  {
+    name: "RECONCILE_MODE",
+    kind: "enum",
+    default: "both",
+    values: RECONCILE_MODES,
+    usedBy: WORKER,
+    description:
+      "notifications: webhook only; poll: list the bucket only; both: webhook plus periodic listing to recover lost notifications",
+  },
+  {
+    name: "RECONCILE_INTERVAL_SECONDS",
+    kind: "int",
+    default: "300",
+    min: 1,
+    usedBy: WORKER,
+    description: "Time between bucket listings when RECONCILE_MODE is poll or both",
+  },
+  {
+    name: "WORKER_CONCURRENCY",
+    kind: "int",
+    default: "2",
+    min: 1,
+    max: 64,
+    usedBy: WORKER,
+    description: "Jobs one worker process transforms at the same time",
+  },
+  {
+    name: "SHUTDOWN_GRACE_SECONDS",
+    kind: "int",
+    default: "25",
+    min: 0,
+    max: 3600,
+    usedBy: SERVING,
+    description: "On SIGTERM, time to finish in-flight jobs before releasing them; keep below terminationGracePeriodSeconds",
+  },
+  {
+    name: "MAX_BODY_BYTES",
+    kind: "int",
+    default: "1048576",
+    min: 1024,
+    usedBy: ["webhook"],
+    description: "Largest notification body accepted; larger ones get 413",
+  },
+  {
+    name: "WORKER_ID",
+    kind: "string",
+    default: "",
+    usedBy: WORKER,
+    description: "Name recorded on claimed jobs and event rows; empty means <hostname>-<pid>",
+  },
+  {
+    name: "LOG_LEVEL",
+    kind: "enum",
+    default: "info",
+    values: ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+    usedBy: ALL,
+    description: "pino log level",
+  },
 ];
 
 export interface WorkerConfig {
@@ -105,7 +252,12 @@ function parseValue(spec: EnvVarSpec, raw: string): { value?: Parsed; problem?: 
     case "string":
       return { value: raw };
     case "list":
-      return { value: raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0) };
+      return {
+        value: raw
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0),
+      };
     case "url": {
       try {
         new URL(raw);
@@ -156,11 +308,22 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): WorkerConf
     if (problem && needed) problems.push(problem);
     else if (value !== undefined) values.set(spec.name, value);
   }
-  if (command === "worker" && values.get("RETRY_MAX_MS") !== undefined && (values.get("RETRY_MAX_MS") as number) < (values.get("RETRY_BASE_MS") as number)) {
+  if (
+    command === "worker" &&
+    values.get("RETRY_MAX_MS") !== undefined &&
+    (values.get("RETRY_MAX_MS") as number) < (values.get("RETRY_BASE_MS") as number)
+  ) {
     problems.push(`RETRY_MAX_MS=${values.get("RETRY_MAX_MS")} is below RETRY_BASE_MS=${values.get("RETRY_BASE_MS")}; raise RETRY_MAX_MS`);
   }
-  if (command === "worker" && values.get("INPUT_BUCKET") !== undefined && values.get("INPUT_BUCKET") === values.get("OUTPUT_BUCKET") && values.get("OUTPUT_PREFIX") === "") {
-    problems.push("OUTPUT_BUCKET equals INPUT_BUCKET with an empty OUTPUT_PREFIX: outputs would overwrite inputs and re-trigger notifications; use another bucket or set OUTPUT_PREFIX and exclude it with KEY_PREFIX_FILTER");
+  if (
+    command === "worker" &&
+    values.get("INPUT_BUCKET") !== undefined &&
+    values.get("INPUT_BUCKET") === values.get("OUTPUT_BUCKET") &&
+    values.get("OUTPUT_PREFIX") === ""
+  ) {
+    problems.push(
+      "OUTPUT_BUCKET equals INPUT_BUCKET with an empty OUTPUT_PREFIX: outputs would overwrite inputs and re-trigger notifications; use another bucket or set OUTPUT_PREFIX and exclude it with KEY_PREFIX_FILTER",
+    );
   }
   const dbUrl = values.get("DATABASE_URL") as string | undefined;
   if (dbUrl !== undefined && !/^postgres(ql)?:$/.test(new URL(dbUrl).protocol)) {

@@ -40,7 +40,11 @@ function installSignalHandlers(service: RunningService, logger: ReturnType<typeo
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   const configCommand: Command | undefined =
-    name === "webhook" || name === "worker" || name === "migrate" ? name : name === "dead-letters" || name === "redrive" ? "migrate" : undefined;
+    name === "webhook" || name === "worker" || name === "migrate"
+      ? name
+      : name === "dead-letters" || name === "redrive"
+        ? "migrate"
+        : undefined;
   if (!configCommand) {
     process.stderr.write(`${USAGE}\n`);
     return 2;

@@ -15,7 +15,12 @@ export function createWebhookMetrics(): WebhookMetrics {
   collectDefaultMetrics({ register: registry, prefix: PREFIX });
   return {
     registry,
-    notifications: new Counter({ name: `${PREFIX}notifications_total`, help: "Notification requests by HTTP outcome", labelNames: ["outcome"], registers: [registry] }),
+    notifications: new Counter({
+      name: `${PREFIX}notifications_total`,
+      help: "Notification requests by HTTP outcome",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
     records: new Counter({
       name: `${PREFIX}notification_records_total`,
       help: "Notification records by outcome: stored, duplicate, ignored_event, ignored_bucket, ignored_key",
@@ -60,13 +65,49 @@ export function createWorkerMetrics(queue: JobQueue): WorkerMetrics {
   });
   return {
     registry,
-    processed: new Counter({ name: `${PREFIX}jobs_processed_total`, help: "Images transformed and stored", labelNames: ["format"], registers: [registry] }),
-    failed: new Counter({ name: `${PREFIX}jobs_failed_total`, help: "Failed attempts (retried or dead-lettered) by error code", labelNames: ["code"], registers: [registry] }),
-    dead: new Counter({ name: `${PREFIX}jobs_dead_total`, help: "Jobs moved to the dead-letter state by error code", labelNames: ["code"], registers: [registry] }),
-    skipped: new Counter({ name: `${PREFIX}jobs_skipped_total`, help: "Jobs with nothing to do (object deleted or replaced)", labelNames: ["code"], registers: [registry] }),
-    stage: new Histogram({ name: `${PREFIX}stage_duration_seconds`, help: "Duration of download, transform and upload", labelNames: ["stage"], buckets: DURATION_BUCKETS, registers: [registry] }),
-    inputBytes: new Histogram({ name: `${PREFIX}input_bytes`, help: "Size of processed inputs", buckets: [1e3, 1e4, 1e5, 1e6, 1e7, 1e8], registers: [registry] }),
-    reconciled: new Counter({ name: `${PREFIX}reconciler_objects_total`, help: "Objects seen by the reconciler: enqueued or already known", labelNames: ["outcome"], registers: [registry] }),
+    processed: new Counter({
+      name: `${PREFIX}jobs_processed_total`,
+      help: "Images transformed and stored",
+      labelNames: ["format"],
+      registers: [registry],
+    }),
+    failed: new Counter({
+      name: `${PREFIX}jobs_failed_total`,
+      help: "Failed attempts (retried or dead-lettered) by error code",
+      labelNames: ["code"],
+      registers: [registry],
+    }),
+    dead: new Counter({
+      name: `${PREFIX}jobs_dead_total`,
+      help: "Jobs moved to the dead-letter state by error code",
+      labelNames: ["code"],
+      registers: [registry],
+    }),
+    skipped: new Counter({
+      name: `${PREFIX}jobs_skipped_total`,
+      help: "Jobs with nothing to do (object deleted or replaced)",
+      labelNames: ["code"],
+      registers: [registry],
+    }),
+    stage: new Histogram({
+      name: `${PREFIX}stage_duration_seconds`,
+      help: "Duration of download, transform and upload",
+      labelNames: ["stage"],
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    }),
+    inputBytes: new Histogram({
+      name: `${PREFIX}input_bytes`,
+      help: "Size of processed inputs",
+      buckets: [1e3, 1e4, 1e5, 1e6, 1e7, 1e8],
+      registers: [registry],
+    }),
+    reconciled: new Counter({
+      name: `${PREFIX}reconciler_objects_total`,
+      help: "Objects seen by the reconciler: enqueued or already known",
+      labelNames: ["outcome"],
+      registers: [registry],
+    }),
     inFlight: new Gauge({ name: `${PREFIX}jobs_in_flight`, help: "Jobs this process is working on", registers: [registry] }),
   };
 }

@@ -11,7 +11,10 @@ import { LeaseLostError, type EventRecord, type Job, type JobQueue } from "./que
 import { StorageError, downloadObject, outputKeyFor, uploadObject } from "./storage";
 import { TransformError, invertImage } from "./transform";
 
-export type JobConfig = Pick<WorkerConfig, "outputBucket" | "outputPrefix" | "limitInputPixels" | "transformTimeoutMs" | "maxInputBytes" | "visibilityTimeoutSeconds">;
+export type JobConfig = Pick<
+  WorkerConfig,
+  "outputBucket" | "outputPrefix" | "limitInputPixels" | "transformTimeoutMs" | "maxInputBytes" | "visibilityTimeoutSeconds"
+>;
 
 export interface JobDeps {
   readonly s3: S3Client;
@@ -38,7 +41,8 @@ interface FailureInfo {
 }
 
 function failureOf(err: unknown): FailureInfo {
-  if (err instanceof TransformError || err instanceof StorageError) return { message: err.message, code: err.code, permanent: err.permanent };
+  if (err instanceof TransformError || err instanceof StorageError)
+    return { message: err.message, code: err.code, permanent: err.permanent };
   return { message: err instanceof Error ? err.message : String(err), code: "internal", permanent: false };
 }
 
@@ -49,8 +53,14 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     const onAbort = (): void => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(
-      (v) => { signal.removeEventListener("abort", onAbort); resolve(v); },
-      (e) => { signal.removeEventListener("abort", onAbort); reject(e); },
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
     );
   });
 }
@@ -65,7 +75,9 @@ export async function processJob(job: Job, signal: AbortSignal, deps: JobDeps): 
   // The result is recorded while the lease holds; a database blip is ridden out until then.
   const leaseDeadline = Date.now() + config.visibilityTimeoutSeconds * 1000;
   const record = <T>(fn: () => Promise<T>): Promise<T> =>
-    retryWhileUnavailable(fn, leaseDeadline, (err) => log.warn({ err: (err as Error).message }, "database unavailable while recording the result; retrying"));
+    retryWhileUnavailable(fn, leaseDeadline, (err) =>
+      log.warn({ err: (err as Error).message }, "database unavailable while recording the result; retrying"),
+    );
 
   try {
     let t = performance.now();
@@ -75,44 +87,67 @@ export async function processJob(job: Job, signal: AbortSignal, deps: JobDeps): 
     metrics?.stage.observe({ stage: "download" }, partial.downloadMs / 1000);
     if (object.eTag && object.eTag !== job.eTag) {
       // The key was overwritten after this notification; the newer version has its own job.
-      await record(() => queue.complete(job, { ...partial, status: "skipped", errorCode: "superseded", error: `object now has eTag ${object.eTag}` }));
+      await record(() =>
+        queue.complete(job, { ...partial, status: "skipped", errorCode: "superseded", error: `object now has eTag ${object.eTag}` }),
+      );
       metrics?.skipped.inc({ code: "superseded" });
       log.info({ currentETag: object.eTag }, "skipped: object was replaced by a newer version");
       return "skipped";
     }
 
     t = performance.now();
-    const result = await abortable(invertImage(object.body, { limitInputPixels: config.limitInputPixels, timeoutMs: config.transformTimeoutMs }), signal);
+    const result = await abortable(
+      invertImage(object.body, { limitInputPixels: config.limitInputPixels, timeoutMs: config.transformTimeoutMs }),
+      signal,
+    );
     partial.transformMs = since(t);
     metrics?.stage.observe({ stage: "transform" }, partial.transformMs / 1000);
 
     const outputKey = outputKeyFor(job.key, config.outputPrefix);
     t = performance.now();
-    await uploadObject(s3, {
-      bucket: config.outputBucket,
-      key: outputKey,
-      body: result.data,
-      contentType: result.contentType,
-      metadata: { "source-bucket": job.bucket, "source-etag": job.eTag },
-    }, signal);
+    await uploadObject(
+      s3,
+      {
+        bucket: config.outputBucket,
+        key: outputKey,
+        body: result.data,
+        contentType: result.contentType,
+        metadata: { "source-bucket": job.bucket, "source-etag": job.eTag },
+      },
+      signal,
+    );
     partial.uploadMs = since(t);
     metrics?.stage.observe({ stage: "upload" }, partial.uploadMs / 1000);
 
-    await record(() => queue.complete(job, {
-      ...partial,
-      status: "processed",
-      outputBucket: config.outputBucket,
-      outputKey,
-      outputBytes: result.outputBytes,
-      width: result.width,
-      height: result.height,
-      frames: result.frames,
-      pixels: result.pixels,
-      format: result.format,
-    }));
+    await record(() =>
+      queue.complete(job, {
+        ...partial,
+        status: "processed",
+        outputBucket: config.outputBucket,
+        outputKey,
+        outputBytes: result.outputBytes,
+        width: result.width,
+        height: result.height,
+        frames: result.frames,
+        pixels: result.pixels,
+        format: result.format,
+      }),
+    );
     metrics?.processed.inc({ format: result.format });
     metrics?.inputBytes.observe(result.inputBytes);
-    log.info({ outputKey, format: result.format, inputBytes: result.inputBytes, outputBytes: result.outputBytes, pixels: result.pixels, downloadMs: partial.downloadMs, transformMs: partial.transformMs, uploadMs: partial.uploadMs }, "processed");
+    log.info(
+      {
+        outputKey,
+        format: result.format,
+        inputBytes: result.inputBytes,
+        outputBytes: result.outputBytes,
+        pixels: result.pixels,
+        downloadMs: partial.downloadMs,
+        transformMs: partial.transformMs,
+        uploadMs: partial.uploadMs,
+      },
+      "processed",
+    );
     return "processed";
   } catch (err) {
     if (err instanceof LeaseLostError || signal.reason instanceof LeaseLostError) {
@@ -125,7 +160,9 @@ export async function processJob(job: Job, signal: AbortSignal, deps: JobDeps): 
       return "released";
     }
     if (err instanceof StorageError && err.code === "not_found") {
-      await record(() => queue.complete(job, { ...partial, status: "skipped", errorCode: "gone", error: "object was deleted before it was processed" }));
+      await record(() =>
+        queue.complete(job, { ...partial, status: "skipped", errorCode: "gone", error: "object was deleted before it was processed" }),
+      );
       metrics?.skipped.inc({ code: "gone" });
       log.info("skipped: object no longer exists");
       return "skipped";

@@ -160,7 +160,14 @@ export class JobQueue {
        SELECT b, k, e, s, $5, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS o(b, k, e, s)
        ORDER BY k
        ON CONFLICT ON CONSTRAINT jobs_object_version DO NOTHING`,
-      [objects.map((o) => o.bucket), objects.map((o) => o.key), objects.map((o) => o.eTag), objects.map((o) => o.size ?? null), source, this.options.maxAttempts],
+      [
+        objects.map((o) => o.bucket),
+        objects.map((o) => o.key),
+        objects.map((o) => o.eTag),
+        objects.map((o) => o.size ?? null),
+        source,
+        this.options.maxAttempts,
+      ],
     );
     const inserted = rowCount ?? 0;
     return { inserted, duplicates: objects.length - inserted };
@@ -265,10 +272,18 @@ export class JobQueue {
    * Records a failed attempt. Permanent errors and the last attempt dead-letter the job (with an
    * event row); other failures reschedule it after an exponential backoff. Returns the new status.
    */
-  async fail(job: Job, error: { message: string; code: string; permanent: boolean }, event: Omit<EventRecord, "status" | "error" | "errorCode">): Promise<"pending" | "dead"> {
+  async fail(
+    job: Job,
+    error: { message: string; code: string; permanent: boolean },
+    event: Omit<EventRecord, "status" | "error" | "errorCode">,
+  ): Promise<"pending" | "dead"> {
     if (error.permanent || job.attempt >= job.maxAttempts) {
-      await this.finish(job, { ...event, status: "failed", error: error.message, errorCode: error.code },
-        `status = 'dead', last_error = $3, error_code = $4, finished_at = now()`, [error.message, error.code]);
+      await this.finish(
+        job,
+        { ...event, status: "failed", error: error.message, errorCode: error.code },
+        `status = 'dead', last_error = $3, error_code = $4, finished_at = now()`,
+        [error.message, error.code],
+      );
       return "dead";
     }
     const delay = retryDelayMs(job.attempt, this.options.retryBaseMs, this.options.retryMaxMs);
@@ -313,11 +328,28 @@ export class JobQueue {
            worker_id = EXCLUDED.worker_id, attempt = EXCLUDED.attempt, status = EXCLUDED.status, error = EXCLUDED.error,
            error_code = EXCLUDED.error_code, started_at = EXCLUDED.started_at, finished_at = now()`,
         [
-          job.id, job.bucket, job.key, job.eTag, event.outputBucket ?? null, event.outputKey ?? null,
-          event.inputBytes ?? null, event.outputBytes ?? null, event.width ?? null, event.height ?? null,
-          event.frames ?? null, event.pixels ?? null, event.format ?? null, event.downloadMs ?? null,
-          event.transformMs ?? null, event.uploadMs ?? null, job.lockedBy, job.attempt, event.status,
-          event.error ?? null, event.errorCode ?? null, event.startedAt,
+          job.id,
+          job.bucket,
+          job.key,
+          job.eTag,
+          event.outputBucket ?? null,
+          event.outputKey ?? null,
+          event.inputBytes ?? null,
+          event.outputBytes ?? null,
+          event.width ?? null,
+          event.height ?? null,
+          event.frames ?? null,
+          event.pixels ?? null,
+          event.format ?? null,
+          event.downloadMs ?? null,
+          event.transformMs ?? null,
+          event.uploadMs ?? null,
+          job.lockedBy,
+          job.attempt,
+          event.status,
+          event.error ?? null,
+          event.errorCode ?? null,
+          event.startedAt,
         ],
       );
     });
@@ -325,7 +357,9 @@ export class JobQueue {
 
   /** Dead-lettered jobs, newest first, with the error that killed them. */
   async listDead(limit = 100): Promise<JobRow[]> {
-    const { rows } = await this.pool.query<RawJob>(`SELECT * FROM ${T} WHERE status = 'dead' ORDER BY updated_at DESC, id DESC LIMIT $1`, [limit]);
+    const { rows } = await this.pool.query<RawJob>(`SELECT * FROM ${T} WHERE status = 'dead' ORDER BY updated_at DESC, id DESC LIMIT $1`, [
+      limit,
+    ]);
     return rows.map(toRow);
   }
 

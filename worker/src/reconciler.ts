@@ -22,13 +22,25 @@ export interface ReconcileResult {
 
 export type ReconcileConfig = Pick<WorkerConfig, "inputBucket" | "keyPrefixFilter" | "keySuffixFilter">;
 
-export async function reconcileOnce(s3: S3Client, queue: JobQueue, cfg: ReconcileConfig, metrics?: WorkerMetrics): Promise<ReconcileResult> {
+export async function reconcileOnce(
+  s3: S3Client,
+  queue: JobQueue,
+  cfg: ReconcileConfig,
+  metrics?: WorkerMetrics,
+): Promise<ReconcileResult> {
   let listed = 0;
   let matched = 0;
   let enqueued = 0;
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: cfg.inputBucket, Prefix: cfg.keyPrefixFilter || undefined, ContinuationToken: token, MaxKeys: 1000 }));
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: cfg.inputBucket,
+        Prefix: cfg.keyPrefixFilter || undefined,
+        ContinuationToken: token,
+        MaxKeys: 1000,
+      }),
+    );
     const objects = (page.Contents ?? [])
       .filter((o): o is typeof o & { Key: string } => typeof o.Key === "string")
       .filter((o) => keyMatchesFilter(o.Key, cfg))
@@ -46,7 +58,11 @@ export async function reconcileOnce(s3: S3Client, queue: JobQueue, cfg: Reconcil
 }
 
 /** Runs fn only if no other process holds the lock; the lock dies with the session if we crash. */
-export async function withTryAdvisoryLock<T>(pool: Pool, key: number, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+export async function withTryAdvisoryLock<T>(
+  pool: Pool,
+  key: number,
+  fn: () => Promise<T>,
+): Promise<{ ran: true; value: T } | { ran: false }> {
   return withClient(pool, async (client) => {
     const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [key]);
     if (!rows[0]?.ok) return { ran: false };
@@ -76,10 +92,12 @@ export class Reconciler {
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.runOnce().then(() => undefined).finally(() => {
-        this.running = undefined;
-        this.schedule(this.intervalMs);
-      });
+      this.running = this.runOnce()
+        .then(() => undefined)
+        .finally(() => {
+          this.running = undefined;
+          this.schedule(this.intervalMs);
+        });
     }, ms);
   }
 

@@ -55,7 +55,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 function originOf(eventSource: unknown, index: number): EventOrigin {
   if (eventSource === "ceph:s3") return "ceph";
   if (eventSource === "aws:s3" || eventSource === "minio:s3") return "aws";
-  throw new NotificationFormatError(`Records[${index}].eventSource must be "ceph:s3", "aws:s3" or "minio:s3", got ${JSON.stringify(eventSource)}`);
+  throw new NotificationFormatError(
+    `Records[${index}].eventSource must be "ceph:s3", "aws:s3" or "minio:s3", got ${JSON.stringify(eventSource)}`,
+  );
 }
 
 /**
@@ -69,23 +71,30 @@ export function parseNotification(body: unknown): NotificationRecord[] {
   return body.Records.map((raw, i): NotificationRecord => {
     if (!isObject(raw)) throw new NotificationFormatError(`Records[${i}] must be an object`);
     const origin = originOf(raw.eventSource, i);
-    if (typeof raw.eventName !== "string" || raw.eventName === "") throw new NotificationFormatError(`Records[${i}].eventName must be a non-empty string`);
+    if (typeof raw.eventName !== "string" || raw.eventName === "")
+      throw new NotificationFormatError(`Records[${i}].eventName must be a non-empty string`);
     const s3 = raw.s3;
-    if (!isObject(s3) || !isObject(s3.bucket) || !isObject(s3.object)) throw new NotificationFormatError(`Records[${i}].s3 must contain bucket and object objects`);
+    if (!isObject(s3) || !isObject(s3.bucket) || !isObject(s3.object))
+      throw new NotificationFormatError(`Records[${i}].s3 must contain bucket and object objects`);
     const bucket = s3.bucket.name;
-    if (typeof bucket !== "string" || bucket === "") throw new NotificationFormatError(`Records[${i}].s3.bucket.name must be a non-empty string`);
+    if (typeof bucket !== "string" || bucket === "")
+      throw new NotificationFormatError(`Records[${i}].s3.bucket.name must be a non-empty string`);
     const rawKey = s3.object.key;
-    if (typeof rawKey !== "string" || rawKey === "") throw new NotificationFormatError(`Records[${i}].s3.object.key must be a non-empty string`);
+    if (typeof rawKey !== "string" || rawKey === "")
+      throw new NotificationFormatError(`Records[${i}].s3.object.key must be a non-empty string`);
     let key = rawKey;
     if (origin === "aws") {
       try {
         key = decodeAwsKey(rawKey);
       } catch {
-        throw new NotificationFormatError(`Records[${i}].s3.object.key ${JSON.stringify(rawKey)} is not valid URL encoding (eventSource ${String(raw.eventSource)} sends encoded keys)`);
+        throw new NotificationFormatError(
+          `Records[${i}].s3.object.key ${JSON.stringify(rawKey)} is not valid URL encoding (eventSource ${String(raw.eventSource)} sends encoded keys)`,
+        );
       }
     }
     const eTagRaw = s3.object.eTag ?? s3.object.etag;
-    if (eTagRaw !== undefined && typeof eTagRaw !== "string") throw new NotificationFormatError(`Records[${i}].s3.object.eTag must be a string`);
+    if (eTagRaw !== undefined && typeof eTagRaw !== "string")
+      throw new NotificationFormatError(`Records[${i}].s3.object.eTag must be a string`);
     const eTag = eTagRaw ? stripETagQuotes(eTagRaw) : undefined;
     // Ceph's documentation shows size as a string ("1024"), RGW sends a number; accept both.
     const sizeField = s3.object.size;

@@ -48,7 +48,13 @@ export interface DownloadedObject {
 }
 
 /** Downloads an object, refusing bodies above maxBytes before reading them. */
-export async function downloadObject(client: S3Client, bucket: string, key: string, maxBytes: number, abortSignal?: AbortSignal): Promise<DownloadedObject> {
+export async function downloadObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  maxBytes: number,
+  abortSignal?: AbortSignal,
+): Promise<DownloadedObject> {
   try {
     const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal });
     if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
@@ -74,7 +80,14 @@ export interface UploadRequest {
 export async function uploadObject(client: S3Client, req: UploadRequest, abortSignal?: AbortSignal): Promise<void> {
   try {
     await client.send(
-      new PutObjectCommand({ Bucket: req.bucket, Key: req.key, Body: req.body, ContentType: req.contentType, ContentLength: req.body.length, Metadata: req.metadata }),
+      new PutObjectCommand({
+        Bucket: req.bucket,
+        Key: req.key,
+        Body: req.body,
+        ContentType: req.contentType,
+        ContentLength: req.body.length,
+        Metadata: req.metadata,
+      }),
       { abortSignal },
     );
   } catch (err) {

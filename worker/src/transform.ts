@@ -95,7 +95,11 @@ export async function invertImage(input: Buffer, options: TransformOptions): Pro
     throw new TransformError("unsupported_format", `not a readable image: ${message}`, true);
   }
   if (!isSupported(meta.format)) {
-    throw new TransformError("unsupported_format", `format '${meta.format ?? "unknown"}' is not supported; supported: ${SUPPORTED_FORMATS.join(", ")}`, true);
+    throw new TransformError(
+      "unsupported_format",
+      `format '${meta.format ?? "unknown"}' is not supported; supported: ${SUPPORTED_FORMATS.join(", ")}`,
+      true,
+    );
   }
   const format = meta.format;
   const animated = (format === "gif" || format === "webp") && (meta.pages ?? 1) > 1;
@@ -103,7 +107,11 @@ export async function invertImage(input: Buffer, options: TransformOptions): Pro
   const frameHeight = animated ? (meta.pageHeight ?? meta.height ?? 0) : (meta.height ?? 0);
   const inputPixels = (meta.width ?? 0) * frameHeight * frames;
   if (inputPixels > options.limitInputPixels) {
-    throw new TransformError("pixel_limit", `image has ${meta.width}x${frameHeight}x${frames} = ${inputPixels} pixels, above LIMIT_INPUT_PIXELS=${options.limitInputPixels}`, true);
+    throw new TransformError(
+      "pixel_limit",
+      `image has ${meta.width}x${frameHeight}x${frames} = ${inputPixels} pixels, above LIMIT_INPUT_PIXELS=${options.limitInputPixels}`,
+      true,
+    );
   }
 
   let pipeline = sharp(input, {
@@ -140,7 +148,10 @@ export async function invertImage(input: Buffer, options: TransformOptions): Pro
 
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TransformError("timeout", `transform exceeded TRANSFORM_TIMEOUT_MS=${options.timeoutMs}`, false)), options.timeoutMs);
+    timer = setTimeout(
+      () => reject(new TransformError("timeout", `transform exceeded TRANSFORM_TIMEOUT_MS=${options.timeoutMs}`, false)),
+      options.timeoutMs,
+    );
   });
   try {
     const { data, info } = await Promise.race([pipeline.toBuffer({ resolveWithObject: true }), deadline]);

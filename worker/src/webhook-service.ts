@@ -16,14 +16,24 @@ export interface RunningService {
 export async function startWebhook(config: WorkerConfig, logger: Logger, host?: string): Promise<RunningService> {
   const pool = createPool(config.databaseUrl, logger);
   await migrate(pool);
-  const queue = new JobQueue(pool, { maxAttempts: config.maxAttempts, visibilityTimeoutSeconds: config.visibilityTimeoutSeconds, retryBaseMs: config.retryBaseMs, retryMaxMs: config.retryMaxMs });
+  const queue = new JobQueue(pool, {
+    maxAttempts: config.maxAttempts,
+    visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+    retryBaseMs: config.retryBaseMs,
+    retryMaxMs: config.retryMaxMs,
+  });
   const metrics = createWebhookMetrics();
   let accepting = true;
   const server = createServiceServer({
     port: config.port,
     registry: metrics.registry,
     logger,
-    isReady: async () => accepting && (await pool.query("SELECT 1").then(() => true, () => false)),
+    isReady: async () =>
+      accepting &&
+      (await pool.query("SELECT 1").then(
+        () => true,
+        () => false,
+      )),
     routes: { "POST /notify": createNotifyHandler({ queue, config, metrics, logger }) },
   });
   const port = await listen(server, config.port, host);

@@ -40,7 +40,10 @@ export function classifyRecords(records: readonly NotificationRecord[], cfg: Web
       ignored.push({ key: r.key, bucket: r.bucket, reason, eventName: r.eventName });
       return;
     }
-    if (!r.eTag) throw new NotificationFormatError(`Records[${i}].s3.object.eTag is required for ${r.eventName} events (it identifies the object version)`);
+    if (!r.eTag)
+      throw new NotificationFormatError(
+        `Records[${i}].s3.object.eTag is required for ${r.eventName} events (it identifies the object version)`,
+      );
     accepted.push({ bucket: r.bucket, key: r.key, eTag: r.eTag, size: r.size ?? null });
   });
   return { accepted, ignored };
@@ -76,7 +79,13 @@ export interface NotifyHandlerDeps {
 }
 
 export function createNotifyHandler({ queue, config, metrics, logger }: NotifyHandlerDeps): RouteHandler {
-  const reply = (res: http.ServerResponse, status: number, outcome: string, body: Record<string, unknown>, headers: http.OutgoingHttpHeaders = {}): void => {
+  const reply = (
+    res: http.ServerResponse,
+    status: number,
+    outcome: string,
+    body: Record<string, unknown>,
+    headers: http.OutgoingHttpHeaders = {},
+  ): void => {
     metrics.notifications.inc({ outcome });
     sendJson(res, status, body, headers);
   };
@@ -107,9 +116,10 @@ export function createNotifyHandler({ queue, config, metrics, logger }: NotifyHa
     const bearer = bearerToken(req.headers.authorization);
     const records = (json as { Records?: unknown }).Records;
     const recordSecrets = Array.isArray(records) ? records.map((r) => (r as { opaqueData?: unknown } | null)?.opaqueData) : [];
-    const authorised = bearer !== undefined
-      ? secretMatches(bearer, config.webhookSecret)
-      : recordSecrets.length > 0 && recordSecrets.every((s) => typeof s === "string" && secretMatches(s, config.webhookSecret));
+    const authorised =
+      bearer !== undefined
+        ? secretMatches(bearer, config.webhookSecret)
+        : recordSecrets.length > 0 && recordSecrets.every((s) => typeof s === "string" && secretMatches(s, config.webhookSecret));
     const isTestEvent = !Array.isArray(records) && typeof (json as { Event?: unknown })?.Event === "string";
     if (!authorised && !isTestEvent) {
       logger.warn({ remote: req.socket.remoteAddress }, "notification rejected: OpaqueData/bearer secret does not match WEBHOOK_SECRET");
@@ -135,7 +145,10 @@ export function createNotifyHandler({ queue, config, metrics, logger }: NotifyHa
       const { inserted, duplicates } = await queue.enqueue(classified.accepted, "notification");
       metrics.records.inc({ outcome: "stored" }, inserted);
       metrics.records.inc({ outcome: "duplicate" }, duplicates);
-      logger.info({ stored: inserted, duplicates, ignored: classified.ignored.length, keys: classified.accepted.map((a) => a.key) }, "notification stored");
+      logger.info(
+        { stored: inserted, duplicates, ignored: classified.ignored.length, keys: classified.accepted.map((a) => a.key) },
+        "notification stored",
+      );
       reply(res, 200, "stored", { stored: inserted, duplicates, ignored: classified.ignored.map(({ key, reason }) => ({ key, reason })) });
     } catch (err) {
       if (!isConnectionError(err)) throw err;

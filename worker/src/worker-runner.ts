@@ -138,7 +138,10 @@ export class WorkerRunner {
     }, renewEvery);
     const done = this.opts
       .handle(job, controller.signal)
-      .then(() => undefined, (err: unknown) => logger.error({ jobId: job.id, err: (err as Error).message }, "job handler crashed"))
+      .then(
+        () => undefined,
+        (err: unknown) => logger.error({ jobId: job.id, err: (err as Error).message }, "job handler crashed"),
+      )
       .finally(() => {
         clearInterval(renew);
         this.running.delete(job.id);

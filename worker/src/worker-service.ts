@@ -18,12 +18,21 @@ export function defaultWorkerId(): string {
   return `${os.hostname()}-${process.pid}`;
 }
 
-export async function startWorker(config: WorkerConfig, logger: Logger, host?: string): Promise<RunningService & { readonly workerId: string }> {
+export async function startWorker(
+  config: WorkerConfig,
+  logger: Logger,
+  host?: string,
+): Promise<RunningService & { readonly workerId: string }> {
   const workerId = config.workerId || defaultWorkerId();
   const log = logger.child({ workerId });
   const pool = createPool(config.databaseUrl, log, config.workerConcurrency + 4);
   await migrate(pool);
-  const queue = new JobQueue(pool, { maxAttempts: config.maxAttempts, visibilityTimeoutSeconds: config.visibilityTimeoutSeconds, retryBaseMs: config.retryBaseMs, retryMaxMs: config.retryMaxMs });
+  const queue = new JobQueue(pool, {
+    maxAttempts: config.maxAttempts,
+    visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+    retryBaseMs: config.retryBaseMs,
+    retryMaxMs: config.retryMaxMs,
+  });
   const s3 = createS3Client(config.s3);
   const metrics = createWorkerMetrics(queue);
 
@@ -38,15 +47,21 @@ export async function startWorker(config: WorkerConfig, logger: Logger, host?: s
   const listener = new NotificationListener(config.databaseUrl, JOBS_CHANNEL, () => runner.notify(), log);
   await listener.start();
 
-  const reconciler = config.reconcileMode === "notifications"
-    ? undefined
-    : new Reconciler({ s3, queue, pool, config, logger: log, metrics }, config.reconcileIntervalSeconds * 1000);
+  const reconciler =
+    config.reconcileMode === "notifications"
+      ? undefined
+      : new Reconciler({ s3, queue, pool, config, logger: log, metrics }, config.reconcileIntervalSeconds * 1000);
 
   const server = createServiceServer({
     port: config.port,
     registry: metrics.registry,
     logger: log,
-    isReady: async () => !runner.isStopping && (await pool.query("SELECT 1").then(() => true, () => false)),
+    isReady: async () =>
+      !runner.isStopping &&
+      (await pool.query("SELECT 1").then(
+        () => true,
+        () => false,
+      )),
   });
   const port = await listen(server, config.port, host);
   runner.start();

@@ -25,7 +25,10 @@ export const OSD_ID = 0;
 export function buildCephConf(input: CephConfInput): CephConf {
   const { dir } = input;
   if (!dir.startsWith("/")) throw new Error(`ceph cluster dir must be absolute, got "${dir}". Fix: pass an absolute path.`);
-  for (const [field, port] of [["monPort", input.monPort], ["rgwPort", input.rgwPort]] as const) {
+  for (const [field, port] of [
+    ["monPort", input.monPort],
+    ["rgwPort", input.rgwPort],
+  ] as const) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       throw new Error(`ceph cluster ${field} must be an integer port in 1..65535, got ${port}. Fix: pick a free loopback port.`);
     }
@@ -100,7 +103,8 @@ function renderValue(key: string, value: CephConfValue): string {
 export function renderCephConf(conf: CephConf): string {
   const lines: string[] = [];
   for (const [section, entries] of Object.entries(conf)) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(section)) throw new Error(`ceph.conf section name "${section}" is not valid. Fix: use letters, digits, '.', '_' or '-'.`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(section))
+      throw new Error(`ceph.conf section name "${section}" is not valid. Fix: use letters, digits, '.', '_' or '-'.`);
     lines.push(`[${section}]`);
     for (const [key, value] of Object.entries(entries)) {
       if (!/^[a-z0-9_]+$/.test(key)) throw new Error(`ceph.conf key "${key}" in [${section}] is not valid. Fix: use lower_snake_case.`);

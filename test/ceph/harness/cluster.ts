@@ -217,7 +217,8 @@ export async function startCephCluster(options: StartOptions = {}): Promise<Ceph
   if (installed.installed.length > 0) log(`installed ${installed.installed.join(" ")} in ${installed.seconds.toFixed(1)} s`);
   const timings = { packages: seconds(phase), mon: 0, osd: 0, rgw: 0, user: 0, total: 0 };
 
-  for (const sub of ["run", "log", `mon/ceph-${MON_ID}`, `osd/ceph-${OSD_ID}`, "rgw"]) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  for (const sub of ["run", "log", `mon/ceph-${MON_ID}`, `osd/ceph-${OSD_ID}`, "rgw"])
+    fs.mkdirSync(path.join(dir, sub), { recursive: true });
   const confPath = path.join(dir, "ceph.conf");
   const monPort = await freeLoopbackPort();
   const rgwPort = await freeLoopbackPort(new Set([monPort]));
@@ -256,8 +257,10 @@ export async function startCephCluster(options: StartOptions = {}): Promise<Ceph
     phase = process.hrtime.bigint();
     const monmap = path.join(dir, "monmap");
     await new Promise<void>((resolve, reject) =>
-      execFile("monmaptool", ["--create", "--clobber", "--fsid", fsid, "--addv", MON_ID, `[v2:127.0.0.1:${monPort}]`, monmap], (err, _o, stderr) =>
-        err ? reject(new Error(`monmaptool failed: ${stderr || err.message}`)) : resolve(),
+      execFile(
+        "monmaptool",
+        ["--create", "--clobber", "--fsid", fsid, "--addv", MON_ID, `[v2:127.0.0.1:${monPort}]`, monmap],
+        (err, _o, stderr) => (err ? reject(new Error(`monmaptool failed: ${stderr || err.message}`)) : resolve()),
       ),
     );
     await builder.run("ceph-mon", ["--mkfs", "-i", MON_ID, "--monmap", monmap]);
@@ -277,7 +280,9 @@ export async function startCephCluster(options: StartOptions = {}): Promise<Ceph
     pids.osd = builder.startDaemon("ceph-osd", ["-i", String(OSD_ID)], `osd.${OSD_ID}`);
     writeClusterState(partial());
     await builder.waitFor("the OSD to be up", { pid: pids.osd, logName: `osd.${OSD_ID}` }, async () => {
-      const dump = JSON.parse(await builder.run("ceph", ["osd", "dump", "-f", "json"], 15_000)) as { osds?: { osd: number; up: number; in: number }[] };
+      const dump = JSON.parse(await builder.run("ceph", ["osd", "dump", "-f", "json"], 15_000)) as {
+        osds?: { osd: number; up: number; in: number }[];
+      };
       return (dump.osds ?? []).some((osd) => osd.osd === OSD_ID && osd.up === 1 && osd.in === 1);
     });
     timings.osd = seconds(phase);
@@ -286,14 +291,29 @@ export async function startCephCluster(options: StartOptions = {}): Promise<Ceph
     pids.rgw = builder.startDaemon("radosgw", ["-n", `client.${RGW_NAME}`], `client.${RGW_NAME}`);
     writeClusterState(partial());
     // The first start creates RGW's pools, which is most of this wait.
-    await builder.waitFor("radosgw to answer HTTP 200", { pid: pids.rgw, logName: `client.${RGW_NAME}` }, async () => (await httpStatus(`${endpoint}/`, 2000)) === 200);
+    await builder.waitFor(
+      "radosgw to answer HTTP 200",
+      { pid: pids.rgw, logName: `client.${RGW_NAME}` },
+      async () => (await httpStatus(`${endpoint}/`, 2000)) === 200,
+    );
     timings.rgw = seconds(phase);
 
     phase = process.hrtime.bigint();
     const userId = "pipeline-test";
     const accessKeyId = randomKey(20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
     const secretAccessKey = randomKey(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
-    await builder.run("radosgw-admin", ["user", "create", "--uid", userId, "--display-name", "image-pipeline tests", "--access-key", accessKeyId, "--secret-key", secretAccessKey]);
+    await builder.run("radosgw-admin", [
+      "user",
+      "create",
+      "--uid",
+      userId,
+      "--display-name",
+      "image-pipeline tests",
+      "--access-key",
+      accessKeyId,
+      "--secret-key",
+      secretAccessKey,
+    ]);
     timings.user = seconds(phase);
     timings.total = seconds(total);
 

@@ -82,8 +82,10 @@ export function ensureCephPackages(log: (line: string) => void = () => undefined
     if (update.status !== 0) throw new Error(`apt-get update failed (exit ${update.status}):\n${update.output.slice(-4000)}`);
     result = runApt(install, log);
   }
-  if (result.status !== 0) throw new Error(`apt-get install ${CEPH_PACKAGES.join(" ")} failed (exit ${result.status}):\n${result.output.slice(-4000)}`);
+  if (result.status !== 0)
+    throw new Error(`apt-get install ${CEPH_PACKAGES.join(" ")} failed (exit ${result.status}):\n${result.output.slice(-4000)}`);
   const still = missingCephPackages();
-  if (still.length > 0) throw new Error(`after apt-get install, binaries of ${still.join(", ")} are still missing from PATH (${process.env.PATH}).`);
+  if (still.length > 0)
+    throw new Error(`after apt-get install, binaries of ${still.join(", ")} are still missing from PATH (${process.env.PATH}).`);
   return { installed: missing, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }

@@ -26,8 +26,14 @@ export interface PostgresServer {
 
 function runAccount(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const passwd = fs.readFileSync("/etc/passwd", "utf8").split("\n").find((line) => line.startsWith("nobody:"));
-  if (!passwd) throw new Error("running as root and there is no 'nobody' account to run PostgreSQL as. Fix: run the tests as a normal user, or add the account.");
+  const passwd = fs
+    .readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .find((line) => line.startsWith("nobody:"));
+  if (!passwd)
+    throw new Error(
+      "running as root and there is no 'nobody' account to run PostgreSQL as. Fix: run the tests as a normal user, or add the account.",
+    );
   const [, , uid, gid] = passwd.split(":");
   return { uid: Number(uid), gid: Number(gid) };
 }
@@ -53,7 +59,11 @@ export async function startPostgres(port: number, log: (line: string) => void = 
     fs.mkdirSync(sub, { mode: 0o700 });
     if (account) fs.chownSync(sub, account.uid, account.gid);
   }
-  await execAs(path.join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"], account);
+  await execAs(
+    path.join(bin, "initdb"),
+    ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"],
+    account,
+  );
 
   const logFile = path.join(dir, "postgres.log");
   const out = fs.openSync(logFile, "a");

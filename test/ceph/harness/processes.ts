@@ -19,7 +19,10 @@ export function isAlive(pid: number): boolean {
 
 export function commandLineOf(pid: number): string[] | undefined {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((part) => part.length > 0);
+    return fs
+      .readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      .split("\0")
+      .filter((part) => part.length > 0);
   } catch {
     return undefined;
   }
@@ -48,7 +51,12 @@ export function residentBytes(pid: number): number {
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Signals each of ours (SIGTERM unless told otherwise), wait up to graceMs for all to exit, then SIGKILL the rest. Returns the PIDs that needed SIGKILL. */
-export async function terminate(pids: number[], marker: string, graceMs: number, stopSignal: NodeJS.Signals = "SIGTERM"): Promise<number[]> {
+export async function terminate(
+  pids: number[],
+  marker: string,
+  graceMs: number,
+  stopSignal: NodeJS.Signals = "SIGTERM",
+): Promise<number[]> {
   const ours = pids.filter((pid) => isOurProcess(pid, marker));
   for (const pid of ours) signal(pid, stopSignal);
   const deadline = Date.now() + graceMs;

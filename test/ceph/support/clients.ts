@@ -77,7 +77,12 @@ export async function putBucketTopicNotifications(s3: S3Client, bucket: string, 
             ...(topic.filterSuffix ? [{ Name: "suffix" as const, Value: topic.filterSuffix }] : []),
           ];
           // The provider passes the event names through as given; RGW validates them.
-          return { Id: topic.id, TopicArn: topic.topicArn, Events: topic.events as Event[], ...(rules.length > 0 ? { Filter: { Key: { FilterRules: rules } } } : {}) };
+          return {
+            Id: topic.id,
+            TopicArn: topic.topicArn,
+            Events: topic.events as Event[],
+            ...(rules.length > 0 ? { Filter: { Key: { FilterRules: rules } } } : {}),
+          };
         }),
       },
     }),
@@ -85,8 +90,15 @@ export async function putBucketTopicNotifications(s3: S3Client, bucket: string, 
 }
 
 /** `s3:ObjectCreated:*` on the bucket to the topic, as infra/storage.ts declares it; writing it again re-creates it. */
-export async function putObjectCreatedNotification(s3: S3Client, bucket: string, topicArn: string, filter: { prefix?: string; suffix?: string } = {}): Promise<void> {
-  await putBucketTopicNotifications(s3, bucket, [{ id: "image-pipeline", topicArn, events: ["s3:ObjectCreated:*"], filterPrefix: filter.prefix, filterSuffix: filter.suffix }]);
+export async function putObjectCreatedNotification(
+  s3: S3Client,
+  bucket: string,
+  topicArn: string,
+  filter: { prefix?: string; suffix?: string } = {},
+): Promise<void> {
+  await putBucketTopicNotifications(s3, bucket, [
+    { id: "image-pipeline", topicArn, events: ["s3:ObjectCreated:*"], filterPrefix: filter.prefix, filterSuffix: filter.suffix },
+  ]);
 }
 
 /**

@@ -11,14 +11,19 @@ export const POSTGRES_COMPANION = "postgres";
 
 export function testCluster(): CephClusterInfo {
   const dir = process.env[SHARED_CLUSTER_ENV];
-  if (!dir) throw new Error(`${SHARED_CLUSTER_ENV} is not set. Fix: run these tests with "npm run test:ceph" (its globalSetup starts Ceph).`);
+  if (!dir)
+    throw new Error(`${SHARED_CLUSTER_ENV} is not set. Fix: run these tests with "npm run test:ceph" (its globalSetup starts Ceph).`);
   const info = readClusterState(dir);
-  if (!info || !info.accessKeyId) throw new Error(`no ready Ceph cluster recorded in ${dir}. Fix: run "npm run test:ceph", or start one with test/ceph/ceph-cluster.ts start --dir ${dir}.`);
+  if (!info || !info.accessKeyId)
+    throw new Error(
+      `no ready Ceph cluster recorded in ${dir}. Fix: run "npm run test:ceph", or start one with test/ceph/ceph-cluster.ts start --dir ${dir}.`,
+    );
   return info;
 }
 
 export function testPostgresAdminUrl(): string {
   const url = process.env[POSTGRES_URL_ENV];
-  if (!url) throw new Error(`${POSTGRES_URL_ENV} is not set. Fix: run these tests with "npm run test:ceph" (its globalSetup starts PostgreSQL).`);
+  if (!url)
+    throw new Error(`${POSTGRES_URL_ENV} is not set. Fix: run these tests with "npm run test:ceph" (its globalSetup starts PostgreSQL).`);
   return url;
 }

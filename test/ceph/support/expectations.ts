@@ -15,7 +15,13 @@ export async function uploadImages(s3: S3Client, bucket: string, images: TestIma
 }
 
 /** Every image has exactly one processed event row, one done job, and one output whose pixels are 255 - input. */
-export async function expectProcessedExactlyOnce(s3: S3Client, pipeline: PipelineUnderTest, images: TestImage[], eTags: Map<string, string>, outputPrefix: string): Promise<void> {
+export async function expectProcessedExactlyOnce(
+  s3: S3Client,
+  pipeline: PipelineUnderTest,
+  images: TestImage[],
+  eTags: Map<string, string>,
+  outputPrefix: string,
+): Promise<void> {
   const keys = new Set(images.map((image) => image.key));
   const events = (await pipeline.events()).filter((row) => keys.has(row.input_key));
   expect(events.map((row) => row.input_key).sort()).toEqual([...keys].sort());

@@ -137,7 +137,10 @@ export class PipelineUnderTest {
   }
 
   async jobs(): Promise<JobRowView[]> {
-    const { rows } = await this.db.query<JobRowView>("SELECT object_key, etag, source, status FROM image_pipeline.jobs WHERE bucket = $1 ORDER BY object_key", [this.inputBucket]);
+    const { rows } = await this.db.query<JobRowView>(
+      "SELECT object_key, etag, source, status FROM image_pipeline.jobs WHERE bucket = $1 ORDER BY object_key",
+      [this.inputBucket],
+    );
     return rows;
   }
 
@@ -168,12 +171,18 @@ export interface TestImage {
 /** A small PNG of random RGB noise, so any pixel the worker got wrong shows. */
 export async function noisePng(key: string, width = 24, height = 16): Promise<TestImage> {
   const pixels = randomBytes(width * height * 3);
-  const body = await sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  const body = await sharp(pixels, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
   return { key, body, width, height, pixels };
 }
 
 /** Asserts-friendly view of an output object: its raw RGB pixels and metadata. */
-export async function readOutputImage(s3: S3Client, bucket: string, key: string): Promise<{ contentType?: string; width?: number; height?: number; format?: string; pixels: Buffer }> {
+export async function readOutputImage(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<{ contentType?: string; width?: number; height?: number; format?: string; pixels: Buffer }> {
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const body = Buffer.from(await object.Body!.transformToByteArray());
   const meta = await sharp(body).metadata();
@@ -186,7 +195,12 @@ export function inverted(pixels: Buffer): Buffer {
 }
 
 /** Stops the pipeline and removes what a test made on the shared cluster; best effort, so one failure hides nothing. */
-export async function tearDownPipelineTest(pipeline: PipelineUnderTest | undefined, s3: S3Client | undefined, connection: RgwConnection | undefined, topicArns: string[]): Promise<void> {
+export async function tearDownPipelineTest(
+  pipeline: PipelineUnderTest | undefined,
+  s3: S3Client | undefined,
+  connection: RgwConnection | undefined,
+  topicArns: string[],
+): Promise<void> {
   await pipeline?.stop();
   if (s3 && pipeline) {
     for (const bucket of [pipeline.inputBucket, pipeline.outputBucket]) await emptyAndDeleteBucket(s3, bucket).catch(() => undefined);

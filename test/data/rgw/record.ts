@@ -29,27 +29,45 @@ async function main(): Promise<void> {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const body = Buffer.concat(chunks);
-      const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-        const out: Buffer[] = [];
-        up.on("data", (c: Buffer) => out.push(c));
-        up.on("end", () => {
-          const text = Buffer.concat(out).toString("utf8");
-          exchanges.push({
-            request: { method: req.method ?? "", path: req.url ?? "", form: Object.fromEntries(new URLSearchParams(body.toString("utf8"))) },
-            response: { status: up.statusCode ?? 0, contentType: String(up.headers["content-type"] ?? ""), body: text },
+      const forward = http.request(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          const out: Buffer[] = [];
+          up.on("data", (c: Buffer) => out.push(c));
+          up.on("end", () => {
+            const text = Buffer.concat(out).toString("utf8");
+            exchanges.push({
+              request: {
+                method: req.method ?? "",
+                path: req.url ?? "",
+                form: Object.fromEntries(new URLSearchParams(body.toString("utf8"))),
+              },
+              response: { status: up.statusCode ?? 0, contentType: String(up.headers["content-type"] ?? ""), body: text },
+            });
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            res.end(text);
           });
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          res.end(text);
-        });
-      });
+        },
+      );
       forward.end(body);
     });
   });
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   const port = (proxy.address() as { port: number }).port;
   // Headers pass through untouched (Host included): the SigV4 signature covers them.
-  const conn: RgwConnection = { endpoint: `http://127.0.0.1:${port}`, region: "default", accessKeyId: required("RGW_ACCESS_KEY"), secretAccessKey: required("RGW_SECRET_KEY") };
-  const spec: RgwTopicSpec = { name: "image-pipeline-rec", pushEndpoint: "http://203.0.113.10/notify", opaqueData: "s3cr3t-Opaque.Data_1", persistent: true, verifySsl: false };
+  const conn: RgwConnection = {
+    endpoint: `http://127.0.0.1:${port}`,
+    region: "default",
+    accessKeyId: required("RGW_ACCESS_KEY"),
+    secretAccessKey: required("RGW_SECRET_KEY"),
+  };
+  const spec: RgwTopicSpec = {
+    name: "image-pipeline-rec",
+    pushEndpoint: "http://203.0.113.10/notify",
+    opaqueData: "s3cr3t-Opaque.Data_1",
+    persistent: true,
+    verifySsl: false,
+  };
 
   const record = async (name: string, step: () => Promise<unknown>) => {
     exchanges = [];
@@ -60,7 +78,10 @@ async function main(): Promise<void> {
       outcome = `threw ${(err as Error).message}`;
     }
     const file = path.join(__dirname, `${name}.json`);
-    fs.writeFileSync(file, `${JSON.stringify({ rgwVersion: version, recordedAt: new Date().toISOString().slice(0, 10), exchanges }, null, 2)}\n`);
+    fs.writeFileSync(
+      file,
+      `${JSON.stringify({ rgwVersion: version, recordedAt: new Date().toISOString().slice(0, 10), exchanges }, null, 2)}\n`,
+    );
     process.stdout.write(`${name}: ${exchanges.map((e) => e.response.status).join(",")} -> ${outcome}\n`);
   };
 
@@ -68,7 +89,9 @@ async function main(): Promise<void> {
   await deleteTopic(conn, `arn:aws:sns:default::${spec.name}`).catch(() => undefined);
   await record("create-topic", () => putTopic(conn, spec));
   await record("get-topic-attributes", () => getTopic(conn, `arn:aws:sns:default::${spec.name}`));
-  await record("overwrite-topic", () => putTopic(conn, { ...spec, pushEndpoint: "https://hooks.example.org:8443/notify", persistent: false, verifySsl: true }));
+  await record("overwrite-topic", () =>
+    putTopic(conn, { ...spec, pushEndpoint: "https://hooks.example.org:8443/notify", persistent: false, verifySsl: true }),
+  );
   await record("get-topic-attributes-overwritten", () => getTopic(conn, `arn:aws:sns:default::${spec.name}`));
   await record("delete-topic", () => deleteTopic(conn, `arn:aws:sns:default::${spec.name}`));
   await record("get-topic-attributes-missing", () => getTopic(conn, `arn:aws:sns:default::${spec.name}`));

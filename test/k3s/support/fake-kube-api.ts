@@ -75,11 +75,22 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions, port = 0): P
       if (req.url === "/readyz") {
         return state.readyz === "ok"
           ? send(200, "ok", "text/plain")
-          : send(500, "[+]ping ok\n[-]poststarthook/rbac/bootstrap-roles failed: reason withheld\n[-]etcd failed: reason withheld\nreadyz check failed\n", "text/plain");
+          : send(
+              500,
+              "[+]ping ok\n[-]poststarthook/rbac/bootstrap-roles failed: reason withheld\n[-]etcd failed: reason withheld\nreadyz check failed\n",
+              "text/plain",
+            );
       }
       if (req.url === "/api/v1/nodes") {
         if (!groups.includes("system:masters")) {
-          return send(403, status(403, "Forbidden", `nodes is forbidden: User "${subject?.CN}" cannot list resource "nodes" in API group "" at the cluster scope`));
+          return send(
+            403,
+            status(
+              403,
+              "Forbidden",
+              `nodes is forbidden: User "${subject?.CN}" cannot list resource "nodes" in API group "" at the cluster scope`,
+            ),
+          );
         }
         return send(200, nodeList(state.nodes));
       }

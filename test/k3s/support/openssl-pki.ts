@@ -7,7 +7,17 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { adminCertSpec, AllowedUse, CaId, CertificateSpec, k3sCaSpecs, KeySpec, LEAF_CA_FILES, LeafCaId, SERVICE_ACCOUNT_KEY } from "../../../infra/k3s/pki-spec";
+import {
+  adminCertSpec,
+  AllowedUse,
+  CaId,
+  CertificateSpec,
+  k3sCaSpecs,
+  KeySpec,
+  LEAF_CA_FILES,
+  LeafCaId,
+  SERVICE_ACCOUNT_KEY,
+} from "../../../infra/k3s/pki-spec";
 import type { ServerTlsMaterial } from "../../../infra/k3s/server-tls";
 
 export interface KeyAndCert {
@@ -79,14 +89,48 @@ export function issue(dir: string, name: string, spec: CertificateSpec, issuer?:
   fs.writeFileSync(`${base}.ext`, extensions(spec, sans));
   const days = String(Math.ceil(spec.validityHours / 24));
   if (issuer === undefined) {
-    openssl(["req", "-x509", "-new", "-key", `${base}.key`, "-subj", subjectArg(spec), "-days", days, "-sha256", "-config", `${base}.ext`, "-extensions", "ext", "-out", `${base}.crt`]);
+    openssl([
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      `${base}.key`,
+      "-subj",
+      subjectArg(spec),
+      "-days",
+      days,
+      "-sha256",
+      "-config",
+      `${base}.ext`,
+      "-extensions",
+      "ext",
+      "-out",
+      `${base}.crt`,
+    ]);
   } else {
     fs.writeFileSync(`${base}.issuer.crt`, issuer.certPem);
     fs.writeFileSync(`${base}.issuer.key`, issuer.keyPem);
     openssl(["req", "-new", "-key", `${base}.key`, "-subj", subjectArg(spec), "-out", `${base}.csr`]);
     openssl([
-      "x509", "-req", "-in", `${base}.csr`, "-CA", `${base}.issuer.crt`, "-CAkey", `${base}.issuer.key`, "-set_serial", `0x${Date.now().toString(16)}${Math.floor(Math.random() * 1e6).toString(16)}`,
-      "-days", days, "-sha256", "-extfile", `${base}.ext`, "-extensions", "ext", "-out", `${base}.crt`,
+      "x509",
+      "-req",
+      "-in",
+      `${base}.csr`,
+      "-CA",
+      `${base}.issuer.crt`,
+      "-CAkey",
+      `${base}.issuer.key`,
+      "-set_serial",
+      `0x${Date.now().toString(16)}${Math.floor(Math.random() * 1e6).toString(16)}`,
+      "-days",
+      days,
+      "-sha256",
+      "-extfile",
+      `${base}.ext`,
+      "-extensions",
+      "ext",
+      "-out",
+      `${base}.crt`,
     ]);
   }
   return { certPem: fs.readFileSync(`${base}.crt`, "utf8"), keyPem };

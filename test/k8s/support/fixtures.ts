@@ -17,7 +17,8 @@ export function stackSettings(stack: StackName, overrides: Record<string, string
   return workloadSettings(stackConfig(stack, overrides));
 }
 
-export const DEV_IMAGE = "ghcr.io/example-org/image-pipeline-worker:0.1.0@sha256:e0d0366a59c8a68bbcf62d8d574f27301590b0bdf76bb83f67627848b1fbe1fc";
+export const DEV_IMAGE =
+  "ghcr.io/example-org/image-pipeline-worker:0.1.0@sha256:e0d0366a59c8a68bbcf62d8d574f27301590b0bdf76bb83f67627848b1fbe1fc";
 
 export function bindings(overrides: Partial<PipelineBindings> = {}): PipelineBindings {
   return {

@@ -54,7 +54,10 @@ export function ingressAllowed(
   namespaceLabelsByName: Record<string, Record<string, string>> = {},
 ): boolean {
   const selecting = policies.filter(
-    (p) => p.metadata?.namespace === to.namespace && (p.spec?.policyTypes ?? ["Ingress"]).includes("Ingress") && selectorMatches(p.spec?.podSelector, to.labels),
+    (p) =>
+      p.metadata?.namespace === to.namespace &&
+      (p.spec?.policyTypes ?? ["Ingress"]).includes("Ingress") &&
+      selectorMatches(p.spec?.podSelector, to.labels),
   );
   if (selecting.length === 0) return true;
   return selecting.some((p) =>

@@ -35,13 +35,20 @@ export function podTemplates(objects: readonly KubernetesObject[]): PodTemplate[
   return out;
 }
 
-export function find<K extends KubernetesObject["kind"]>(objects: readonly KubernetesObject[], kind: K, name?: string): Extract<KubernetesObject, { kind: K }> {
+export function find<K extends KubernetesObject["kind"]>(
+  objects: readonly KubernetesObject[],
+  kind: K,
+  name?: string,
+): Extract<KubernetesObject, { kind: K }> {
   const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
   if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ""}, found ${found.length}`);
   return found[0] as Extract<KubernetesObject, { kind: K }>;
 }
 
-export function all<K extends KubernetesObject["kind"]>(objects: readonly KubernetesObject[], kind: K): Extract<KubernetesObject, { kind: K }>[] {
+export function all<K extends KubernetesObject["kind"]>(
+  objects: readonly KubernetesObject[],
+  kind: K,
+): Extract<KubernetesObject, { kind: K }>[] {
   return objects.filter((o) => o.kind === kind) as Extract<KubernetesObject, { kind: K }>[];
 }
 

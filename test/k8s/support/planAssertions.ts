@@ -38,7 +38,9 @@ export function commonPlanTests(stack: "dev" | "prod", getPlan: () => Promise<Pl
     const spec = (hpa.inputs as Json).spec;
     expect(spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: (worker.inputs as Json).metadata.name });
     expect([spec.minReplicas, spec.maxReplicas]).toEqual([bounds.min, bounds.max]);
-    expect(spec.metrics).toEqual([{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } }]);
+    expect(spec.metrics).toEqual([
+      { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } },
+    ]);
     expect(hpa.dependsOn).toContain(worker.name);
   });
 
@@ -47,7 +49,11 @@ export function commonPlanTests(stack: "dev" | "prod", getPlan: () => Promise<Pl
     const ingress = one(plan, "kubernetes:networking.k8s.io/v1:Ingress");
     const spec = (ingress.inputs as Json).spec;
     expect(spec.ingressClassName).toBe("traefik");
-    expect(spec.rules[0].http.paths[0]).toMatchObject({ path: "/notify", pathType: "Exact", backend: { service: { name: "image-pipeline-webhook" } } });
+    expect(spec.rules[0].http.paths[0]).toMatchObject({
+      path: "/notify",
+      pathType: "Exact",
+      backend: { service: { name: "image-pipeline-webhook" } },
+    });
     expect(new URL(String(plan.outputs.notificationPushEndpoint)).pathname).toBe("/notify");
   });
 

@@ -2,8 +2,15 @@ import { adminPortsPolicy } from "../../../policy/openstack/adminPorts";
 import { OPENSTACK } from "../../../policy/resourceTypes";
 import { resourceViolations } from "../support/policyHarness";
 
-const rule = (over: Record<string, unknown>) => ({ direction: "ingress", ethertype: "IPv4", protocol: "tcp", securityGroupId: "sg", ...over });
-const check = (props: Record<string, unknown>, config: Record<string, unknown> = {}) => resourceViolations(adminPortsPolicy, OPENSTACK.secGroupRule, props, config);
+const rule = (over: Record<string, unknown>) => ({
+  direction: "ingress",
+  ethertype: "IPv4",
+  protocol: "tcp",
+  securityGroupId: "sg",
+  ...over,
+});
+const check = (props: Record<string, unknown>, config: Record<string, unknown> = {}) =>
+  resourceViolations(adminPortsPolicy, OPENSTACK.secGroupRule, props, config);
 
 describe("no-public-admin-ports", () => {
   test("passes ssh and the Kubernetes API from an admin range, and http from anywhere", async () => {

@@ -2,11 +2,19 @@ import { databaseNetworkPolicy } from "../../../policy/openstack/databaseNetwork
 import { OPENSTACK } from "../../../policy/resourceTypes";
 import { stackViolations, UNKNOWN_STRING, UnknownValueError } from "../support/policyHarness";
 
-const privateNet = { type: OPENSTACK.network, name: "network-private", props: { id: "net-private", name: "ip-prod-private-net", adminStateUp: true } };
+const privateNet = {
+  type: OPENSTACK.network,
+  name: "network-private",
+  props: { id: "net-private", name: "ip-prod-private-net", adminStateUp: true },
+};
 const externalNet = { type: OPENSTACK.network, name: "network-public", props: { id: "net-public", external: true } };
 const externalPort = { type: OPENSTACK.port, name: "network-external-port-1", props: { id: "port-ext", networkId: "net-sharednet1" } };
 const privatePort = { type: OPENSTACK.port, name: "database-port", props: { id: "port-db", networkId: "net-private" } };
-const db = (networks: unknown) => ({ type: OPENSTACK.databaseInstance, name: "database", props: { id: "db", size: 10, datastore: { type: "postgresql", version: "16" }, networks } });
+const db = (networks: unknown) => ({
+  type: OPENSTACK.databaseInstance,
+  name: "database",
+  props: { id: "db", size: 10, datastore: { type: "postgresql", version: "16" }, networks },
+});
 
 describe("database-on-private-network-only", () => {
   test("passes a database on the stack's private network, by uuid or by a private port", async () => {
@@ -19,8 +27,16 @@ describe("database-on-private-network-only", () => {
   });
 
   test("fails a database on a network the stack only looked up (the provider's public network)", async () => {
-    const violations = await stackViolations(databaseNetworkPolicy, [privateNet, db([{ uuid: "net-private" }, { uuid: "net-sharednet1" }])]);
-    expect(violations).toEqual([{ message: expect.stringContaining("networks[1].uuid net-sharednet1 is not a private network"), urn: expect.stringMatching(/::database$/) }]);
+    const violations = await stackViolations(databaseNetworkPolicy, [
+      privateNet,
+      db([{ uuid: "net-private" }, { uuid: "net-sharednet1" }]),
+    ]);
+    expect(violations).toEqual([
+      {
+        message: expect.stringContaining("networks[1].uuid net-sharednet1 is not a private network"),
+        urn: expect.stringMatching(/::database$/),
+      },
+    ]);
   });
 
   test("fails a database on a network the stack declares as external, or through a port on it", async () => {
@@ -33,12 +49,18 @@ describe("database-on-private-network-only", () => {
   });
 
   test("fails a database without networks (Trove would pick its default)", async () => {
-    expect(await stackViolations(databaseNetworkPolicy, [privateNet, db(undefined)])).toEqual([expect.objectContaining({ message: expect.stringContaining("names no network") })]);
-    expect(await stackViolations(databaseNetworkPolicy, [privateNet, db([{ name: "x" }])])).toEqual([expect.objectContaining({ message: expect.stringContaining("neither uuid nor port") })]);
+    expect(await stackViolations(databaseNetworkPolicy, [privateNet, db(undefined)])).toEqual([
+      expect.objectContaining({ message: expect.stringContaining("names no network") }),
+    ]);
+    expect(await stackViolations(databaseNetworkPolicy, [privateNet, db([{ name: "x" }])])).toEqual([
+      expect.objectContaining({ message: expect.stringContaining("neither uuid nor port") }),
+    ]);
   });
 
   test("a network id not known during preview makes the policy not runnable rather than wrong", async () => {
     const unknownNet = { ...privateNet, props: { ...privateNet.props, id: UNKNOWN_STRING } };
-    await expect(stackViolations(databaseNetworkPolicy, [unknownNet, db([{ uuid: UNKNOWN_STRING }])])).rejects.toBeInstanceOf(UnknownValueError);
+    await expect(stackViolations(databaseNetworkPolicy, [unknownNet, db([{ uuid: UNKNOWN_STRING }])])).rejects.toBeInstanceOf(
+      UnknownValueError,
+    );
   });
 });

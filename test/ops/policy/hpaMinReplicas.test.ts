@@ -22,11 +22,15 @@ describe("hpa-min-replicas", () => {
   });
 
   test("fails an absent minReplicas, which Kubernetes defaults to 1, also on autoscaling/v1", async () => {
-    expect(await resourceViolations(hpaMinReplicasPolicy, KUBERNETES.hpaV1, hpa({}))).toEqual([expect.stringContaining("not set (Kubernetes defaults it to 1)")]);
+    expect(await resourceViolations(hpaMinReplicasPolicy, KUBERNETES.hpaV1, hpa({}))).toEqual([
+      expect.stringContaining("not set (Kubernetes defaults it to 1)"),
+    ]);
   });
 
   test("the minimum is configurable", async () => {
-    expect(await resourceViolations(hpaMinReplicasPolicy, KUBERNETES.hpaV2, hpa({ minReplicas: 2 }), { minReplicas: 3 })).toEqual([expect.stringContaining("at least 3")]);
+    expect(await resourceViolations(hpaMinReplicasPolicy, KUBERNETES.hpaV2, hpa({ minReplicas: 2 }), { minReplicas: 3 })).toEqual([
+      expect.stringContaining("at least 3"),
+    ]);
   });
 
   test("ignores Deployments", async () => {

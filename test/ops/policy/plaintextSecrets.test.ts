@@ -6,20 +6,46 @@ import { resourceViolations } from "../support/policyHarness";
 const check = (type: string, props: Record<string, unknown>) => resourceViolations(plaintextSecretsPolicy, type, props);
 const withEnv = (env: unknown[], extra: Record<string, unknown> = {}) => ({
   metadata: { name: "webhook", labels: { app: "webhook" } },
-  spec: { template: { metadata: { annotations: { "checksum/secret": "9f86d081884c7d659a2feaa0c55ad015" } }, spec: { containers: [{ name: "webhook", image: "img", env, ...extra }] } } },
+  spec: {
+    template: {
+      metadata: { annotations: { "checksum/secret": "9f86d081884c7d659a2feaa0c55ad015" } },
+      spec: { containers: [{ name: "webhook", image: "img", env, ...extra }] },
+    },
+  },
 });
 
 describe("secret-looking names", () => {
-  test.each(["WEBHOOK_SECRET", "password", "dbPassword", "k3sToken", "S3_SECRET_ACCESS_KEY", "apiKey", "API_KEY", "privateKeyPem", "passphrase", "osApplicationCredentialSecret"])("%s looks secret", (key) => {
+  test.each([
+    "WEBHOOK_SECRET",
+    "password",
+    "dbPassword",
+    "k3sToken",
+    "S3_SECRET_ACCESS_KEY",
+    "apiKey",
+    "API_KEY",
+    "privateKeyPem",
+    "passphrase",
+    "osApplicationCredentialSecret",
+  ])("%s looks secret", (key) => {
     expect(looksSecret(key)).toBe(true);
   });
 
-  test.each(["S3_ACCESS_KEY_ID", "KEY_PREFIX_FILTER", "secretKeyRef", "secretName", "sshPublicKey", "keyPair", "checksum/secret", "applicationCredentialId", "DATABASE_URL", "automountServiceAccountToken", "skipCredentialsValidation", "LOG_LEVEL"])(
-    "%s does not",
-    (key) => {
-      expect(looksSecret(key)).toBe(false);
-    },
-  );
+  test.each([
+    "S3_ACCESS_KEY_ID",
+    "KEY_PREFIX_FILTER",
+    "secretKeyRef",
+    "secretName",
+    "sshPublicKey",
+    "keyPair",
+    "checksum/secret",
+    "applicationCredentialId",
+    "DATABASE_URL",
+    "automountServiceAccountToken",
+    "skipCredentialsValidation",
+    "LOG_LEVEL",
+  ])("%s does not", (key) => {
+    expect(looksSecret(key)).toBe(false);
+  });
 
   test("keys split on case, digits and separators", () => {
     expect(keyWords("S3_SECRET_ACCESS_KEY")).toEqual(["s3", "secret", "access", "key"]);
@@ -58,29 +84,43 @@ describe("no-plaintext-secrets", () => {
   });
 
   test("fails secrets passed as command-line flags", async () => {
-    expect(await check(KUBERNETES.deployment, withEnv([], { args: ["webhook", "--token=abc"] }))).toEqual([expect.stringContaining("args carries a secret on the command line (--token=...)")]);
+    expect(await check(KUBERNETES.deployment, withEnv([], { args: ["webhook", "--token=abc"] }))).toEqual([
+      expect.stringContaining("args carries a secret on the command line (--token=...)"),
+    ]);
   });
 
   test("fails ConfigMap entries, annotations and instance metadata that hold secrets", async () => {
-    expect(await check(KUBERNETES.configMap, { metadata: { name: "c" }, data: { LOG_LEVEL: "info", S3_SECRET_ACCESS_KEY: "abc" } })).toEqual([
-      expect.stringContaining('ConfigMap key "S3_SECRET_ACCESS_KEY" looks like a secret'),
+    expect(
+      await check(KUBERNETES.configMap, { metadata: { name: "c" }, data: { LOG_LEVEL: "info", S3_SECRET_ACCESS_KEY: "abc" } }),
+    ).toEqual([expect.stringContaining('ConfigMap key "S3_SECRET_ACCESS_KEY" looks like a secret')]);
+    expect(await check(KUBERNETES.service, { metadata: { name: "s", annotations: { "example.com/api-key": "abc" } } })).toEqual([
+      expect.stringContaining('annotation "example.com/api-key"'),
     ]);
-    expect(await check(KUBERNETES.service, { metadata: { name: "s", annotations: { "example.com/api-key": "abc" } } })).toEqual([expect.stringContaining('annotation "example.com/api-key"')]);
-    expect(await check(OPENSTACK.computeInstance, { name: "node1", metadata: { "image-pipeline/role": "server", k3s_token: "K10abc" } })).toEqual([
-      expect.stringContaining('instance metadata key "k3s_token"'),
-    ]);
+    expect(
+      await check(OPENSTACK.computeInstance, { name: "node1", metadata: { "image-pipeline/role": "server", k3s_token: "K10abc" } }),
+    ).toEqual([expect.stringContaining('instance metadata key "k3s_token"')]);
   });
 
   test("leaves Kubernetes Secrets alone (their data is secret by schema)", async () => {
-    expect(await check(KUBERNETES.secret, { metadata: { name: "pipeline" }, stringData: { "webhook-secret": "s3cr3t", password: "x" } })).toEqual([]);
+    expect(
+      await check(KUBERNETES.secret, { metadata: { name: "pipeline" }, stringData: { "webhook-secret": "s3cr3t", password: "x" } }),
+    ).toEqual([]);
   });
 });
 
 describe("plainSecretPaths (offline plan, where secretness is visible)", () => {
   const isSecret = (v: unknown) => v === "[secret]";
   test("lists secret-looking string inputs that are not secrets, with their paths", () => {
-    const inputs = { name: "lease", auth: { applicationCredentialId: "abc", applicationCredentialSecret: "plain" }, users: [{ name: "pipeline", password: "[secret]" }], token: "", clientSecret: "false" };
-    expect(plainSecretPaths("pulumi-nodejs:dynamic/image-pipeline:BlazarLease", inputs, isSecret)).toEqual(["auth.applicationCredentialSecret"]);
+    const inputs = {
+      name: "lease",
+      auth: { applicationCredentialId: "abc", applicationCredentialSecret: "plain" },
+      users: [{ name: "pipeline", password: "[secret]" }],
+      token: "",
+      clientSecret: "false",
+    };
+    expect(plainSecretPaths("pulumi-nodejs:dynamic/image-pipeline:BlazarLease", inputs, isSecret)).toEqual([
+      "auth.applicationCredentialSecret",
+    ]);
   });
   test("a fully secret object and Kubernetes Secrets are fine", () => {
     expect(plainSecretPaths("x:y:Z", { auth: "[secret]" }, isSecret)).toEqual([]);

@@ -6,7 +6,9 @@ const check = (props: Record<string, unknown>) => resourceViolations(portSecurit
 
 describe("port-security-off-without-security-groups", () => {
   test("passes a private port with port security off and noSecurityGroups (seed 001's .11 port)", async () => {
-    expect(await check({ networkId: "net", portSecurityEnabled: false, noSecurityGroups: true, fixedIps: [{ ipAddress: "192.168.1.11" }] })).toEqual([]);
+    expect(
+      await check({ networkId: "net", portSecurityEnabled: false, noSecurityGroups: true, fixedIps: [{ ipAddress: "192.168.1.11" }] }),
+    ).toEqual([]);
   });
 
   test("passes ports with port security on, whatever their groups", async () => {
@@ -15,7 +17,12 @@ describe("port-security-off-without-security-groups", () => {
   });
 
   test("fails a port with port security off that lists security groups, naming them", async () => {
-    const messages = await check({ networkId: "net", portSecurityEnabled: false, noSecurityGroups: true, securityGroupIds: ["sg-ssh", "sg-http"] });
+    const messages = await check({
+      networkId: "net",
+      portSecurityEnabled: false,
+      noSecurityGroups: true,
+      securityGroupIds: ["sg-ssh", "sg-http"],
+    });
     expect(messages).toHaveLength(1);
     expect(messages[0]).toContain("[sg-ssh, sg-http]");
     expect(messages[0]).toContain("Fix: remove securityGroupIds");
@@ -27,6 +34,8 @@ describe("port-security-off-without-security-groups", () => {
   });
 
   test("ignores other resource types", async () => {
-    expect(await resourceViolations(portSecurityPolicy, OPENSTACK.network, { portSecurityEnabled: false, securityGroupIds: ["x"] })).toEqual([]);
+    expect(
+      await resourceViolations(portSecurityPolicy, OPENSTACK.network, { portSecurityEnabled: false, securityGroupIds: ["x"] }),
+    ).toEqual([]);
   });
 });

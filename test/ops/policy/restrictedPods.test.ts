@@ -5,7 +5,13 @@ import { resourceViolations } from "../support/policyHarness";
 const restrictedContainer = (name: string, over: Record<string, unknown> = {}) => ({
   name,
   image: "ghcr.io/example-org/image-pipeline-worker@sha256:" + "a".repeat(64),
-  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
+  securityContext: {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  },
   resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
   ...over,
 });
@@ -15,15 +21,28 @@ const podSpec = (over: Record<string, unknown> = {}) => ({
   volumes: [{ name: "tmp", emptyDir: {} }],
   ...over,
 });
-const deployment = (spec: Record<string, unknown>) => ({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "worker" }, spec: { selector: {}, template: { metadata: {}, spec } } });
-const check = (type: string, props: Record<string, unknown>, config: Record<string, unknown> = {}) => resourceViolations(restrictedPodsPolicy, type, props, config);
+const deployment = (spec: Record<string, unknown>) => ({
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: { name: "worker" },
+  spec: { selector: {}, template: { metadata: {}, spec } },
+});
+const check = (type: string, props: Record<string, unknown>, config: Record<string, unknown> = {}) =>
+  resourceViolations(restrictedPodsPolicy, type, props, config);
 
 describe("pods-restricted-with-requests", () => {
   test("passes a restricted Deployment, StatefulSet, Job, CronJob and bare Pod", async () => {
     expect(await check(KUBERNETES.deployment, deployment(podSpec()))).toEqual([]);
-    expect(await check(KUBERNETES.statefulSet, deployment(podSpec({ volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data" } }] })))).toEqual([]);
+    expect(
+      await check(
+        KUBERNETES.statefulSet,
+        deployment(podSpec({ volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data" } }] })),
+      ),
+    ).toEqual([]);
     expect(await check(KUBERNETES.job, { spec: { template: { spec: podSpec({ restartPolicy: "Never" }) } } })).toEqual([]);
-    expect(await check(KUBERNETES.cronJob, { spec: { schedule: "@hourly", jobTemplate: { spec: { template: { spec: podSpec() } } } } })).toEqual([]);
+    expect(
+      await check(KUBERNETES.cronJob, { spec: { schedule: "@hourly", jobTemplate: { spec: { template: { spec: podSpec() } } } } }),
+    ).toEqual([]);
     expect(await check(KUBERNETES.pod, { spec: podSpec() })).toEqual([]);
   });
 
@@ -33,7 +52,10 @@ describe("pods-restricted-with-requests", () => {
   });
 
   test("checks init containers too", async () => {
-    const init = restrictedContainer("migrate", { securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } }, resources: {} });
+    const init = restrictedContainer("migrate", {
+      securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+      resources: {},
+    });
     const messages = await check(KUBERNETES.deployment, deployment(podSpec({ securityContext: {}, initContainers: [init] })));
     expect(messages).toEqual([
       "initContainer migrate: runAsNonRoot must be true (on the container or the pod)",
@@ -44,7 +66,12 @@ describe("pods-restricted-with-requests", () => {
 
   test("fails each restricted-profile field with the container named", async () => {
     const bad = restrictedContainer("worker", {
-      securityContext: { privileged: true, runAsUser: 0, capabilities: { add: ["SYS_ADMIN", "NET_BIND_SERVICE"] }, seccompProfile: { type: "Unconfined" } },
+      securityContext: {
+        privileged: true,
+        runAsUser: 0,
+        capabilities: { add: ["SYS_ADMIN", "NET_BIND_SERVICE"] },
+        seccompProfile: { type: "Unconfined" },
+      },
       ports: [{ containerPort: 8080, hostPort: 8080 }],
     });
     const messages = await check(KUBERNETES.deployment, deployment(podSpec({ containers: [bad] })));
@@ -61,7 +88,10 @@ describe("pods-restricted-with-requests", () => {
   });
 
   test("fails host namespaces and hostPath volumes at pod level", async () => {
-    const messages = await check(KUBERNETES.daemonSet, deployment(podSpec({ hostNetwork: true, hostPID: true, volumes: [{ name: "host", hostPath: { path: "/var/run" } }] })));
+    const messages = await check(
+      KUBERNETES.daemonSet,
+      deployment(podSpec({ hostNetwork: true, hostPID: true, volumes: [{ name: "host", hostPath: { path: "/var/run" } }] })),
+    );
     expect(messages).toEqual([
       "pod sets hostNetwork: true. Fix: remove it (host namespaces are forbidden)",
       "pod sets hostPID: true. Fix: remove it (host namespaces are forbidden)",
@@ -71,13 +101,29 @@ describe("pods-restricted-with-requests", () => {
 
   test("fails a container without requests, and a pod running as root", async () => {
     const noRequests = restrictedContainer("webhook", { resources: { limits: { cpu: "1", memory: "256Mi" } } });
-    const messages = await check(KUBERNETES.deployment, deployment(podSpec({ securityContext: { runAsNonRoot: true, runAsUser: 0, seccompProfile: { type: "RuntimeDefault" } }, containers: [noRequests] })));
-    expect(messages).toEqual(["pod runAsUser is 0 (root). Fix: run as a non-zero UID", expect.stringContaining("container webhook: no resources.requests.cpu or memory")]);
+    const messages = await check(
+      KUBERNETES.deployment,
+      deployment(
+        podSpec({
+          securityContext: { runAsNonRoot: true, runAsUser: 0, seccompProfile: { type: "RuntimeDefault" } },
+          containers: [noRequests],
+        }),
+      ),
+    );
+    expect(messages).toEqual([
+      "pod runAsUser is 0 (root). Fix: run as a non-zero UID",
+      expect.stringContaining("container webhook: no resources.requests.cpu or memory"),
+    ]);
   });
 
   test("the read-only root filesystem and the required requests are configurable", async () => {
     const writable = restrictedContainer("worker", {
-      securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
+      securityContext: {
+        allowPrivilegeEscalation: false,
+        runAsNonRoot: true,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+      },
       resources: { requests: { cpu: "100m" } },
     });
     const spec = deployment(podSpec({ containers: [writable] }));

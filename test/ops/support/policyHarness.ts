@@ -34,7 +34,13 @@ export async function resourceViolations(
     props: sdkProxy.unknownCheckingProxy(props),
     urn: `urn:pulumi:test::image-pipeline::${type}::${name}`,
     name,
-    opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+    opts: {
+      protect: false,
+      ignoreChanges: [],
+      aliases: [],
+      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+      additionalSecretOutputs: [],
+    },
     stackTags: new Map<string, string>(),
     isType: () => false,
     asType: () => undefined,
@@ -54,7 +60,11 @@ export interface StackResourceSpec {
   readonly props: Record<string, unknown>;
 }
 
-export async function stackViolations(policy: StackValidationPolicy, resources: StackResourceSpec[], config: Record<string, unknown> = {}): Promise<Violation[]> {
+export async function stackViolations(
+  policy: StackValidationPolicy,
+  resources: StackResourceSpec[],
+  config: Record<string, unknown> = {},
+): Promise<Violation[]> {
   const violations: Violation[] = [];
   const views = resources.map(
     (r) =>
@@ -71,7 +81,14 @@ export async function stackViolations(policy: StackValidationPolicy, resources: 
       }) as unknown as PolicyResource,
   );
   await policy.validateStack(
-    { resources: views, getConfig: <T extends object>() => config as T, stackTags: new Map(), notApplicable: () => { throw new Error("notApplicable"); } },
+    {
+      resources: views,
+      getConfig: <T extends object>() => config as T,
+      stackTags: new Map(),
+      notApplicable: () => {
+        throw new Error("notApplicable");
+      },
+    },
     (message, urn) => violations.push({ message, urn }),
   );
   return violations;

@@ -24,7 +24,10 @@ export async function events(p: LocalPipeline, keys: readonly string[], timeoutM
   return new Map(rows.map((r) => [r.input_key, r]));
 }
 
-export async function getOutput(p: LocalPipeline, key: string): Promise<{ body: Buffer; contentType?: string; metadata?: Record<string, string> }> {
+export async function getOutput(
+  p: LocalPipeline,
+  key: string,
+): Promise<{ body: Buffer; contentType?: string; metadata?: Record<string, string> }> {
   const out = await p.s3Client.send(new GetObjectCommand({ Bucket: p.outputBucket, Key: key }));
   return { body: Buffer.from(await out.Body!.transformToByteArray()), contentType: out.ContentType, metadata: out.Metadata };
 }
@@ -69,7 +72,11 @@ export async function jobsUnder(p: LocalPipeline, prefix: string): Promise<JobSu
  * "Exactly once in effect": every input under the prefix has one job (done), one event row
  * (processed) and one output object, and nothing else is there.
  */
-export async function expectProcessedExactlyOnce(p: LocalPipeline, prefix: string, keys: readonly string[]): Promise<Map<string, EventRow>> {
+export async function expectProcessedExactlyOnce(
+  p: LocalPipeline,
+  prefix: string,
+  keys: readonly string[],
+): Promise<Map<string, EventRow>> {
   const sorted = [...keys].sort();
   const ev = await events(p, sorted, 90_000);
   const { rows } = await p.db.query<{ input_key: string; status: string }>(
@@ -94,14 +101,20 @@ export async function waitUntil(what: string, cond: () => Promise<boolean>, time
 }
 
 export async function postNotification(p: LocalPipeline, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(p.webhookUrl, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  const res = await fetch(p.webhookUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 /** Runs fn over items with at most `limit` in flight. */
 export async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }

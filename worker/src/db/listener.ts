@@ -25,7 +25,12 @@ export class NotificationListener {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new Client({ connectionString: this.databaseUrl, keepAlive: true, connectionTimeoutMillis: 5_000, application_name: "image-pipeline-listener" });
+    const client = new Client({
+      connectionString: this.databaseUrl,
+      keepAlive: true,
+      connectionTimeoutMillis: 5_000,
+      application_name: "image-pipeline-listener",
+    });
     client.on("notification", (msg) => {
       if (msg.channel === this.channel) this.onNotify();
     });

@@ -56,7 +56,9 @@ export async function verifySchema(pool: Pool): Promise<number> {
     if ((err as { code?: string }).code !== "42P01") throw err;
   }
   if (version < LATEST_VERSION) {
-    throw new Error(`database schema is at version ${version}, this build needs ${LATEST_VERSION}: run 'main.js migrate' (the migrate Job) first`);
+    throw new Error(
+      `database schema is at version ${version}, this build needs ${LATEST_VERSION}: run 'main.js migrate' (the migrate Job) first`,
+    );
   }
   return version;
 }
