@@ -3,9 +3,17 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { adminPortsPolicy } from "./openstack/adminPorts";
 import { databaseNetworkPolicy } from "./openstack/databaseNetwork";
 import { portSecurityPolicy } from "./openstack/portSecurity";
+import { containerLimitsPolicy } from "./kubernetes/container-limits";
+import { defaultDenyPolicy } from "./kubernetes/default-deny";
+import { deploymentAutoscalersPolicy } from "./kubernetes/deployment-autoscalers";
+import { deploymentReplicasPolicy } from "./kubernetes/deployment-replicas";
 import { hpaMinReplicasPolicy } from "./kubernetes/hpaMinReplicas";
+import { imageDigestsPolicy } from "./kubernetes/image-digests";
 import { restrictedPodsPolicy } from "./kubernetes/restrictedPods";
+import { serviceAccountTokensPolicy } from "./kubernetes/service-account-tokens";
+import { serviceExposurePolicy } from "./kubernetes/service-exposure";
 import { plaintextSecretsPolicy } from "./secrets/plaintextSecrets";
+import { publicBucketsPolicy } from "./storage/public-buckets";
 
 export const POLICY_PACK_NAME = "image-pipeline";
 
@@ -20,6 +28,14 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   adminPortsPolicy,
   databaseNetworkPolicy,
   restrictedPodsPolicy,
+  containerLimitsPolicy,
+  imageDigestsPolicy,
+  serviceAccountTokensPolicy,
+  serviceExposurePolicy,
+  defaultDenyPolicy,
   hpaMinReplicasPolicy,
+  deploymentAutoscalersPolicy,
+  deploymentReplicasPolicy,
   plaintextSecretsPolicy,
+  publicBucketsPolicy,
 ];

@@ -17,6 +17,8 @@ export const KUBERNETES = {
   configMap: "kubernetes:core/v1:ConfigMap",
   service: "kubernetes:core/v1:Service",
   secret: "kubernetes:core/v1:Secret",
+  serviceAccount: "kubernetes:core/v1:ServiceAccount",
+  networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
   deployment: "kubernetes:apps/v1:Deployment",
   statefulSet: "kubernetes:apps/v1:StatefulSet",
   daemonSet: "kubernetes:apps/v1:DaemonSet",
@@ -25,6 +27,16 @@ export const KUBERNETES = {
   cronJob: "kubernetes:batch/v1:CronJob",
   hpaV2: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
   hpaV1: "kubernetes:autoscaling/v1:HorizontalPodAutoscaler",
+} as const;
+
+export const AWS_S3 = {
+  bucket: "aws:s3/bucket:Bucket",
+  bucketV2: "aws:s3/bucketV2:BucketV2",
+  bucketAcl: "aws:s3/bucketAcl:BucketAcl",
+  bucketAclV2: "aws:s3/bucketAclV2:BucketAclV2",
+  bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+  bucketObject: "aws:s3/bucketObject:BucketObject",
+  bucketObjectV2: "aws:s3/bucketObjectv2:BucketObjectv2",
 } as const;
 
 export function isKubernetesType(type: string): boolean {

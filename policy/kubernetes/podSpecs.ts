@@ -15,12 +15,25 @@ const POD_SPEC_PATHS: Record<string, readonly string[]> = {
 
 export const POD_CARRYING_TYPES: readonly string[] = Object.keys(POD_SPEC_PATHS);
 
+/** Where each workload kind keeps its pod template's metadata (a bare Pod's is the object's own). */
+const POD_METADATA_PATHS: Record<string, readonly string[]> = Object.fromEntries(
+  Object.entries(POD_SPEC_PATHS).map(([type, path]) => [type, [...path.slice(0, -1), "metadata"]]),
+);
+
 /** The pod spec of a workload resource, or undefined for other types (or a workload without one). */
 export function podSpecOf(type: string, props: Props): Props | undefined {
   const path = POD_SPEC_PATHS[type];
   if (!path) return undefined;
   const spec = field(props, ...path);
   return isRecord(spec) ? spec : undefined;
+}
+
+/** The pod template's metadata (labels, annotations) of a workload resource, or undefined. */
+export function podMetadataOf(type: string, props: Props): Props | undefined {
+  const path = POD_METADATA_PATHS[type];
+  if (!path) return undefined;
+  const metadata = field(props, ...path);
+  return isRecord(metadata) ? metadata : undefined;
 }
 
 export interface NamedContainer {

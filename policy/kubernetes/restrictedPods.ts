@@ -1,12 +1,14 @@
 /**
  * Every pod follows the Kubernetes "restricted" Pod Security Standard
- * (https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted) plus two house rules the
+ * (https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted; the /proc, sysctl, AppArmor,
+ * SELinux and host-process controls are in ./pod-security-baseline) plus two house rules the
  * pipeline depends on: a read-only root filesystem, and resource requests on every container (the HPA's CPU
  * target is a percentage of requests, and the scheduler needs them to place pods on small nodes).
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { field, isRecord, records, strings, type Props } from "../values";
-import { containersOf, podSpecOf } from "./podSpecs";
+import { baselineFieldViolations } from "./pod-security-baseline";
+import { containersOf, podMetadataOf, podSpecOf } from "./podSpecs";
 
 export const RESTRICTED_PODS_POLICY = "pods-restricted-with-requests";
 
@@ -29,7 +31,7 @@ const ALLOWED_VOLUME_SOURCES = new Set([
 ]);
 const ALLOWED_SECCOMP = new Set(["RuntimeDefault", "Localhost"]);
 
-export function restrictedPodViolations(podSpec: Props, config: RestrictedPodsConfig = {}): string[] {
+export function restrictedPodViolations(podSpec: Props, config: RestrictedPodsConfig = {}, podMetadata?: Props): string[] {
   const problems: string[] = [];
   const requireReadOnlyRoot = config.requireReadOnlyRootFilesystem ?? true;
   const requiredRequests = config.requiredRequests ?? ["cpu", "memory"];
@@ -88,6 +90,7 @@ export function restrictedPodViolations(podSpec: Props, config: RestrictedPodsCo
         `${label}: no resources.requests.${missing.join(" or ")}. Fix: set requests (the HPA's CPU target is relative to them)`,
       );
   }
+  problems.push(...baselineFieldViolations(podSpec, containers, podMetadata));
   return problems;
 }
 
@@ -105,6 +108,7 @@ export const restrictedPodsPolicy: ResourceValidationPolicy = {
   validateResource: (args, reportViolation) => {
     const podSpec = podSpecOf(args.type, args.props);
     if (!podSpec) return;
-    for (const message of restrictedPodViolations(podSpec, args.getConfig<RestrictedPodsConfig>())) reportViolation(message);
+    const metadata = podMetadataOf(args.type, args.props);
+    for (const message of restrictedPodViolations(podSpec, args.getConfig<RestrictedPodsConfig>(), metadata)) reportViolation(message);
   },
 };

@@ -16,7 +16,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { KUBERNETES, OPENSTACK, isKubernetesType } from "../resourceTypes";
 import { field, isRecord, records, strings, type Props } from "../values";
-import { containersOf, podSpecOf } from "../kubernetes/podSpecs";
+import { containersOf, podMetadataOf, podSpecOf } from "../kubernetes/podSpecs";
 import { hasUrlCredentials, isSecretFlag, looksSecret } from "./secretNames";
 
 export const PLAINTEXT_SECRETS_POLICY = "no-plaintext-secrets";
@@ -69,7 +69,7 @@ export function plaintextSecretViolations(type: string, props: Props): string[] 
   const problems: string[] = [];
   if (isKubernetesType(type)) {
     problems.push(...kubernetesMetadataViolations(props.metadata, ""));
-    const template = podSpecOf(type, props) ? templateMetadata(type, props) : undefined;
+    const template = type !== KUBERNETES.pod && podSpecOf(type, props) ? podMetadataOf(type, props) : undefined;
     if (template !== undefined) problems.push(...kubernetesMetadataViolations(template, "pod template "));
     problems.push(...podViolations(type, props));
     if (type === KUBERNETES.configMap) problems.push(...mapViolations("ConfigMap key", props.data));
@@ -79,12 +79,6 @@ export function plaintextSecretViolations(type: string, props: Props): string[] 
     problems.push(...mapViolations("label", props.labels));
   }
   return problems;
-}
-
-function templateMetadata(type: string, props: Props): unknown {
-  if (type === KUBERNETES.pod) return undefined;
-  if (type === KUBERNETES.cronJob) return field(props, "spec", "jobTemplate", "spec", "template", "metadata");
-  return field(props, "spec", "template", "metadata");
 }
 
 export const plaintextSecretsPolicy: ResourceValidationPolicy = {

@@ -4,7 +4,8 @@
  */
 import { evaluatePolicies, readPackConfig, type Finding } from "../../policy/offline";
 import { policies } from "../../policy/policies";
-import { OPENSTACK } from "../../policy/resourceTypes";
+import { podSpecOf } from "../../policy/kubernetes/podSpecs";
+import { AWS_S3, KUBERNETES, OPENSTACK } from "../../policy/resourceTypes";
 import { plainSecretPaths } from "../../policy/secrets/plaintextSecrets";
 import { SECRET_PLACEHOLDER, planStack, type Plan } from "../../scripts/plan";
 
@@ -20,6 +21,13 @@ beforeAll(async () => {
     findings[stack] = await evaluatePolicies(plans[stack].resources, { stack, config: readPackConfig(stack) });
   }
 }, 120_000);
+
+type PlanResource = Plan["resources"][number];
+const specOf = (r: PlanResource) => (r.inputs.spec ?? {}) as Record<string, unknown>;
+const containersOf = (r: PlanResource) =>
+  ((podSpecOf(r.type, r.inputs)?.containers ?? []) as Record<string, unknown>[]).concat(
+    (podSpecOf(r.type, r.inputs)?.initContainers ?? []) as Record<string, unknown>[],
+  );
 
 const describeFinding = (f: Finding) => `${f.policy} ${f.enforcementLevel} ${f.resource ?? "(stack)"}: ${f.message}`;
 
@@ -40,7 +48,7 @@ test("prod's pack config makes every policy mandatory; dev's makes every policy 
   expect(findings.dev.every((f) => f.enforcementLevel === "advisory")).toBe(true);
 });
 
-test("dev's advisory findings are exactly the admin ports its adminCidr opens to the world and HPAs below 2 replicas", () => {
+test("dev's advisory findings are exactly the ones its settings explain", () => {
   const adminFindings = findings.dev.filter((f) => f.policy === "no-public-admin-ports");
   const rules = plans.dev.resources.filter(
     (r) =>
@@ -48,13 +56,25 @@ test("dev's advisory findings are exactly the admin ports its adminCidr opens to
   );
   expect(adminFindings.map((f) => f.resource).sort()).toEqual(rules.map((r) => r.name).sort());
 
-  const hpas = plans.dev.resources.filter((r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+  const hpas = plans.dev.resources.filter((r) => r.type === KUBERNETES.hpaV2);
   const expectedHpa = hpas
     .filter((r) => ((r.inputs.spec as { minReplicas?: number } | undefined)?.minReplicas ?? 1) < 2)
     .map((r) => r.name);
   expect(findings.dev.filter((f) => f.policy === "hpa-min-replicas").map((f) => f.resource)).toEqual(expectedHpa);
 
-  const explained = new Set(["no-public-admin-ports", "hpa-min-replicas"]);
+  // dev runs one webhook pod (webhookReplicas 1).
+  const fixedBelowTwo = plans.dev.resources
+    .filter((r) => r.type === KUBERNETES.deployment && typeof specOf(r).replicas === "number" && (specOf(r).replicas as number) < 2)
+    .map((r) => r.name);
+  expect(findings.dev.filter((f) => f.policy === "deployment-min-replicas").map((f) => f.resource)).toEqual(fixedBelowTwo);
+
+  // Images named by tag only (dev's in-cluster PostgreSQL, until its image is pinned).
+  const byTag = plans.dev.resources
+    .filter((r) => containersOf(r).some((c) => !/@sha256:[0-9a-f]{64}$/.test(String(c.image))))
+    .map((r) => r.name);
+  expect([...new Set(findings.dev.filter((f) => f.policy === "images-pinned-by-digest").map((f) => f.resource))]).toEqual(byTag);
+
+  const explained = new Set(["no-public-admin-ports", "hpa-min-replicas", "deployment-min-replicas", "images-pinned-by-digest"]);
   expect(findings.dev.filter((f) => !explained.has(f.policy)).map(describeFinding)).toEqual([]);
 });
 
@@ -104,9 +124,9 @@ describe("the pack is live on prod's real resources (a mutated copy of the plan 
     const stripped = mutate(
       (r) => r.name === target,
       (inputs) => {
-        for (const c of (inputs as { spec: { template: { spec: { containers: { resources?: unknown }[] } } } }).spec.template.spec
-          .containers)
-          delete c.resources;
+        for (const c of (inputs as { spec: { template: { spec: { containers: { resources: { requests?: unknown } }[] } } } }).spec.template
+          .spec.containers)
+          delete c.resources.requests;
       },
     );
     const found = await mandatory(stripped);
@@ -116,5 +136,135 @@ describe("the pack is live on prod's real resources (a mutated copy of the plan 
         (f) => f.policy === "pods-restricted-with-requests" && f.resource === target && f.message.includes("no resources.requests"),
       ),
     ).toBe(true);
+  });
+
+  /** The mandatory findings as [policy, resource] pairs, each once. */
+  const fired = async (resources: Plan["resources"]) =>
+    [...new Set((await mandatory(resources)).map((f) => JSON.stringify([f.policy, f.resource])))].map((p) => JSON.parse(p) as string[]);
+  const named = (name: string) => {
+    const r = plans.prod.resources.find((x) => x.name === name);
+    if (!r) throw new Error(`prod's plan has no ${name}; have ${plans.prod.resources.map((x) => x.name).join(", ")}`);
+    return r;
+  };
+  const podSpec = (inputs: Record<string, unknown>) =>
+    (inputs as { spec: { template: { spec: Record<string, unknown> } } }).spec.template.spec;
+  const firstContainer = (inputs: Record<string, unknown>) => (podSpec(inputs).containers as Record<string, unknown>[])[0];
+  const securityContext = (inputs: Record<string, unknown>) => firstContainer(inputs).securityContext as Record<string, unknown>;
+
+  test("an image named by tag instead of digest", async () => {
+    const worker = named("workload-worker");
+    const tagged = mutate(
+      (r) => r === worker,
+      (inputs) => (firstContainer(inputs).image = String(firstContainer(inputs).image).replace(/@sha256:[0-9a-f]{64}$/, ":latest")),
+    );
+    expect(await fired(tagged)).toEqual([["images-pinned-by-digest", worker.name]]);
+  });
+
+  test("a container without resource limits", async () => {
+    const webhook = named("workload-webhook");
+    const unlimited = mutate(
+      (r) => r === webhook,
+      (inputs) => delete (firstContainer(inputs).resources as Record<string, unknown>).limits,
+    );
+    expect(await fired(unlimited)).toEqual([["containers-have-limits", webhook.name]]);
+  });
+
+  test.each(["LoadBalancer", "NodePort"])("the webhook Service as type %s", async (type) => {
+    const service = named("workload-webhook-service");
+    const exposed = mutate(
+      (r) => r === service,
+      (inputs) => ((inputs.spec as Record<string, unknown>).type = type),
+    );
+    expect(await fired(exposed)).toEqual([["no-node-port-or-load-balancer-services", service.name]]);
+  });
+
+  test("a public-read input bucket", async () => {
+    const bucket = named("storage-input");
+    expect(bucket.type).toBe(AWS_S3.bucket);
+    const open = mutate(
+      (r) => r === bucket,
+      (inputs) => (inputs.acl = "public-read"),
+    );
+    expect(await fired(open)).toEqual([["no-public-buckets", bucket.name]]);
+  });
+
+  test('a bucket policy that allows Principal "*"', async () => {
+    const policy = named("storage-output-policy");
+    const open = mutate(
+      (r) => r === policy,
+      (inputs) => {
+        const doc = JSON.parse(String(inputs.policy)) as { Statement: { Principal: unknown }[] };
+        doc.Statement[0].Principal = "*";
+        inputs.policy = JSON.stringify(doc);
+      },
+    );
+    expect(await fired(open)).toEqual([["no-public-buckets", policy.name]]);
+  });
+
+  test("no default-deny NetworkPolicy", async () => {
+    const defaultDeny = plans.prod.resources.filter(
+      (r) => r.type === KUBERNETES.networkPolicy && JSON.stringify(specOf(r).podSelector) === "{}",
+    );
+    expect(defaultDeny.length).toBeGreaterThan(0);
+    const found = await fired(plans.prod.resources.filter((r) => !defaultDeny.includes(r)));
+    expect(found).toHaveLength(1);
+    expect(found[0][0]).toBe("namespace-default-deny");
+  });
+
+  test("no HorizontalPodAutoscaler for the worker", async () => {
+    const hpa = named("workload-worker-hpa");
+    expect(await fired(plans.prod.resources.filter((r) => r !== hpa))).toEqual([["autoscaled-deployments-have-hpa", "workload-worker"]]);
+  });
+
+  test("one webhook replica", async () => {
+    const webhook = named("workload-webhook");
+    const single = mutate(
+      (r) => r === webhook,
+      (inputs) => ((inputs.spec as Record<string, unknown>).replicas = 1),
+    );
+    expect(await fired(single)).toEqual([["deployment-min-replicas", webhook.name]]);
+  });
+
+  test("automountServiceAccountToken: true on a pod, and on a ServiceAccount", async () => {
+    const worker = named("workload-worker");
+    const account = named("workload-worker-serviceaccount");
+    const mounted = mutate(
+      (r) => r === worker || r === account,
+      (inputs) => {
+        if (inputs.kind === "ServiceAccount") inputs.automountServiceAccountToken = true;
+        else podSpec(inputs).automountServiceAccountToken = true;
+      },
+    );
+    expect((await fired(mounted)).sort()).toEqual(
+      [
+        ["no-service-account-token-automount", worker.name],
+        ["no-service-account-token-automount", account.name],
+      ].sort(),
+    );
+  });
+
+  test.each<[string, (inputs: Record<string, unknown>) => void, RegExp]>([
+    ["procMount Unmasked", (i) => (securityContext(i).procMount = "Unmasked"), /procMount is Unmasked/],
+    [
+      "an unsafe sysctl",
+      (i) => ((podSpec(i).securityContext as Record<string, unknown>).sysctls = [{ name: "kernel.msgmax", value: "65536" }]),
+      /sysctl kernel\.msgmax/,
+    ],
+    ["AppArmor Unconfined", (i) => (securityContext(i).appArmorProfile = { type: "Unconfined" }), /appArmorProfile\.type is Unconfined/],
+    [
+      "the AppArmor annotation unconfined",
+      (i) => {
+        const metadata = (i as { spec: { template: { metadata: { annotations?: Record<string, string> } } } }).spec.template.metadata;
+        metadata.annotations = { ...metadata.annotations, "container.apparmor.security.beta.kubernetes.io/worker": "unconfined" };
+      },
+      /annotation container\.apparmor\.security\.beta\.kubernetes\.io\/worker is unconfined/,
+    ],
+    ["a custom SELinux type", (i) => (securityContext(i).seLinuxOptions = { type: "spc_t" }), /seLinuxOptions\.type spc_t/],
+    ["hostProcess", (i) => (securityContext(i).windowsOptions = { hostProcess: true }), /hostProcess is true/],
+  ])("%s, which the restricted Pod Security Standard forbids", async (_what, change, message) => {
+    const worker = named("workload-worker");
+    const found = await mandatory(mutate((r) => r === worker, change));
+    expect(found.map((f) => [f.policy, f.resource])).toEqual([["pods-restricted-with-requests", worker.name]]);
+    expect(found[0].message).toMatch(message);
   });
 });

@@ -136,3 +136,68 @@ describe("pods-restricted-with-requests", () => {
     expect(await check(KUBERNETES.hpaV2, { spec: { minReplicas: 1 } })).toEqual([]);
   });
 });
+
+describe("pods-restricted-with-requests: /proc, sysctls, AppArmor, SELinux and host processes", () => {
+  const withSecurity = (sc: Record<string, unknown>) =>
+    restrictedContainer("worker", { securityContext: { ...restrictedContainer("worker").securityContext, ...sc } });
+  const withTemplateAnnotations = (annotations: Record<string, string>) => ({
+    ...deployment(podSpec()),
+    spec: { selector: {}, template: { metadata: { annotations }, spec: podSpec() } },
+  });
+
+  test("accepts what the restricted profile allows", async () => {
+    const allowed = podSpec({
+      securityContext: {
+        runAsNonRoot: true,
+        seccompProfile: { type: "RuntimeDefault" },
+        sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: "0" }],
+        seLinuxOptions: { type: "container_t", level: "s0:c123,c456" },
+        appArmorProfile: { type: "RuntimeDefault" },
+        windowsOptions: { hostProcess: false },
+      },
+      containers: [withSecurity({ procMount: "Default", appArmorProfile: { type: "Localhost", localhostProfile: "p" } })],
+    });
+    expect(await check(KUBERNETES.deployment, deployment(allowed))).toEqual([]);
+    expect(
+      await check(
+        KUBERNETES.deployment,
+        withTemplateAnnotations({ "container.apparmor.security.beta.kubernetes.io/worker": "localhost/p" }),
+      ),
+    ).toEqual([]);
+  });
+
+  test("fails each forbidden value, at pod and container level", async () => {
+    const forbidden = podSpec({
+      securityContext: {
+        runAsNonRoot: true,
+        seccompProfile: { type: "RuntimeDefault" },
+        sysctls: [{ name: "kernel.msgmax", value: "65536" }],
+        seLinuxOptions: { user: "system_u", role: "system_r" },
+        appArmorProfile: { type: "Unconfined" },
+        windowsOptions: { hostProcess: true },
+      },
+      containers: [withSecurity({ procMount: "Unmasked", seLinuxOptions: { type: "spc_t" }, windowsOptions: { hostProcess: true } })],
+    });
+    expect(await check(KUBERNETES.deployment, deployment(forbidden))).toEqual([
+      "pod sets sysctl kernel.msgmax, which is not namespaced to the pod (it can change the node). Fix: remove it",
+      "pod: appArmorProfile.type is Unconfined, which turns off the node's AppArmor confinement. Fix: RuntimeDefault (or remove it)",
+      "pod: windowsOptions.hostProcess is true, which runs the container as a process on the node. Fix: remove it",
+      "pod: seLinuxOptions.user is set; a custom SELinux user is forbidden. Fix: remove it",
+      "pod: seLinuxOptions.role is set; a custom SELinux role is forbidden. Fix: remove it",
+      "container worker: securityContext.procMount is Unmasked, which unmasks /proc. Fix: remove it (Default)",
+      "container worker: windowsOptions.hostProcess is true, which runs the container as a process on the node. Fix: remove it",
+      "container worker: seLinuxOptions.type spc_t is a custom SELinux type. Fix: remove seLinuxOptions (or use container_t)",
+    ]);
+  });
+
+  test("fails the AppArmor annotation set to unconfined", async () => {
+    expect(
+      await check(
+        KUBERNETES.deployment,
+        withTemplateAnnotations({ "container.apparmor.security.beta.kubernetes.io/worker": "unconfined" }),
+      ),
+    ).toEqual([
+      "pod annotation container.apparmor.security.beta.kubernetes.io/worker is unconfined, which turns off AppArmor for that container. Fix: runtime/default (or remove it)",
+    ]);
+  });
+});
