@@ -3,15 +3,31 @@
  * (`pulumi.runtime.setMocks`), with the stack's Pulumi.<stack>.yaml config and no CLI or credentials, and
  * lists every declared resource. Reviewers and tests use it to see the whole graph without a cloud.
  *
- *   npm run plan -- --stack dev [--json] [--show-secrets]
+ *   npm run plan -- --stack dev [--json] [--show-secrets] [--preview] [--config <key>=<value>]...
  *
  * Mocked outputs are placeholders (ids, a documentation-range floating IP, dummy PEMs); the program must
  * never depend on their particular values.
+ *
+ * `--preview` evaluates the program as the first `pulumi preview` of a new stack does instead (see
+ * scripts/preview/first-preview.ts): every value the engine learns only by creating a resource is unknown, and
+ * every dynamic resource goes through the SDK's dynamic-provider host (`check`, then `diff` against no old
+ * state). It fails naming each resource whose provider rejects what a preview sends.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
+import { checkDynamicResources, DynamicResourceCheck, formatCheckFailures, previewState } from "./preview/first-preview";
+import {
+  deserializeInputs,
+  observeRegistrations,
+  outputState,
+  Registration,
+  RESOURCE_SIG,
+  SECRET_SIG,
+  SIG_KEY,
+  waitForRPCs,
+} from "./sdk/monitor-hook";
 
 export interface PlannedResource {
   readonly type: string;
@@ -25,6 +41,8 @@ export interface PlannedResource {
   readonly provider?: string;
   /** Resource options that change how updates happen; reviewers need to see them as much as inputs. */
   readonly options: {
+    /** Present (true) only when set, so plans of commits from before it was recorded compare equal. */
+    protect?: true;
     ignoreChanges: string[];
     replaceOnChanges: string[];
     deleteBeforeReplace: boolean;
@@ -39,6 +57,8 @@ export interface Plan {
   readonly stack: string;
   readonly resources: PlannedResource[];
   readonly outputs: Record<string, unknown>;
+  /** With `preview`: what the dynamic-provider host answered for each dynamic resource. */
+  readonly dynamicChecks?: DynamicResourceCheck[];
 }
 
 export interface PlanOptions {
@@ -48,16 +68,21 @@ export interface PlanOptions {
   readonly projectDir?: string;
   /** Overrides applied on top of the stack file, e.g. { "image-pipeline:nodeCount": "4" }. */
   readonly configOverrides?: Record<string, string>;
+  /**
+   * Evaluate as the first `pulumi preview` of a new stack: values known only after creation are unknown, and
+   * each dynamic resource is checked through the SDK's dynamic-provider host.
+   */
+  readonly preview?: boolean;
+  /** The program to evaluate instead of the image pipeline (tests of the plan machinery itself). */
+  readonly program?: () => unknown;
 }
 
 export const SECRET_PLACEHOLDER = "[secret]";
+/** How the plan shows a value that is not known until its resource is created. */
+export const UNKNOWN_PLACEHOLDER = "[unknown]";
 export const MOCK_FLOATING_IP = "203.0.113.10";
 /** What a StackReference (promoteFrom) reads offline as the other stack's workerImage output. */
 export const MOCK_PROMOTED_IMAGE = `registry.invalid/offline/image-pipeline-worker@sha256:${"0".repeat(64)}`;
-
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
 
 /** Reads a stack file into the flat string map `pulumi.runtime.setAllConfig` takes, and the secret keys. */
 export function readStackConfig(projectDir: string, stack: string): { config: Record<string, string>; secretKeys: string[] } {
@@ -159,8 +184,12 @@ function urnName(urn: string): string {
   return urn.split("::").pop() ?? urn;
 }
 
-/** Turns deserialized RPC values into plain JSON: secrets to the placeholder, resource references to names. */
+/**
+ * Turns deserialized RPC values into plain JSON: secrets to the placeholder, resource references to names,
+ * unknown values (previews) to UNKNOWN_PLACEHOLDER.
+ */
 function present(value: unknown, showSecrets: boolean): unknown {
+  if (pulumi.isUnknown(value)) return UNKNOWN_PLACEHOLDER;
   if (Array.isArray(value)) return value.map((v) => present(v, showSecrets));
   if (value !== null && typeof value === "object") {
     const obj = value as Record<string, unknown>;
@@ -179,10 +208,10 @@ function present(value: unknown, showSecrets: boolean): unknown {
 
 async function resolveOutputs(value: unknown, showSecrets: boolean): Promise<unknown> {
   if (pulumi.Output.isInstance(value)) {
-    const output = value as pulumi.Output<unknown>;
-    const secret = await pulumi.isSecret(output);
-    const inner = await new Promise<unknown>((resolve) => output.apply((v) => resolve(v)));
-    return secret && !showSecrets ? SECRET_PLACEHOLDER : resolveOutputs(inner, showSecrets);
+    // Not `apply`: it never runs for a value that is unknown in a preview.
+    const state = await outputState(value as pulumi.Output<unknown>);
+    if (state.secret && !showSecrets) return SECRET_PLACEHOLDER;
+    return state.known ? resolveOutputs(state.value, showSecrets) : UNKNOWN_PLACEHOLDER;
   }
   if (Array.isArray(value)) return Promise.all(value.map((v) => resolveOutputs(v, showSecrets)));
   if (value !== null && typeof value === "object" && !(value instanceof pulumi.Resource)) {
@@ -194,86 +223,72 @@ async function resolveOutputs(value: unknown, showSecrets: boolean): Promise<unk
   return value;
 }
 
-interface RegisterRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getProvider(): string;
-  getDependenciesList(): string[];
-  getObject(): unknown;
-  getIgnorechangesList(): string[];
-  getReplaceonchangesList(): string[];
-  getDeletebeforereplace(): boolean;
-  getRetainondelete(): boolean;
-  getAdditionalsecretoutputsList(): string[];
-  hasReplacementTrigger(): boolean;
-  getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
+function plannedResource(r: Registration, showSecrets: boolean): PlannedResource {
+  const provider = r.providerRef;
+  return {
+    type: r.type,
+    name: r.name,
+    parent: r.parentUrn ? urnName(r.parentUrn) : undefined,
+    inputs: present(deserializeInputs(r.serializedInputs), showSecrets) as Record<string, unknown>,
+    dependsOn: [...new Set(r.dependencyUrns.map(urnName))].sort(),
+    provider: provider ? urnName(provider.split("::").slice(0, -1).join("::")) : undefined,
+    options: {
+      ...(r.options.protect ? { protect: true as const } : {}),
+      ignoreChanges: r.options.ignoreChanges,
+      replaceOnChanges: r.options.replaceOnChanges,
+      deleteBeforeReplace: r.options.deleteBeforeReplace,
+      retainOnDelete: r.options.retainOnDelete,
+      additionalSecretOutputs: r.options.additionalSecretOutputs,
+      replacementTrigger: r.options.replacementTrigger === undefined ? undefined : present(r.options.replacementTrigger, showSecrets),
+    },
+  };
 }
 
 /**
- * Evaluates the program for `stack` under mocks. Runs once per process: Pulumi's runtime state and the
- * program's modules are process-global, so callers that need several stacks use one process each
- * (`planInChildProcess`) or jest's per-file module isolation.
+ * Evaluates the program for `stack` under mocks. Pulumi's runtime state is process-global, so plans in one
+ * process run one after another (jest isolates test files; plan-diff.ts's `planInChild` uses a process per plan).
  */
 export async function planStack(stack: string, options: PlanOptions = {}): Promise<Plan> {
   const projectDir = options.projectDir ?? path.resolve(__dirname, "..");
   const showSecrets = options.showSecrets ?? false;
+  const preview = options.preview ?? false;
   const { config, secretKeys } = readStackConfig(projectDir, stack);
   Object.assign(config, options.configOverrides ?? {});
   pulumi.runtime.setAllConfig(config, secretKeys);
 
-  const resources: PlannedResource[] = [];
+  const registrations: Registration[] = [];
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...mockOutputs(args.type, args.name, args.inputs) } }),
+      newResource: (args) =>
+        preview
+          ? previewState(args, mockOutputs)
+          : { id: `${args.name}-id`, state: { ...args.inputs, ...mockOutputs(args.type, args.name, args.inputs) } },
       call: (args) => mockInvoke(args.token, args.inputs),
     },
     "image-pipeline",
     stack,
-    false,
+    preview,
   );
+  // The mocks API passes on type, name and inputs only; the hook also sees parent, dependencies, provider, options.
+  observeRegistrations((r) => registrations.push(r));
 
-  // Wrap the mock monitor to see what the mocks API does not pass on: parent, dependencies, provider.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const settings = require("@pulumi/pulumi/runtime/settings") as {
-    getMonitor(): { registerResource(req: RegisterRequest, cb: unknown): Promise<void> };
-    waitForRPCs(): Promise<void>;
-  };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(o: unknown): Record<string, unknown> };
-  const monitor = settings.getMonitor();
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = async (req, cb) => {
-    const provider = req.getProvider();
-    resources.push({
-      type: req.getType(),
-      name: req.getName(),
-      parent: req.getParent() ? urnName(req.getParent()) : undefined,
-      inputs: present(rpc.deserializeProperties(req.getObject()), showSecrets) as Record<string, unknown>,
-      dependsOn: [...new Set(req.getDependenciesList().map(urnName))].sort(),
-      provider: provider ? urnName(provider.split("::").slice(0, -1).join("::")) : undefined,
-      options: {
-        ignoreChanges: req.getIgnorechangesList(),
-        replaceOnChanges: req.getReplaceonchangesList(),
-        deleteBeforeReplace: req.getDeletebeforereplace(),
-        retainOnDelete: req.getRetainondelete(),
-        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-        replacementTrigger: req.hasReplacementTrigger() ? present(req.getReplacementTrigger()?.toJavaScript(), showSecrets) : undefined,
-      },
+  const program =
+    options.program ??
+    (() => {
+      // Imported after the config is set: the program reads config when it runs.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { imagePipeline } = require("../infra/program") as typeof import("../infra/program");
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { parseStackConfig, pulumiConfigSource } = require("../infra/config") as typeof import("../infra/config");
+      return imagePipeline(parseStackConfig(pulumiConfigSource(), stack));
     });
-    return register(req, cb);
-  };
-
-  // Imported after the config is set: the program reads config when it runs.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { imagePipeline } = require("../infra/program") as typeof import("../infra/program");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { parseStackConfig, pulumiConfigSource } = require("../infra/config") as typeof import("../infra/config");
-  const cfg = parseStackConfig(pulumiConfigSource(), stack);
-  const programOutputs = imagePipeline(cfg);
+  const programOutputs = program();
   const outputs = (await resolveOutputs(programOutputs, showSecrets)) as Record<string, unknown>;
-  await settings.waitForRPCs();
-  return { stack, resources, outputs };
+  await waitForRPCs();
+  const resources = registrations.map((r) => plannedResource(r, showSecrets));
+  if (!preview) return { stack, resources, outputs };
+  const dynamicChecks = await checkDynamicResources(registrations, { stack, project: "image-pipeline", cwd: projectDir });
+  return { stack, resources, outputs, dynamicChecks };
 }
 
 function formatText(plan: Plan): string {
@@ -289,25 +304,45 @@ function formatText(plan: Plan): string {
   return lines.join("\n");
 }
 
-export function parseArgs(argv: string[]): { stack: string; json: boolean; showSecrets: boolean } {
+export interface PlanArgs {
+  readonly stack: string;
+  readonly json: boolean;
+  readonly showSecrets: boolean;
+  readonly preview: boolean;
+  /** From `--config <key>=<value>`; a key without a namespace gets the project's, as `pulumi config set` does. */
+  readonly configOverrides: Record<string, string>;
+}
+
+const USAGE = "usage: npm run plan -- --stack <name> [--json] [--show-secrets] [--preview] [--config <key>=<value>]...";
+
+export function parseArgs(argv: string[]): PlanArgs {
   let stack = "";
   let json = false;
   let showSecrets = false;
+  let preview = false;
+  const configOverrides: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--stack") stack = argv[++i] ?? "";
     else if (arg.startsWith("--stack=")) stack = arg.slice("--stack=".length);
     else if (arg === "--json") json = true;
     else if (arg === "--show-secrets") showSecrets = true;
-    else throw new Error(`unknown argument ${arg}; usage: npm run plan -- --stack <name> [--json] [--show-secrets]`);
+    else if (arg === "--preview") preview = true;
+    else if (arg === "--config") {
+      const setting = argv[++i] ?? "";
+      const eq = setting.indexOf("=");
+      if (eq <= 0) throw new Error(`--config takes <key>=<value>, got "${setting}"; ${USAGE}`);
+      const key = setting.slice(0, eq);
+      configOverrides[key.includes(":") ? key : `image-pipeline:${key}`] = setting.slice(eq + 1);
+    } else throw new Error(`unknown argument ${arg}; ${USAGE}`);
   }
   if (!stack) throw new Error(`--stack is required; stacks: ${listStacks(path.resolve(__dirname, "..")).join(", ")}`);
-  return { stack, json, showSecrets };
+  return { stack, json, showSecrets, preview, configOverrides };
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const plan = await planStack(args.stack, { showSecrets: args.showSecrets });
+  const plan = await planStack(args.stack, { showSecrets: args.showSecrets, preview: args.preview, configOverrides: args.configOverrides });
   const out = args.json
     ? JSON.stringify(
         plan.resources.map(({ type, name, parent, inputs, dependsOn }) => ({ type, name, parent, inputs, dependsOn })),
@@ -316,6 +351,17 @@ async function main(): Promise<void> {
       )
     : formatText(plan);
   process.stdout.write(`${out}\n`);
+  if (plan.dynamicChecks) {
+    const failures = formatCheckFailures(plan.dynamicChecks);
+    if (failures.length > 0) {
+      process.stderr.write(`the first preview of stack ${plan.stack} would fail:\n${failures.map((f) => `  - ${f}`).join("\n")}\n`);
+      process.exit(1);
+    }
+    const names = plan.dynamicChecks.map((c) => c.name).join(", ") || "none";
+    process.stderr.write(
+      `first preview of stack ${plan.stack}: dynamic resources that pass check and diff in the SDK's provider host: ${names}\n`,
+    );
+  }
 }
 
 if (require.main === module) {
