@@ -29,6 +29,16 @@ test("the note of the SDK version these internals were checked against is the in
 
 describe("the mock-monitor hook", () => {
   const seen: Registration[] = [];
+  /** Every option the plan reports, each set to a value other than its default. */
+  const options = {
+    protect: true,
+    ignoreChanges: ["length"],
+    replaceOnChanges: ["special"],
+    deleteBeforeReplace: true,
+    retainOnDelete: true,
+    additionalSecretOutputs: ["result"],
+    replacementTrigger: "rotate-2026",
+  };
 
   beforeAll(async () => {
     await pulumi.runtime.setMocks(
@@ -53,18 +63,7 @@ describe("the mock-monitor hook", () => {
     new random.RandomString(
       "second",
       { length: 12, special: false, keepers: { secret: pulumi.secret("hush"), pending: first.result } },
-      {
-        parent,
-        provider,
-        dependsOn: [first],
-        protect: true,
-        ignoreChanges: ["length"],
-        replaceOnChanges: ["special"],
-        deleteBeforeReplace: true,
-        retainOnDelete: true,
-        additionalSecretOutputs: ["result"],
-        replacementTrigger: "rotate-2026",
-      },
+      { parent, provider, dependsOn: [first], ...options },
     );
     await waitForRPCs();
   });
@@ -81,15 +80,7 @@ describe("the mock-monitor hook", () => {
   });
 
   test("sees every resource option the plan shows", () => {
-    expect(seen.find((r) => r.name === "second")?.options).toEqual({
-      protect: true,
-      ignoreChanges: ["length"],
-      replaceOnChanges: ["special"],
-      deleteBeforeReplace: true,
-      retainOnDelete: true,
-      additionalSecretOutputs: ["result"],
-      replacementTrigger: "rotate-2026",
-    });
+    expect(seen.find((r) => r.name === "second")?.options).toEqual(options);
     expect(seen.find((r) => r.name === "first")?.options).toMatchObject({
       protect: false,
       deleteBeforeReplace: false,
