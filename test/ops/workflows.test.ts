@@ -35,7 +35,7 @@ interface Job {
   "runs-on"?: string;
   container?: string | { image: string };
   environment?: string | { name: string };
-  strategy?: { matrix: { include?: Record<string, string>[]; [k: string]: unknown } };
+  strategy?: { matrix: { include?: Record<string, string>[]; stack?: string[]; [k: string]: unknown } };
   outputs?: Record<string, string>;
   steps?: Step[];
   permissions?: Record<string, string>;
@@ -57,12 +57,39 @@ const stepUsing = (job: Job, action: string) => (job.steps ?? []).filter((s) => 
 const packageJson = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
   scripts: Record<string, string>;
   engines: { node: string };
+  dependencies: Record<string, string>;
 };
+const jobsOf = (file: string) => Object.entries(load(file).jobs);
+const usesOf = (file: string) =>
+  [...steps(load(file)).map((s) => s.uses), ...Object.values(load(file).jobs).map((j) => j.uses)].filter(
+    (u): u is string => u !== undefined,
+  );
+/** Every `${{ secrets.X }}` / `${{ secrets[...] }}` in a text. */
+const secretRefs = (text: string) => [...text.matchAll(/\$\{\{\s*secrets(?:\.(\w+)|\[[^\]]*\])\s*\}\}/g)].map((m) => m[1] ?? m[0]);
 const stacks = fs
   .readdirSync(root)
   .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
   .filter((s): s is string => s !== undefined)
   .sort();
+
+/**
+ * The commits third-party actions are pinned to, each read from the action's repository at the tag named (the
+ * major tag the workflows used before, resolved to its newest release): `git rev-parse <tag>^{commit}`.
+ */
+const VERIFIED_PINS: Record<string, { sha: string; tag: string }> = {
+  "actions/checkout": { sha: "11d5960a326750d5838078e36cf38b85af677262", tag: "v4.4.0" },
+  "actions/setup-node": { sha: "49933ea5288caeca8642d1e84afbd3f7d6820020", tag: "v4.4.0" },
+  "actions/cache": { sha: "0057852bfaa89a56745cba8c7296529d2fc39830", tag: "v4.3.0" },
+  "actions/upload-artifact": { sha: "ea165f8d65b6e75b540449e92b4886f43607fa02", tag: "v4.6.2" },
+  "actions/download-artifact": { sha: "d3f86a106a0bac45b974a628896c90dbdf5c8093", tag: "v4.3.0" },
+  "actions/github-script": { sha: "f28e40c7f34bde8b3046d885e986cb6290c5673b", tag: "v7.1.0" },
+  "pulumi/actions": { sha: "8582a9e8cc630786854029b4e09281acd6794b58", tag: "v6.6.1" },
+  "pulumi/auth-actions": { sha: "1c89817aab0c66407723cdef72b05266e7376640", tag: "v1.0.1" },
+  "docker/setup-buildx-action": { sha: "8d2750c68a42422c14e847fe6c8ac0403b4cbd6f", tag: "v3.12.0" },
+  "docker/login-action": { sha: "c94ce9fb468520275223c153574b00df6fe4bcc9", tag: "v3.7.0" },
+  "docker/metadata-action": { sha: "c299e40c65443455700f0fdfc63efafe5b349051", tag: "v5.10.0" },
+  "docker/build-push-action": { sha: "10e90e3645eae34f1e60eeb005ba3a3d33f178e8", tag: "v6.19.2" },
+};
 
 test("the expected workflows exist", () => {
   expect(workflowFiles).toEqual(["ci.yml", "deploy.yml", "plan-diff-comment.yml", "preview.yml", "worker-image.yml"]);
@@ -114,13 +141,19 @@ describe("every workflow", () => {
     expect(Object.keys(wf.on)).not.toContain("pull_request_target");
   });
 
-  test.each(workflowFiles)("%s pins every action to a major version or a commit, and local workflows exist", (file) => {
-    const uses = [...steps(load(file)).map((s) => s.uses), ...Object.values(load(file).jobs).map((j) => j.uses)].filter(
-      (u): u is string => u !== undefined,
-    );
-    for (const u of uses) {
-      if (u.startsWith("./")) expect(fs.existsSync(path.join(root, u))).toBe(true);
-      else expect(u).toMatch(/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/);
+  test.each(workflowFiles)("%s pins every third-party action to a verified commit, and local workflows exist", (file) => {
+    const lines = text(file).split("\n");
+    for (const u of usesOf(file)) {
+      if (u.startsWith("./")) {
+        expect(fs.existsSync(path.join(root, u))).toBe(true);
+        continue;
+      }
+      const [action, ref] = u.split("@");
+      const pin = VERIFIED_PINS[action];
+      expect({ action, pinned: pin !== undefined }).toEqual({ action, pinned: true });
+      expect({ action, ref }).toEqual({ action, ref: pin.sha });
+      // The tag the commit was taken from stays readable next to it (Dependabot keeps such comments up to date).
+      for (const line of lines.filter((l) => l.includes(`uses: ${u}`))) expect(line).toMatch(new RegExp(`@${pin.sha} # ${pin.tag}$`));
     }
   });
 
@@ -151,6 +184,92 @@ describe("every workflow", () => {
   });
 });
 
+describe("secrets and install scripts", () => {
+  test.each(workflowFiles)("%s hands secrets to single steps only, never to a workflow or a job as a whole", (file) => {
+    const wf = load(file);
+    expect(secretRefs(JSON.stringify(wf.env ?? {}))).toEqual([]);
+    for (const [, job] of jobsOf(file)) expect(secretRefs(JSON.stringify(job.env ?? {}))).toEqual([]);
+    // Nor in a script's text, where it would be substituted before the shell runs (and end up in the process list).
+    for (const s of steps(wf)) expect({ step: s.name, refs: secretRefs(s.run ?? "") }).toEqual({ step: s.name, refs: [] });
+  });
+
+  test.each(workflowFiles)("%s: no step that runs npm (whose packages' scripts could run) sees a secret", (file) => {
+    for (const s of steps(load(file))) {
+      if (!/\bnpm\b|\.ci\/run/.test(s.run ?? "")) continue;
+      expect({ step: s.name ?? s.run, refs: secretRefs(JSON.stringify(s.env ?? {})) }).toEqual({ step: s.name ?? s.run, refs: [] });
+    }
+  });
+
+  test.each(workflowFiles)("%s: a job whose steps read secrets runs in a GitHub environment, which holds them", (file) => {
+    for (const [name, job] of jobsOf(file)) {
+      const refs = (job.steps ?? []).flatMap((s) => secretRefs(JSON.stringify({ env: s.env ?? {}, with: s.with ?? {} })));
+      const own = refs.filter((r) => r !== "GITHUB_TOKEN");
+      if (own.length > 0) expect({ job: name, environment: job.environment !== undefined }).toEqual({ job: name, environment: true });
+    }
+  });
+
+  test.each(workflowFiles)("%s installs with --ignore-scripts, then runs only the allowed install scripts", (file) => {
+    for (const [name, job] of jobsOf(file)) {
+      const runs = (job.steps ?? []).map((s) => s.run ?? "");
+      const installs = runs.map((r, i) => [r, i] as const).filter(([r]) => /\bnpm (ci|install)\b/.test(r));
+      for (const [run, i] of installs) {
+        expect({ job: name, run }).toEqual({ job: name, run: "npm ci --ignore-scripts --no-audit --no-fund" });
+        expect({ job: name, next: runs[i + 1] }).toEqual({ job: name, next: "npm run -s rebuild:allowed" });
+      }
+    }
+  });
+
+  test(".ci/run installs the same way", () => {
+    const run = fs.readFileSync(path.join(root, ".ci/run"), "utf8");
+    expect(run).toContain("npm ci --ignore-scripts --no-audit --no-fund\nnpm run -s rebuild:allowed\n");
+    expect(run.match(/\bnpm (ci|install)\b/g)).toHaveLength(1);
+  });
+
+  test("only the job that pushes the image may write packages, and it never runs for a pull request", () => {
+    for (const file of workflowFiles) {
+      expect({ file, permissions: load(file).permissions?.packages }).toEqual({ file, permissions: undefined });
+      for (const [name, job] of jobsOf(file)) {
+        if (job.permissions?.packages !== "write") continue;
+        const pushes =
+          (job.steps ?? []).some((s) => s.uses?.startsWith("docker/build-push-action@") && s.with?.push === true) || job.uses !== undefined;
+        expect({ file, job: name, pushes }).toEqual({ file, job: name, pushes: true });
+        expect({ file, job: name, if: job.if }).toEqual({
+          file,
+          job: name,
+          if: job.uses !== undefined ? "github.event_name == 'push'" : "github.event_name != 'pull_request'",
+        });
+      }
+    }
+  });
+
+  test("OIDC tokens (id-token: write) only for the jobs that exchange one for a Pulumi Cloud token", () => {
+    for (const file of workflowFiles) {
+      expect({ file, permissions: load(file).permissions?.["id-token"] }).toEqual({ file, permissions: undefined });
+      for (const [name, job] of jobsOf(file)) {
+        const exchanges = stepUsing(job, "pulumi/auth-actions").length > 0;
+        expect({ file, job: name, idToken: job.permissions?.["id-token"] === "write" }).toEqual({ file, job: name, idToken: exchanges });
+      }
+    }
+  });
+
+  test("every pulumi/actions step pins the Pulumi CLI to the SDK's version, and gets the token the OIDC step issued", () => {
+    const sdk = packageJson.dependencies["@pulumi/pulumi"];
+    expect(sdk).toMatch(/^\d+\.\d+\.\d+$/);
+    for (const file of workflowFiles) {
+      for (const [, job] of jobsOf(file)) {
+        const oidc = stepUsing(job, "pulumi/auth-actions")[0];
+        for (const s of stepUsing(job, "pulumi/actions")) {
+          expect({ file, step: s.name, version: s.with?.["pulumi-version"] }).toEqual({ file, step: s.name, version: sdk });
+          if (s.with?.command === undefined) continue;
+          expect(oidc?.with).toMatchObject({ "export-environment-variables": false });
+          expect(oidc?.if).toBe("vars.PULUMI_BACKEND_URL == ''");
+          expect(s.env?.PULUMI_ACCESS_TOKEN).toBe(`\${{ steps.${oidc?.id}.outputs.pulumi-access-token }}`);
+        }
+      }
+    }
+  });
+});
+
 describe("shell steps pass shellcheck", () => {
   const shellcheck = spawnSync("shellcheck", ["--version"]).status === 0;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "workflow-shell-"));
@@ -173,9 +292,10 @@ describe("shell steps pass shellcheck", () => {
 describe("ci.yml", () => {
   const wf = load("ci.yml");
 
-  test("runs .ci/run on every push and pull request", () => {
+  test("runs .ci/run once per change: on pull requests, and on pushes to main only (a branch with a pull request is not tested twice)", () => {
     expect(Object.keys(wf.on).sort()).toEqual(["pull_request", "push"]);
-    expect(wf.on.push).toBeNull();
+    expect(wf.on.push).toEqual({ branches: ["main"] });
+    expect(wf.on.pull_request).toBeNull();
     const run = steps({ ...wf, jobs: { test: wf.jobs.test } }).map((s) => s.run);
     expect(run).toContain(".ci/run");
     expect(fs.statSync(path.join(root, ".ci/run")).mode & 0o111).not.toBe(0);
@@ -191,6 +311,8 @@ describe("ci.yml", () => {
       `npm run -s plan:diff -- ${stacks.map((s) => `--stack ${s}`).join(" ")} --base "$BASE_SHA" --markdown > offline-plan-diff/plan-diff.md`,
     );
     expect(stepUsing(job, "actions/upload-artifact")[0].with).toMatchObject({ name: "offline-plan-diff", path: "offline-plan-diff/" });
+    expect(secretRefs(JSON.stringify(job))).toEqual([]);
+    expect(job.environment).toBeUndefined();
   });
 });
 
@@ -226,10 +348,11 @@ describe("preview.yml", () => {
   const job = wf.jobs.preview;
   const pulumi = stepUsing(job, "pulumi/actions")[0];
 
-  test("previews every stack on pull requests from this repository", () => {
+  test("previews every stack on pull requests from this repository; forks get only the offline plan diff", () => {
     expect(Object.keys(wf.on)).toEqual(["pull_request"]);
     expect(job.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
-    expect((job.strategy?.matrix.include ?? []).map((m) => m.stack).sort()).toEqual(stacks);
+    expect([...(job.strategy?.matrix.stack ?? [])].sort()).toEqual(stacks);
+    expect(load("ci.yml").jobs["offline-plan-diff"].if).toContain("github.event.pull_request.head.repo.full_name != github.repository");
   });
 
   test("pulumi preview --diff with a PR comment that is edited on new pushes and keeps the summary when trimmed", () => {
@@ -241,7 +364,8 @@ describe("preview.yml", () => {
       "always-include-summary": true,
       "stack-name": "${{ vars.PULUMI_ORG || 'organization' }}/${{ matrix.stack }}",
     });
-    expect(wf.permissions).toEqual({ contents: "read", "pull-requests": "write" });
+    expect(wf.permissions).toEqual({ contents: "read" });
+    expect(job.permissions).toEqual({ contents: "read", "pull-requests": "write", "id-token": "write" });
   });
 
   test("applies the policy pack with each stack's config (advisory dev, mandatory prod)", () => {
@@ -251,15 +375,28 @@ describe("preview.yml", () => {
     for (const stack of stacks) expect(fs.existsSync(path.join(root, `policy/config/${stack}.json`))).toBe(true);
   });
 
-  test("reads credentials from repository secrets, one clouds.yaml per stack", () => {
-    for (const m of job.strategy?.matrix.include ?? []) expect(m.clouds_secret).toBe(`OPENSTACK_CLOUDS_YAML_${m.stack.toUpperCase()}`);
+  test("each stack previews in its own environment (preview-prod has reviewers), whose secrets the steps read", () => {
+    expect(job.environment).toBe("preview-${{ matrix.stack }}");
     const cloudsStep = (job.steps ?? []).find((s) => s.env?.CLOUDS_YAML);
-    expect(cloudsStep?.env?.CLOUDS_YAML).toBe("${{ secrets[matrix.clouds_secret] }}");
+    expect(cloudsStep?.env?.CLOUDS_YAML).toBe("${{ secrets.OPENSTACK_CLOUDS_YAML }}");
     expect(cloudsStep?.run).toContain('echo "OS_CLIENT_CONFIG_FILE=$RUNNER_TEMP/clouds.yaml" >> "$GITHUB_ENV"');
-    expect(job.env).toMatchObject({
-      PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+    expect(pulumi.env).toEqual({
+      PULUMI_ACCESS_TOKEN: "${{ steps.pulumi-token.outputs.pulumi-access-token }}",
       PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
+      AWS_ACCESS_KEY_ID: "${{ secrets.PULUMI_STATE_ACCESS_KEY_ID }}",
+      AWS_SECRET_ACCESS_KEY: "${{ secrets.PULUMI_STATE_SECRET_ACCESS_KEY }}",
     });
+    // No stored Pulumi Cloud token: a read-only team token by OIDC.
+    expect(secretRefs(text("preview.yml"))).not.toContain("PULUMI_ACCESS_TOKEN");
+    expect(stepUsing(job, "pulumi/auth-actions")[0].with).toMatchObject({
+      "requested-token-type": "urn:pulumi:token-type:access_token:team",
+      scope: "team:${{ vars.PULUMI_PREVIEW_TEAM }}",
+    });
+  });
+
+  test("the clouds.yaml is removed after the preview, whatever happened", () => {
+    const last = (job.steps ?? [])[(job.steps ?? []).length - 1];
+    expect(last).toMatchObject({ if: "always()", run: 'rm -f "$RUNNER_TEMP/clouds.yaml"' });
   });
 });
 
@@ -280,16 +417,28 @@ describe("worker-image.yml", () => {
   });
 
   test("pushes except on pull requests, and outputs the digest and the digest-pinned reference", () => {
-    expect(build.with?.push).toBe("${{ github.event_name != 'pull_request' }}");
-    expect(job.outputs).toEqual({ digest: "${{ steps.build.outputs.digest }}", image: "${{ steps.reference.outputs.image }}" });
+    const publish = wf.jobs.publish;
+    const pushBuild = stepUsing(publish, "docker/build-push-action")[0];
+    expect(publish.if).toBe("github.event_name != 'pull_request'");
+    expect(pushBuild.with?.push).toBe(true);
+    expect(job.if).toBe("github.event_name == 'pull_request'");
+    expect(build.with?.push).toBe(false);
+    expect(publish.outputs).toEqual({ digest: "${{ steps.build.outputs.digest }}", image: "${{ steps.reference.outputs.image }}" });
     expect(wf.on.workflow_call).toEqual({
       outputs: {
-        digest: { description: expect.any(String), value: "${{ jobs.build.outputs.digest }}" },
-        image: { description: expect.any(String), value: "${{ jobs.build.outputs.image }}" },
+        digest: { description: expect.any(String), value: "${{ jobs.publish.outputs.digest }}" },
+        image: { description: expect.any(String), value: "${{ jobs.publish.outputs.image }}" },
       },
     });
-    const reference = (job.steps ?? []).find((s) => s.id === "reference");
+    const reference = (publish.steps ?? []).find((s) => s.id === "reference");
     expect(reference?.run).toContain('echo "image=${NAME}@${DIGEST}" >> "$GITHUB_OUTPUT"');
+  });
+
+  test("the pull-request build and the push build build the same thing", () => {
+    const pushBuild = stepUsing(wf.jobs.publish, "docker/build-push-action")[0];
+    for (const key of ["context", "file", "platforms"]) expect(build.with?.[key]).toBe(pushBuild.with?.[key]);
+    expect(wf.permissions).toEqual({ contents: "read" });
+    expect(job.permissions).toEqual({ contents: "read" });
   });
 });
 
@@ -335,6 +484,25 @@ describe("deploy.yml", () => {
     const show = (wf.jobs.prod.steps ?? []).find((s) => s.run?.includes("pulumi stack output workerImage"));
     expect(show?.run).toContain('pulumi stack output workerImage --stack "$DEV_STACK"');
     expect(show?.env?.EXPECTED_DIGEST).toBe("${{ inputs.expected_digest }}");
+  });
+
+  test("dev and prod each read their own environment's credentials; nothing is set for the whole workflow", () => {
+    expect(wf.env).toBeUndefined();
+    expect(wf.jobs.dev.environment).toBe("dev");
+    expect(wf.jobs.prod.environment).toBe("production");
+    for (const name of ["dev", "prod"]) {
+      const up = stepUsing(wf.jobs[name], "pulumi/actions").find((s) => s.with?.command === "up");
+      expect(up?.env).toEqual({
+        PULUMI_ACCESS_TOKEN: "${{ steps.pulumi-token.outputs.pulumi-access-token }}",
+        PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
+        AWS_ACCESS_KEY_ID: "${{ secrets.PULUMI_STATE_ACCESS_KEY_ID }}",
+        AWS_SECRET_ACCESS_KEY: "${{ secrets.PULUMI_STATE_SECRET_ACCESS_KEY }}",
+      });
+    }
+    // Only promotion reads dev's outputs, with dev's passphrase, in that one step.
+    const devPassphrase = steps(wf).filter((s) => JSON.stringify(s.env ?? {}).includes("DEV_PULUMI_CONFIG_PASSPHRASE"));
+    expect(devPassphrase.map((s) => s.name)).toEqual(["The image dev exports (what prod will run)"]);
+    expect((wf.jobs.prod.steps ?? []).includes(devPassphrase[0])).toBe(true);
   });
 
   test("never cancels a deployment in progress", () => {
