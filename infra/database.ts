@@ -42,9 +42,23 @@ export function inClusterHost(namespace: string): string {
   return `postgres.${namespace}.svc.cluster.local`;
 }
 
-export function postgresConnectionString(parts: { host: string; port: number; database: string; user: string; password: string }): string {
+export interface PostgresConnectionParts {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly password: string;
+  /**
+   * Require TLS and verify the server: its certificate must chain to the CA at `caPath` and name `host`
+   * (libpq's sslmode=verify-full, which node-postgres implements with the CA read from `sslrootcert`).
+   */
+  readonly tls?: { readonly caPath: string };
+}
+
+export function postgresConnectionString(parts: PostgresConnectionParts): string {
   const host = parts.host.includes(":") ? `[${parts.host}]` : parts.host;
-  return `postgresql://${encodeURIComponent(parts.user)}:${encodeURIComponent(parts.password)}@${host}:${parts.port}/${encodeURIComponent(parts.database)}`;
+  const url = `postgresql://${encodeURIComponent(parts.user)}:${encodeURIComponent(parts.password)}@${host}:${parts.port}/${encodeURIComponent(parts.database)}`;
+  return parts.tls ? `${url}?sslmode=verify-full&sslrootcert=${encodeURIComponent(parts.tls.caPath)}` : url;
 }
 
 /** The Trove instance's address on the private network; throws when Trove reports none there. */

@@ -51,6 +51,8 @@ export interface PipelineWorkloadArgs {
     /** The in-cluster PostgreSQL's password; required when settings.database.kind is in-cluster. */
     readonly password?: pulumi.Input<string>;
   };
+  /** Login for the worker image's registry (secret); required when settings.registry is set. */
+  readonly registry?: { readonly username: pulumi.Input<string>; readonly password: pulumi.Input<string> };
 }
 
 /** The worker image to deploy: from config, or the `workerImage` output of the stack named by `promoteFrom`. */
@@ -87,7 +89,11 @@ function declare(name: string, entry: CatalogEntry, object: pulumi.Output<Kubern
     case "ServiceAccount":
       return new k8s.core.v1.ServiceAccount(
         name,
-        { metadata, automountServiceAccountToken: o.apply((v) => v.automountServiceAccountToken) },
+        {
+          metadata,
+          automountServiceAccountToken: o.apply((v) => v.automountServiceAccountToken),
+          imagePullSecrets: o.apply((v) => v.imagePullSecrets),
+        },
         opts,
       );
     case "Secret":
@@ -138,6 +144,9 @@ export class PipelineWorkload extends pulumi.ComponentResource {
     super("image-pipeline:workload:PipelineWorkload", name, {}, opts);
     const { settings } = args;
     const inCluster = settings.database.kind === "in-cluster";
+    if (settings.registry && args.registry === undefined) {
+      throw new Error(`PipelineWorkload: registry credentials are required to pull from ${settings.registry.server}`);
+    }
     if (inCluster && args.database.password === undefined) {
       throw new Error(
         "PipelineWorkload: database.password is required for an in-cluster database (the database component's RandomPassword)",
@@ -156,13 +165,19 @@ export class PipelineWorkload extends pulumi.ComponentResource {
           args.storage.secretAccessKey,
           args.storage.webhookSecret,
           inCluster ? args.database.password : undefined,
+          args.registry?.username,
+          args.registry?.password,
         ])
-        .apply(([databaseUrl, s3AccessKeyId, s3SecretAccessKey, webhookSecret, postgresPassword]) => ({
+        .apply(([databaseUrl, s3AccessKeyId, s3SecretAccessKey, webhookSecret, postgresPassword, registryUsername, registryPassword]) => ({
           databaseUrl,
           s3AccessKeyId,
           s3SecretAccessKey,
           webhookSecret,
           postgresPassword,
+          registry:
+            registryUsername !== undefined && registryPassword !== undefined
+              ? { username: registryUsername, password: registryPassword }
+              : undefined,
         })),
     );
     // A salted hash of random or credential values: it reveals only that they changed, so it need not be secret.

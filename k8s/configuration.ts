@@ -8,7 +8,7 @@ import type { IConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { ISecret } from "kubernetes-models/v1/Secret";
 import { WORKER_ENV } from "../worker/src/config";
 import { componentLabels, pipelineLabels } from "./labels";
-import { HTTP_PORT, objectNames } from "./names";
+import { DATABASE_CA_FILE, HTTP_PORT, objectNames } from "./names";
 import type { PipelineBindings, PipelineSecretValues, PipelineWorkloadSettings } from "./settings";
 
 const SECRET_ENV = new Set(WORKER_ENV.filter((v) => v.secret).map((v) => v.name));
@@ -82,6 +82,19 @@ export function buildPipelineSecret(s: PipelineWorkloadSettings, v: PipelineSecr
     metadata: { name: objectNames(s).secrets, namespace: s.namespace, labels: pipelineLabels(s.instance) },
     type: "Opaque",
     stringData: pipelineSecretEnvironment(v),
+  };
+}
+
+/** The CA that signs the external database's server certificate; the pods mount it at DATABASE_CA_PATH. */
+export function buildDatabaseCaConfigMap(s: PipelineWorkloadSettings): IConfigMap {
+  if (s.database.kind !== "trove" || s.database.caCertificate === undefined) {
+    throw new Error("buildDatabaseCaConfigMap: the settings name no CA certificate for the database");
+  }
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: objectNames(s).databaseCa, namespace: s.namespace, labels: pipelineLabels(s.instance) },
+    data: { [DATABASE_CA_FILE]: s.database.caCertificate },
   };
 }
 

@@ -5,6 +5,7 @@ export * from "./labels";
 export * from "./manifest";
 export * from "./names";
 export * from "./quantity";
+export * from "./registry";
 export * from "./settings";
 export * from "./version";
 export * from "./yaml";

@@ -17,12 +17,20 @@ import type { INamespace } from "kubernetes-models/v1/Namespace";
 import type { ISecret } from "kubernetes-models/v1/Secret";
 import type { IService } from "kubernetes-models/v1/Service";
 import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
-import { buildConfigMap, buildPipelineSecret, buildPostgresSecret, configChecksum, pipelineEnvironment } from "./configuration";
+import {
+  buildConfigMap,
+  buildDatabaseCaConfigMap,
+  buildPipelineSecret,
+  buildPostgresSecret,
+  configChecksum,
+  pipelineEnvironment,
+} from "./configuration";
 import { buildMigrationJob } from "./migration";
 import { objectNames } from "./names";
 import { buildNamespace, buildServiceAccount } from "./namespace";
 import { buildDefaultDenyIngress, buildDisruptionBudget, buildPostgresClientsPolicy, buildWebhookIngressPolicy } from "./policies";
 import { buildPostgresService, buildPostgresStatefulSet } from "./postgres";
+import { buildRegistrySecret } from "./registry";
 import { assertWorkloadSettings, type PipelineBindings, type PipelineSecretValues, type PipelineWorkloadSettings } from "./settings";
 import { buildWebhookDeployment, buildWebhookIngress, buildWebhookService } from "./webhook";
 import { buildWorkerAutoscaler, buildWorkerDeployment } from "./worker";
@@ -116,6 +124,12 @@ function objectSpecs(s: PipelineWorkloadSettings): ObjectSpec[] {
   };
 
   plain("namespace", "Namespace", "v1", [], () => buildNamespace(s));
+  // Pods need the pull Secret when they are created, and the service accounts name it.
+  const podInputs = ["config", "secrets"];
+  if (s.registry) {
+    secret("registry-credentials", (v) => buildRegistrySecret(s, v));
+    podInputs.push("registry-credentials");
+  }
   plain("webhook-serviceaccount", "ServiceAccount", "v1", [], () => buildServiceAccount(s, names.webhook, "webhook"));
   plain("worker-serviceaccount", "ServiceAccount", "v1", [], () => buildServiceAccount(s, names.worker, "worker"));
   plain("migrate-serviceaccount", "ServiceAccount", "v1", [], () => buildServiceAccount(s, names.migrate, "migrate"));
@@ -123,6 +137,10 @@ function objectSpecs(s: PipelineWorkloadSettings): ObjectSpec[] {
   bound("config", "ConfigMap", "v1", [], ({ bindings }) => buildConfigMap(s, bindings));
   plain("default-deny-ingress", "NetworkPolicy", "networking.k8s.io/v1", [], () => buildDefaultDenyIngress(s));
   plain("webhook-networkpolicy", "NetworkPolicy", "networking.k8s.io/v1", [], () => buildWebhookIngressPolicy(s));
+  if (s.database.kind === "trove" && s.database.caCertificate !== undefined) {
+    plain("database-ca", "ConfigMap", "v1", [], () => buildDatabaseCaConfigMap(s));
+    podInputs.push("database-ca");
+  }
 
   const databaseReady: string[] = [];
   if (inCluster) {
@@ -140,7 +158,6 @@ function objectSpecs(s: PipelineWorkloadSettings): ObjectSpec[] {
     databaseReady.push("postgres");
   }
 
-  const podInputs = ["config", "secrets"];
   bound("migrate", "Job", "batch/v1", ["migrate-serviceaccount", ...podInputs, ...databaseReady], (ctx) =>
     buildMigrationJob(s, ctx.bindings, ctx.podAnnotations),
   );

@@ -10,6 +10,10 @@ export const IN_CLUSTER_POSTGRES_SERVICE = "postgres";
 export const POSTGRES_PORT = 5432;
 /** Container port of the webhook and the worker (the image's PORT default). */
 export const HTTP_PORT = 8080;
+/** Where the pods find the CA that signs an external database's server certificate (`sslrootcert` of DATABASE_URL). */
+export const DATABASE_CA_DIR = "/etc/image-pipeline/database-ca";
+export const DATABASE_CA_FILE = "ca.crt";
+export const DATABASE_CA_PATH = `${DATABASE_CA_DIR}/${DATABASE_CA_FILE}`;
 
 export interface ObjectNames {
   readonly webhook: string;
@@ -19,6 +23,10 @@ export interface ObjectNames {
   readonly secrets: string;
   readonly postgres: string;
   readonly postgresCredentials: string;
+  /** The image pull Secret, when a registry is configured. */
+  readonly registry: string;
+  /** The ConfigMap with the external database's CA certificate. */
+  readonly databaseCa: string;
 }
 
 export function objectNames(s: Pick<PipelineWorkloadSettings, "instance">): ObjectNames {
@@ -30,6 +38,8 @@ export function objectNames(s: Pick<PipelineWorkloadSettings, "instance">): Obje
     secrets: `${s.instance}-secrets`,
     postgres: IN_CLUSTER_POSTGRES_SERVICE,
     postgresCredentials: `${IN_CLUSTER_POSTGRES_SERVICE}-credentials`,
+    registry: `${s.instance}-registry`,
+    databaseCa: `${s.instance}-database-ca`,
   };
 }
 

@@ -4,9 +4,16 @@ import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { IProbe } from "kubernetes-models/v1/Probe";
 import type { IResourceRequirements } from "kubernetes-models/v1/ResourceRequirements";
-import { HTTP_PORT, objectNames } from "./names";
+import { DATABASE_CA_DIR, HTTP_PORT, objectNames } from "./names";
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./security";
 import type { PipelineWorkloadSettings, ResourceSettings } from "./settings";
+
+const DATABASE_CA_VOLUME = "database-ca";
+
+/** True when the pods verify the database's server certificate against a CA mounted from a ConfigMap. */
+function mountsDatabaseCa(s: PipelineWorkloadSettings): boolean {
+  return s.database.kind === "trove" && s.database.caCertificate !== undefined;
+}
 
 export function resourceRequirements(r: ResourceSettings): IResourceRequirements {
   return {
@@ -48,7 +55,10 @@ export function pipelineContainer(s: PipelineWorkloadSettings, o: PipelineContai
     resources: resourceRequirements(o.resources),
     securityContext: restrictedContainerSecurityContext(),
     // The root filesystem is read-only; sharp/libvips and Node may still need a scratch directory.
-    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+    volumeMounts: [
+      { name: "tmp", mountPath: "/tmp" },
+      ...(mountsDatabaseCa(s) ? [{ name: DATABASE_CA_VOLUME, mountPath: DATABASE_CA_DIR, readOnly: true }] : []),
+    ],
   };
 }
 
@@ -69,6 +79,9 @@ export function pipelinePodSpec(s: PipelineWorkloadSettings, o: PipelinePodSpecO
     terminationGracePeriodSeconds: o.terminationGracePeriodSeconds,
     restartPolicy: o.restartPolicy,
     containers: [o.container],
-    volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+    volumes: [
+      { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+      ...(mountsDatabaseCa(s) ? [{ name: DATABASE_CA_VOLUME, configMap: { name: objectNames(s).databaseCa } }] : []),
+    ],
   };
 }

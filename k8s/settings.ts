@@ -65,6 +65,16 @@ export interface InClusterPostgresSettings {
 export interface ExternalDatabaseSettings {
   /** A managed database outside the cluster (Trove); nothing is deployed for it. */
   readonly kind: "trove";
+  /**
+   * Set when the database is reached over the Internet (an external DBaaS): the PEM of the CA that signs its server
+   * certificate, mounted into the pods so DATABASE_URL's `sslrootcert` can verify the server.
+   */
+  readonly caCertificate?: string;
+}
+
+export interface RegistrySettings {
+  /** Registry host of the worker image, as in the image reference (e.g. ghcr.io). */
+  readonly server: string;
 }
 
 export interface IngressSettings {
@@ -90,6 +100,8 @@ export interface PipelineWorkloadSettings {
   readonly workerRunAsUser: number;
   /** Pod Security Standards version the namespace enforces (`v1.<minor>` of the cluster, or `latest`). */
   readonly podSecurityVersion: string;
+  /** Pull credentials for the worker image's registry; absent for a public image. */
+  readonly registry?: RegistrySettings;
 }
 
 /** Late-bound, non-secret values produced by other components. */
@@ -115,6 +127,8 @@ export interface PipelineSecretValues {
   readonly webhookSecret: string;
   /** Password of the in-cluster PostgreSQL; required when `database.kind` is `in-cluster`. */
   readonly postgresPassword?: string;
+  /** Registry login for the image pull Secret; required when the settings name a registry. */
+  readonly registry?: { readonly username: string; readonly password: string };
 }
 
 export class WorkloadSettingsError extends Error {
@@ -178,6 +192,14 @@ export function workloadSettingsProblems(s: PipelineWorkloadSettings): string[] 
     problems.push(`podSecurityVersion: must be v1.<minor> or latest, got "${s.podSecurityVersion}"`);
   if (!Number.isInteger(s.runtime.shutdownGraceSeconds) || s.runtime.shutdownGraceSeconds < 0)
     problems.push(`runtime.shutdownGraceSeconds: must be a whole number of seconds, got ${s.runtime.shutdownGraceSeconds}`);
+  if (s.registry && !/^[A-Za-z0-9.-]+(:\d+)?$/.test(s.registry.server))
+    problems.push(`registry.server: must be a registry host such as ghcr.io, got "${s.registry.server}"`);
+  if (
+    s.database.kind === "trove" &&
+    s.database.caCertificate !== undefined &&
+    !/-----BEGIN CERTIFICATE-----/.test(s.database.caCertificate)
+  )
+    problems.push("database.caCertificate: must be a PEM certificate (-----BEGIN CERTIFICATE-----)");
   if (s.database.kind === "in-cluster") {
     const db = s.database;
     if (!parseImageReference(db.image))

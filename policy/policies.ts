@@ -3,6 +3,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { adminPortsPolicy } from "./openstack/adminPorts";
 import { databaseNetworkPolicy } from "./openstack/databaseNetwork";
 import { portSecurityPolicy } from "./openstack/portSecurity";
+import { publicDatabasePolicy } from "./openstack/public-database";
 import { containerLimitsPolicy } from "./kubernetes/container-limits";
 import { defaultDenyPolicy } from "./kubernetes/default-deny";
 import { deploymentAutoscalersPolicy } from "./kubernetes/deployment-autoscalers";
@@ -27,6 +28,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   portSecurityPolicy,
   adminPortsPolicy,
   databaseNetworkPolicy,
+  publicDatabasePolicy,
   restrictedPodsPolicy,
   containerLimitsPolicy,
   imageDigestsPolicy,

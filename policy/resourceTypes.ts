@@ -11,6 +11,11 @@ export const OPENSTACK = {
   databaseInstance: "openstack:database/instance:Instance",
 } as const;
 
+/** The program's own dynamic resources, as `pulumi-nodejs:dynamic/<module>:<Type>`. */
+export const DYNAMIC = {
+  troveInstanceAccess: "pulumi-nodejs:dynamic/image-pipeline:TroveInstanceAccess",
+} as const;
+
 export const KUBERNETES = {
   pod: "kubernetes:core/v1:Pod",
   replicationController: "kubernetes:core/v1:ReplicationController",

@@ -5,11 +5,15 @@
  * declares without `external: true`. Networks looked up by name (the provider's shared or public network) are
  * not declared here, so attaching to one is a violation.
  *
+ * An external DBaaS (CSC Pukki) is the exception: its instances are reached over the Internet and attach to the
+ * DBaaS's own network, which no stack declares. Such an instance names no network and is governed by a
+ * `TroveInstanceAccess` (its allowed-CIDR list), which `no-open-public-database` checks instead.
+ *
  * During `pulumi preview` of a new stack the private network's id is not known yet; the engine then reports
  * this policy as not runnable (advisory) and enforces it at `pulumi up`, when ids exist.
  */
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { OPENSTACK } from "../resourceTypes";
+import { DYNAMIC, OPENSTACK } from "../resourceTypes";
 import { records, type Props } from "../values";
 
 export const DATABASE_NETWORK_POLICY = "database-on-private-network-only";
@@ -32,10 +36,16 @@ export function databaseNetworkViolations(resources: readonly StackResourceView[
       .filter((r) => r.type === OPENSTACK.port && typeof r.props.id === "string")
       .map((r) => [r.props.id as string, r.props.networkId]),
   );
+  const governedByAccess = new Set(
+    resources
+      .filter((r) => r.type === DYNAMIC.troveInstanceAccess && typeof r.props.instanceId === "string")
+      .map((r) => r.props.instanceId),
+  );
   const violations: { resource: string; message: string }[] = [];
   for (const db of resources.filter((r) => r.type === OPENSTACK.databaseInstance)) {
     const networks = records(db.props.networks);
     const report = (message: string) => violations.push({ resource: db.name, message });
+    if (networks.length === 0 && governedByAccess.has(db.props.id)) continue;
     if (networks.length === 0) {
       report(
         "database instance names no network, so Trove attaches its default (possibly public) network. Fix: networks: [{ uuid: <private network id> }]",

@@ -1,5 +1,5 @@
 import { databaseNetworkPolicy } from "../../../policy/openstack/databaseNetwork";
-import { OPENSTACK } from "../../../policy/resourceTypes";
+import { DYNAMIC, OPENSTACK } from "../../../policy/resourceTypes";
 import { stackViolations, UNKNOWN_STRING, UnknownValueError } from "../support/policyHarness";
 
 const privateNet = {
@@ -54,6 +54,15 @@ describe("database-on-private-network-only", () => {
     ]);
     expect(await stackViolations(databaseNetworkPolicy, [privateNet, db([{ name: "x" }])])).toEqual([
       expect.objectContaining({ message: expect.stringContaining("neither uuid nor port") }),
+    ]);
+  });
+
+  test("passes an external DBaaS instance (no networks of this stack) that a TroveInstanceAccess governs", async () => {
+    const governed = { type: DYNAMIC.troveInstanceAccess, name: "database-access", props: { id: "db", instanceId: "db", isPublic: true } };
+    expect(await stackViolations(databaseNetworkPolicy, [privateNet, db(undefined), governed])).toEqual([]);
+    const other = { ...governed, props: { ...governed.props, instanceId: "another-db" } };
+    expect(await stackViolations(databaseNetworkPolicy, [privateNet, db(undefined), other])).toEqual([
+      expect.objectContaining({ message: expect.stringContaining("names no network") }),
     ]);
   });
 
