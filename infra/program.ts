@@ -3,6 +3,7 @@
  * the offline plan and the tests call it under Pulumi's mocks.
  */
 import * as openstack from "@pulumi/openstack";
+import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
 import { BlazarLease } from "./lease";
 import { PipelineNetwork } from "./network";
@@ -128,7 +129,11 @@ export function imagePipeline(cfg: StackConfig) {
       secretAccessKey: storage.secretAccessKey,
       webhookSecret: storage.webhookSecret,
     },
-    database: { connectionString: database.connection.connectionString, password: database.connection.password },
+    database: {
+      connectionString: database.connection.connectionString,
+      password: database.connection.password,
+      target: pulumi.interpolate`${database.connection.host}:${database.connection.port}/${database.connection.database}`,
+    },
   });
 
   return {

@@ -50,6 +50,8 @@ export interface PipelineWorkloadArgs {
     readonly connectionString: pulumi.Input<string>;
     /** The in-cluster PostgreSQL's password; required when settings.database.kind is in-cluster. */
     readonly password?: pulumi.Input<string>;
+    /** `<host>:<port>/<database>`, no credentials: a different one re-runs the migrations (see k8s/migration.ts). */
+    readonly target: pulumi.Input<string>;
   };
   /** Login for the worker image's registry (secret); required when settings.registry is set. */
   readonly registry?: { readonly username: pulumi.Input<string>; readonly password: pulumi.Input<string> };
@@ -183,14 +185,23 @@ export class PipelineWorkload extends pulumi.ComponentResource {
     // A salted hash of random or credential values: it reveals only that they changed, so it need not be secret.
     const checksum = pulumi.unsecret(secretValues.apply(secretsChecksum));
     const bindings: pulumi.Output<PipelineBindings> = pulumi
-      .all([image, args.storage.endpoint, args.storage.region, args.storage.inputBucket, args.storage.outputBucket, checksum])
-      .apply(([imageRef, s3Endpoint, s3Region, inputBucket, outputBucket, secretsChecksumValue]) => ({
+      .all([
+        image,
+        args.storage.endpoint,
+        args.storage.region,
+        args.storage.inputBucket,
+        args.storage.outputBucket,
+        checksum,
+        args.database.target,
+      ])
+      .apply(([imageRef, s3Endpoint, s3Region, inputBucket, outputBucket, secretsChecksumValue, databaseTarget]) => ({
         image: imageRef,
         s3Endpoint,
         s3Region,
         inputBucket,
         outputBucket,
         secretsChecksum: secretsChecksumValue,
+        databaseTarget,
       }));
     const objects = bindings.apply((b) => buildPipelineObjects(settings, b));
     // Objects that need no bindings are passed as known values, so a preview shows them in full even while

@@ -159,7 +159,7 @@ function objectSpecs(s: PipelineWorkloadSettings): ObjectSpec[] {
   }
 
   bound("migrate", "Job", "batch/v1", ["migrate-serviceaccount", ...podInputs, ...databaseReady], (ctx) =>
-    buildMigrationJob(s, ctx.bindings, ctx.podAnnotations),
+    buildMigrationJob(s, ctx.bindings),
   );
   bound("webhook", "Deployment", "apps/v1", ["webhook-serviceaccount", ...podInputs, "migrate"], (ctx) =>
     buildWebhookDeployment(s, ctx.bindings, ctx.podAnnotations),
@@ -191,7 +191,7 @@ function pruned<T>(value: T): T {
   return value;
 }
 
-/** Annotations that roll the pods when their configuration or secrets change. */
+/** Annotations that roll the Deployments' pods when their configuration or secrets change (not the Job's: see migration.ts). */
 export function podChecksumAnnotations(s: PipelineWorkloadSettings, b: PipelineBindings): Record<string, string> {
   return {
     "image-pipeline/config-checksum": configChecksum(pipelineEnvironment(s, b)),

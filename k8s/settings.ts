@@ -117,6 +117,11 @@ export interface PipelineBindings {
    * environment variables from a Secret are read only at container start.
    */
   readonly secretsChecksum: string;
+  /**
+   * Where the database is, without credentials: `<host>:<port>/<database>`. The migration Job's pod template carries
+   * it, so a new database (a replaced Trove instance) gets its migrations.
+   */
+  readonly databaseTarget: string;
 }
 
 /** Secret values; they only ever appear in Secret objects. */

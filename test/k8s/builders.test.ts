@@ -102,6 +102,22 @@ describe.each(STACKS)("%s: rollouts and consistency", (stack) => {
     expect(job(bindings({ inputBucket: "another", secretsChecksum: "1".repeat(64) }))).toBe(job());
   });
 
+  test("the migration Job's pod template is the same whatever the configuration and the secrets", () => {
+    // pulumi-kubernetes replaces a Job whose .spec.template changes, deleting it first (its name is fixed): a
+    // setting or a rotated secret must not do that. The Job reads both through envFrom when it runs.
+    const template = (b = bindings(), st = settings) => find(Object.values(buildPipelineObjects(st, b)), "Job").spec?.template;
+    const changed = bindings({ inputBucket: "another", s3Endpoint: "https://other.example.org", secretsChecksum: "1".repeat(64) });
+    expect(template(changed)).toEqual(template());
+    expect(template(bindings(), stackSettings(stack, { logLevel: "trace", outputPrefix: "out/" }))).toEqual(template());
+    // A different database does change it: the replacement Job runs the migrations there.
+    expect(template(bindings({ databaseTarget: "192.168.1.77:5432/pipeline_db" }))).not.toEqual(template());
+  });
+
+  test("a migration Job that did not complete is replaced on the next up instead of waited on again", () => {
+    const job = find(Object.values(buildPipelineObjects(settings, bindings())), "Job");
+    expect(job.metadata?.annotations?.["pulumi.com/replaceUnready"]).toBe("true");
+  });
+
   test("pods roll when the configuration or the secrets change, and only then", () => {
     const annotations = (b = bindings()) =>
       find(Object.values(buildPipelineObjects(settings, b)), "Deployment", "image-pipeline-worker").spec?.template.metadata?.annotations;

@@ -28,6 +28,7 @@ export function bindings(overrides: Partial<PipelineBindings> = {}): PipelineBin
     inputBucket: "input-bucket-dev",
     outputBucket: "output-bucket-dev",
     secretsChecksum: "0".repeat(64),
+    databaseTarget: "postgres.image-pipeline.svc.cluster.local:5432/pipeline_db",
     ...overrides,
   };
 }
