@@ -7,4 +7,6 @@ module.exports = {
   testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/ceph/"],
   transform: { "^.+\\.ts$": ["ts-jest", {}] },
   testTimeout: 60000,
+  // Installs the Debian tools the tests run for real (cloud-init, shellcheck, openssl, git) when missing.
+  globalSetup: "<rootDir>/test/global-setup.ts",
 };
