@@ -5,15 +5,15 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
-import { BlazarLease } from "./lease";
+import { BlazarLease } from "./blazar/lease-resource";
 import { PipelineNetwork } from "./network";
 import { ClusterNodes, NodePlacement, nodeNames } from "./nodes";
 import { K3sBootstrap, K3sCluster } from "./k3s";
-import { createOpenStackProvider } from "./openstackProvider";
+import { createOpenStackProvider } from "./openstack-provider";
 import { PipelineDatabase } from "./database";
 import { PipelineStorage } from "./storage";
 import { PipelineWorkload, workerImageReference } from "./workload";
-import { workloadSettings } from "./workloadSettings";
+import { workloadSettings } from "./workload-settings";
 
 export function imagePipeline(cfg: StackConfig) {
   const provider = createOpenStackProvider("openstack", cfg.openstack);

@@ -13,8 +13,8 @@ import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { StorageConfig } from "./config";
-import { RgwTopic } from "./rgw/topic";
-import { topicRevision } from "./rgw/topicApi";
+import { RgwTopic } from "./rgw/topic-resource";
+import { topicRevision } from "./rgw/topic-api";
 
 export const OBJECT_CREATED_EVENTS = ["s3:ObjectCreated:*"];
 

@@ -5,7 +5,7 @@
 import type { StackConfig } from "./config";
 import { DATABASE_NAME, DATABASE_USER } from "./database";
 import type { InClusterPostgresSettings, PipelineWorkloadSettings } from "../k8s/settings";
-import { WORKER_ENV } from "../worker/src/config";
+import { workerEnvDefault } from "../worker/src/config";
 
 /** UID of the worker image's non-root user (the official Node.js images' `node` user). */
 export const WORKER_IMAGE_UID = 1000;
@@ -20,9 +20,7 @@ export function kubernetesMinorOf(k3sVersion: string): string {
 }
 
 function workerDefault(name: string): number {
-  const spec = WORKER_ENV.find((v) => v.name === name);
-  if (spec?.default === undefined) throw new Error(`worker/src/config.ts has no default for ${name}`);
-  return Number(spec.default);
+  return Number(workerEnvDefault(name));
 }
 
 export function workloadSettings(cfg: StackConfig): PipelineWorkloadSettings {

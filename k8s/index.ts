@@ -1,10 +1,10 @@
 /** Pure Kubernetes builders for the image pipeline: typed settings in, plain Kubernetes objects out. No I/O. */
 export * from "./configuration";
-export * from "./image";
+export * from "../common/image";
 export * from "./labels";
 export * from "./manifest";
 export * from "./names";
-export * from "./quantity";
+export * from "../common/quantity";
 export * from "./registry";
 export * from "./settings";
 export * from "./version";

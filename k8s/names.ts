@@ -1,6 +1,6 @@
 /** Object names, in one place so cross-references (selectors, secretRefs, scaleTargetRef) cannot drift apart. */
 import type { PipelineWorkloadSettings } from "./settings";
-import { shortHash } from "./image";
+import { shortHash } from "../common/image";
 
 /**
  * The in-cluster PostgreSQL Service. Fixed, because the database component publishes the host

@@ -6,13 +6,11 @@
  * parts of the program (buckets, database, promoted image) and only fill in values.
  */
 import type { ReconcileMode } from "../worker/src/config";
-import { parseImageReference } from "./image";
-import { parseQuantity } from "./quantity";
+import { parseImageReference } from "../common/image";
+import { parseQuantity } from "../common/quantity";
+import type { ResourceSettings } from "../common/resources";
 
-export interface ResourceSettings {
-  readonly requests: { readonly cpu: string; readonly memory: string };
-  readonly limits: { readonly cpu: string; readonly memory: string };
-}
+export type { ResourceSettings } from "../common/resources";
 
 export interface WorkerSettings {
   /** HPA bounds; the Deployment itself has no replica count so re-applying never fights the autoscaler. */

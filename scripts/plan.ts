@@ -13,10 +13,9 @@
  * every dynamic resource goes through the SDK's dynamic-provider host (`check`, then `diff` against no old
  * state). It fails naming each resource whose provider rejects what a preview sends.
  */
-import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
+import { listStacks, readCliConfig, type CliConfig } from "../infra/config/cli-config";
 import { checkDynamicResources, DynamicResourceCheck, formatCheckFailures, previewState } from "./preview/first-preview";
 import {
   deserializeInputs,
@@ -84,31 +83,12 @@ export const MOCK_FLOATING_IP = "203.0.113.10";
 /** What a StackReference (promoteFrom) reads offline as the other stack's workerImage output. */
 export const MOCK_PROMOTED_IMAGE = `registry.invalid/offline/image-pipeline-worker@sha256:${"0".repeat(64)}`;
 
-/** Reads a stack file into the flat string map `pulumi.runtime.setAllConfig` takes, and the secret keys. */
-export function readStackConfig(projectDir: string, stack: string): { config: Record<string, string>; secretKeys: string[] } {
-  const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(file)) throw new Error(`no stack file ${file}; stacks: ${listStacks(projectDir).join(", ")}`);
-  const doc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-  const config: Record<string, string> = {};
-  const secretKeys: string[] = [];
-  for (const [key, value] of Object.entries(doc.config ?? {})) {
-    if (value !== null && typeof value === "object" && "secure" in (value as object)) {
-      // Encrypted values cannot be read offline; a recognisable stand-in keeps them flowing as secrets.
-      config[key] = `offline-secret-${key.split(":").pop()}`;
-      secretKeys.push(key);
-    } else {
-      config[key] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-  }
-  return { config, secretKeys };
+/** The stack's config as the CLI passes it (stack file over Pulumi.yaml defaults), for `pulumi.runtime.setAllConfig`. */
+export function readStackConfig(projectDir: string, stack: string): CliConfig {
+  return readCliConfig(projectDir, stack);
 }
 
-export function listStacks(projectDir: string): string[] {
-  return fs
-    .readdirSync(projectDir)
-    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined);
-}
+export { listStacks };
 
 const PEM = (label: string, name: string) =>
   `-----BEGIN ${label}-----\n${Buffer.from(`offline-plan-${name}`).toString("base64")}\n-----END ${label}-----\n`;

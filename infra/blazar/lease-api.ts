@@ -1,7 +1,7 @@
 /** The Blazar v1 lease API (https://docs.openstack.org/blazar/latest/api/v1/): request bodies and calls. */
-import { authenticate, findEndpoint } from "./keystone";
-import { HttpError, requestJson, RetryPolicy } from "./http";
-import { KeystoneCredentials } from "./credentials";
+import { authenticate, findEndpoint } from "../openstack-api/keystone";
+import { HttpError, requestJson, RetryPolicy } from "../openstack-api/http";
+import { KeystoneCredentials } from "../openstack-api/credentials";
 
 export type ReservationRequest =
   | { readonly type: "flavor:instance"; readonly flavorId: string; readonly amount: number }
@@ -16,7 +16,7 @@ export interface BlazarReservation {
   readonly resources_changed?: boolean;
 }
 
-export interface BlazarLease {
+export interface LeaseRecord {
   readonly id: string;
   readonly name: string;
   readonly status: string;
@@ -77,13 +77,13 @@ export async function connectBlazar(creds: KeystoneCredentials, retry?: RetryPol
   return { baseUrl, token: session.token, retry };
 }
 
-function leaseOf(what: string, body: unknown): BlazarLease {
-  const lease = (body as { lease?: BlazarLease } | undefined)?.lease;
+function leaseOf(what: string, body: unknown): LeaseRecord {
+  const lease = (body as { lease?: LeaseRecord } | undefined)?.lease;
   if (!lease || typeof lease.id !== "string") throw new Error(`${what}: Blazar's answer has no lease object`);
   return lease;
 }
 
-export async function createLease(client: BlazarClient, body: Record<string, unknown>): Promise<BlazarLease> {
+export async function createLease(client: BlazarClient, body: Record<string, unknown>): Promise<LeaseRecord> {
   const what = `create lease ${String(body.name)}`;
   const response = await requestJson(what, "POST", `${client.baseUrl}/leases`, {
     headers: { "X-Auth-Token": client.token },
@@ -95,7 +95,7 @@ export async function createLease(client: BlazarClient, body: Record<string, unk
 }
 
 /** Returns undefined when the lease no longer exists. */
-export async function getLease(client: BlazarClient, id: string, name: string): Promise<BlazarLease | undefined> {
+export async function getLease(client: BlazarClient, id: string, name: string): Promise<LeaseRecord | undefined> {
   const what = `read lease ${name} (${id})`;
   try {
     const response = await requestJson(what, "GET", `${client.baseUrl}/leases/${encodeURIComponent(id)}`, {
@@ -110,7 +110,7 @@ export async function getLease(client: BlazarClient, id: string, name: string): 
   }
 }
 
-export async function extendLease(client: BlazarClient, id: string, name: string, end: Date): Promise<BlazarLease> {
+export async function extendLease(client: BlazarClient, id: string, name: string, end: Date): Promise<LeaseRecord> {
   const what = `update the end date of lease ${name} (${id})`;
   const response = await requestJson(what, "PUT", `${client.baseUrl}/leases/${encodeURIComponent(id)}`, {
     headers: { "X-Auth-Token": client.token },
@@ -136,7 +136,7 @@ export async function deleteLease(client: BlazarClient, id: string, name: string
   }
 }
 
-export function describeFailure(lease: BlazarLease): string {
+export function describeFailure(lease: LeaseRecord): string {
   const parts = [`status ${lease.status}`];
   if (lease.status_reason) parts.push(`reason: ${lease.status_reason}`);
   if (lease.degraded) parts.push("degraded");
@@ -160,7 +160,7 @@ export interface WaitOptions {
 }
 
 /** Polls until the lease reaches one of `until`; throws with Blazar's reason on ERROR, or on timeout. */
-export async function waitForLease(client: BlazarClient, id: string, name: string, options: WaitOptions): Promise<BlazarLease> {
+export async function waitForLease(client: BlazarClient, id: string, name: string, options: WaitOptions): Promise<LeaseRecord> {
   const deadline = Date.now() + options.timeoutMs;
   let last = "";
   for (;;) {

@@ -5,20 +5,20 @@
  * exports the reservation; a changed end date is an in-place extension (PUT); anything else replaces.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { OpenStackAuthInputs, resolveCredentials } from "./blazar/credentials";
-import { RetryPolicy } from "./blazar/http";
+import { OpenStackAuthInputs, resolveCredentials } from "../openstack-api/credentials";
+import { RetryPolicy } from "../openstack-api/http";
 import {
-  BlazarLease as BlazarLeaseRecord,
   connectBlazar,
   createLease,
   createLeaseBody,
   deleteLease,
   extendLease,
   getLease,
+  LeaseRecord,
   parseBlazarDate,
   ReservationRequest,
   waitForLease,
-} from "./blazar/leases";
+} from "./lease-api";
 
 export interface LeaseInputs {
   readonly auth: OpenStackAuthInputs;
@@ -56,7 +56,7 @@ function endFor(inputs: LeaseInputs, start: Date): Date {
   return new Date(start.getTime() + (inputs.durationHours ?? 8) * 3600_000);
 }
 
-function outputsOf(inputs: LeaseInputs, lease: BlazarLeaseRecord): LeaseOutputs {
+function outputsOf(inputs: LeaseInputs, lease: LeaseRecord): LeaseOutputs {
   const reservation = lease.reservations?.[0];
   if (!reservation) throw new Error(`lease ${inputs.name} (${lease.id}) has no reservation`);
   return {
@@ -148,48 +148,4 @@ export function makeLeaseProvider(options: LeaseProviderOptions = {}): pulumi.dy
       await deleteLease(client, id, props.name);
     },
   };
-}
-
-/** Each field may be an Output (for example a secret from config); Pulumi resolves nested inputs. */
-export type OpenStackAuthArgs = { readonly [K in keyof OpenStackAuthInputs]?: pulumi.Input<OpenStackAuthInputs[K]> };
-
-export type ReservationArgs =
-  | { readonly type: "flavor:instance"; readonly flavorId: pulumi.Input<string>; readonly amount: number }
-  | { readonly type: "physical:host"; readonly count: number; readonly resourceProperties: string };
-
-export interface BlazarLeaseArgs {
-  readonly auth: OpenStackAuthArgs;
-  readonly name: pulumi.Input<string>;
-  readonly reservation: ReservationArgs;
-  readonly start: pulumi.Input<string>;
-  readonly endDate?: pulumi.Input<string>;
-  readonly durationHours?: pulumi.Input<number>;
-  readonly timeoutMinutes: pulumi.Input<number>;
-}
-
-export class BlazarLease extends pulumi.dynamic.Resource {
-  declare readonly leaseId: pulumi.Output<string>;
-  declare readonly reservationId: pulumi.Output<string>;
-  declare readonly status: pulumi.Output<string>;
-  declare readonly leaseEndDate: pulumi.Output<string>;
-  declare readonly reservedFlavorId: pulumi.Output<string | undefined>;
-
-  constructor(name: string, args: BlazarLeaseArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      makeLeaseProvider(),
-      name,
-      {
-        ...args,
-        leaseId: undefined,
-        reservationId: undefined,
-        status: undefined,
-        startDate: undefined,
-        leaseEndDate: undefined,
-        reservedFlavorId: undefined,
-      },
-      { ...opts, additionalSecretOutputs: ["auth"] },
-      "image-pipeline",
-      "BlazarLease",
-    );
-  }
 }

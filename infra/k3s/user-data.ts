@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { HOSTS_LINE_COMMAND, renderCloudConfig } from "../cloudConfig";
+import { HOSTS_LINE_COMMAND, renderCloudConfig } from "./cloud-config";
 import { agentConfig, K3S_CONFIG_PATH, renderK3sConfig, serverConfig, serverUrl } from "./k3s-config";
 import { FileMode, ServerTlsMaterial, serverTlsFiles } from "./server-tls";
 

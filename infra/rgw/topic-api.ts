@@ -1,7 +1,7 @@
 /**
  * Ceph RGW notification topics over RGW's SNS-compatible API (`POST /` with `Action=CreateTopic|GetTopicAttributes|
  * DeleteTopic`, SigV4-signed like any SNS call). Plain functions, no Pulumi: the dynamic provider in
- * `topicProvider.ts` calls them, and so can the Ceph integration tests against a real RGW.
+ * `topic-provider.ts` calls them, and so can the Ceph integration tests against a real RGW.
  *
  * RGW behaviours this module accounts for (checked against Ceph 16.2.15 Pacific):
  * - the topic ARN is `arn:aws:sns:<zonegroup>:<tenant>:<name>`; the zonegroup is usually `default` and the tenant

@@ -7,7 +7,7 @@
  * integration tests can drive create/read/update/delete against a real RGW without Pulumi.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { deleteTopic, getTopic, parseTopicArn, putTopic, RgwConnection, RgwTopicSpec, topicRevision, validateTopicSpec } from "./topicApi";
+import { deleteTopic, getTopic, parseTopicArn, putTopic, RgwConnection, RgwTopicSpec, topicRevision, validateTopicSpec } from "./topic-api";
 
 export type RgwTopicInputs = RgwConnection & RgwTopicSpec;
 

@@ -1,6 +1,6 @@
-/** The Ceph RGW notification topic as a Pulumi resource; the work happens in `topicProvider.ts`. */
+/** The Ceph RGW notification topic as a Pulumi resource; the work happens in `topic-provider.ts`. */
 import * as pulumi from "@pulumi/pulumi";
-import { rgwTopicProvider } from "./topicProvider";
+import { rgwTopicProvider } from "./topic-provider";
 
 export interface RgwTopicArgs {
   readonly endpoint: pulumi.Input<string>;

@@ -12,9 +12,9 @@
  * Neither the Terraform nor the Pulumi OpenStack provider can set this: gophercloud's Trove client has no access
  * field, and `openstack.database.Instance` (3.15.2) no access argument.
  */
-import type { KeystoneCredentials } from "../blazar/credentials";
-import { HttpError, requestJson, type RetryPolicy } from "../blazar/http";
-import { authenticate, findEndpoint } from "../blazar/keystone";
+import type { KeystoneCredentials } from "../openstack-api/credentials";
+import { HttpError, requestJson, type RetryPolicy } from "../openstack-api/http";
+import { authenticate, findEndpoint } from "../openstack-api/keystone";
 import { canonicalCidrs } from "./allowed-cidrs";
 
 export interface TroveAccess {

@@ -12,8 +12,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
-import { type OpenStackAuthInputs, resolveCredentials } from "../blazar/credentials";
-import type { RetryPolicy } from "../blazar/http";
+import { type OpenStackAuthInputs, resolveCredentials } from "../openstack-api/credentials";
+import type { RetryPolicy } from "../openstack-api/http";
 import { allowedCidrProblems, canonicalCidrs } from "./allowed-cidrs";
 import {
   accessOf,

@@ -1,6 +1,6 @@
 /** A Trove instance's `access` (is_public + allowed_cidrs) as a Pulumi resource; the work happens in `access-provider.ts`. */
 import * as pulumi from "@pulumi/pulumi";
-import type { OpenStackAuthArgs } from "../lease";
+import type { OpenStackAuthArgs } from "../blazar/lease-resource";
 import { makeTroveAccessProvider } from "./access-provider";
 
 export interface TroveInstanceAccessArgs {

@@ -5,7 +5,7 @@
  * persistent one. The reconciler is off here, so every job must have come from a notification.
  */
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { putTopic, type RgwConnection } from "../../infra/rgw/topicApi";
+import { putTopic, type RgwConnection } from "../../infra/rgw/topic-api";
 import type { CephClusterInfo } from "./harness/cluster";
 import { putObjectCreatedNotification, rgwConnection, s3Client, uniqueName } from "./support/clients";
 import { testCluster, testPostgresAdminUrl } from "./support/cluster-env";

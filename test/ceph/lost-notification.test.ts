@@ -3,7 +3,7 @@
  * The worker's reconciler finds those objects by listing the bucket; everything ends processed exactly once.
  */
 import type { S3Client } from "@aws-sdk/client-s3";
-import { putTopic, type RgwConnection } from "../../infra/rgw/topicApi";
+import { putTopic, type RgwConnection } from "../../infra/rgw/topic-api";
 import { putObjectCreatedNotification, rgwConnection, s3Client, uniqueName } from "./support/clients";
 import { testCluster, testPostgresAdminUrl } from "./support/cluster-env";
 import { expectProcessedExactlyOnce, listKeys, uploadImages } from "./support/expectations";

@@ -1,12 +1,12 @@
 /**
- * The RGW topic dynamic provider (infra/rgw/topicProvider.ts) driven directly, as the Pulumi engine would,
+ * The RGW topic dynamic provider (infra/rgw/topic-provider.ts) driven directly, as the Pulumi engine would,
  * against a real RGW: create/read/update/delete, attribute round trips, the ARN, error mapping, and why a
  * changed topic has to re-create the bucket notification.
  */
 import { CreateBucketCommand, GetBucketNotificationConfigurationCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { GetTopicAttributesCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { RgwTopicError, getTopic } from "../../infra/rgw/topicApi";
-import { rgwTopicProvider, type RgwTopicInputs, type RgwTopicOutputs } from "../../infra/rgw/topicProvider";
+import { RgwTopicError, getTopic } from "../../infra/rgw/topic-api";
+import { rgwTopicProvider, type RgwTopicInputs, type RgwTopicOutputs } from "../../infra/rgw/topic-provider";
 import type { CephClusterInfo } from "./harness/cluster";
 import { freeLoopbackPort } from "./harness/processes";
 import { notificationId, topicNotification } from "../../infra/storage";

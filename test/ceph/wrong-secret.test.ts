@@ -4,7 +4,7 @@
  * was written with, so it must be re-created (which the Pulumi program does by replacing the notification).
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { getTopic, putTopic, type RgwConnection, type RgwTopicSpec } from "../../infra/rgw/topicApi";
+import { getTopic, putTopic, type RgwConnection, type RgwTopicSpec } from "../../infra/rgw/topic-api";
 import { putObjectCreatedNotification, rgwConnection, s3Client, uniqueName } from "./support/clients";
 import { testCluster, testPostgresAdminUrl } from "./support/cluster-env";
 import { listKeys } from "./support/expectations";

@@ -21,7 +21,7 @@ import {
   topicRevision,
   topicStateFromAttributes,
   validateTopicSpec,
-} from "../../infra/rgw/topicApi";
+} from "../../infra/rgw/topic-api";
 import { loadRecording, RgwReplayServer } from "./support/rgwReplay";
 
 const ARN = "arn:aws:sns:default::image-pipeline-rec";

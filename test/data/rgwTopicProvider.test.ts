@@ -13,8 +13,8 @@ import {
   rgwTopicProvider,
   topicDiff,
   UNKNOWN_INPUT,
-} from "../../infra/rgw/topicProvider";
-import { topicRevision } from "../../infra/rgw/topicApi";
+} from "../../infra/rgw/topic-provider";
+import { topicRevision } from "../../infra/rgw/topic-api";
 import { RgwReplayServer } from "./support/rgwReplay";
 
 const ARN = "arn:aws:sns:default::image-pipeline-rec";

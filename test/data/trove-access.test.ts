@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
-import { HttpError } from "../../infra/blazar/http";
+import { HttpError } from "../../infra/openstack-api/http";
 import { connectTrove, putAccess } from "../../infra/trove/access-api";
 import {
   makeTroveAccessProvider,

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { HOSTS_LINE_COMMAND } from "../../infra/cloudConfig";
+import { HOSTS_LINE_COMMAND } from "../../infra/k3s/cloud-config";
 import { parseStackConfig, StackConfig } from "../../infra/config";
 import { secureJoinToken } from "../../infra/k3s/join-token";
 import { K3S_CONFIG_PATH } from "../../infra/k3s/k3s-config";

@@ -148,3 +148,25 @@ describe("stack config", () => {
     ]);
   });
 });
+
+describe("config as the CLI passes it: project defaults merged in", () => {
+  test("the example stacks parse with every Pulumi.yaml default present, as a real preview sees them", () => {
+    // The CLI fills in troveDatastoreType=postgresql, troveVolumeSize=1 (dev is in-cluster) and leaseStart=now
+    // (prod has no lease); they are defaults, not choices, so they must not be reported.
+    const dev = stackValues("dev");
+    expect(dev).toMatchObject({ troveDatastoreType: "postgresql", troveVolumeSize: "1", databaseKind: "in-cluster" });
+    expect(parse("dev", {}).database).toEqual({ kind: "in-cluster" });
+    const prod = stackValues("prod");
+    expect(prod).toMatchObject({ leaseStart: "now", leaseType: "none" });
+    expect(parse("prod", {}).lease).toBeUndefined();
+  });
+
+  test("a value the user chose for another kind's setting is still reported", () => {
+    expect(problemsOf("dev", { troveVolumeSize: "10" })).toEqual([
+      "image-pipeline:troveVolumeSize: is set but databaseKind is in-cluster. Fix: pulumi config rm troveVolumeSize, or pulumi config set databaseKind trove",
+    ]);
+    expect(problemsOf("prod", { leaseStart: "2030-01-01T09:00Z" })).toEqual([
+      "image-pipeline:leaseStart: is set but leaseType is none. Fix: pulumi config rm leaseStart, or pulumi config set leaseType flavor:instance",
+    ]);
+  });
+});

@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { makeLeaseProvider, LeaseInputs } from "../../infra/lease";
+import { makeLeaseProvider, LeaseInputs } from "../../infra/blazar/lease-provider";
 import { FakeOpenStack, FakeOpenStackOptions } from "../support/fakeOpenStack";
 
 const APP_CRED = { id: "4f1c-app-cred", secret: "s3cr3t" };

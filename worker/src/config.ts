@@ -290,6 +290,13 @@ function redact(spec: EnvVarSpec, raw: string): string {
 }
 
 /** Reads and validates the environment for one command; throws ConfigError listing every problem. */
+/** The default of one of the image's environment variables; the stack config takes the same default from here. */
+export function workerEnvDefault(name: string): string {
+  const value = WORKER_ENV.find((v) => v.name === name)?.default;
+  if (value === undefined) throw new Error(`worker/src/config.ts declares no default for ${name}`);
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv, command: Command): WorkerConfig {
   const problems: string[] = [];
   const values = new Map<string, Parsed>();

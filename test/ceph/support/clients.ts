@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { randomBytes } from "node:crypto";
-import type { RgwConnection } from "../../../infra/rgw/topicApi";
+import type { RgwConnection } from "../../../infra/rgw/topic-api";
 import type { CephClusterInfo } from "../harness/cluster";
 
 export function s3Client(info: CephClusterInfo): S3Client {

@@ -14,7 +14,7 @@ import { startWorker } from "../../../worker/src/worker-service";
 import type { CephClusterInfo } from "../harness/cluster";
 import { createDatabase } from "../harness/postgres";
 import { freeLoopbackPort } from "../harness/processes";
-import { deleteTopic, type RgwConnection } from "../../../infra/rgw/topicApi";
+import { deleteTopic, type RgwConnection } from "../../../infra/rgw/topic-api";
 import { emptyAndDeleteBucket, uniqueName } from "./clients";
 
 export interface PipelineOptions {

@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { CreateTopicCommand } from "@aws-sdk/client-sns";
-import { createSnsClient, deleteTopic, getTopic, mapRgwError, putTopic, RgwConnection, RgwTopicSpec } from "../../../infra/rgw/topicApi";
+import { createSnsClient, deleteTopic, getTopic, mapRgwError, putTopic, RgwConnection, RgwTopicSpec } from "../../../infra/rgw/topic-api";
 
 interface Exchange {
   request: { method: string; path: string; form: Record<string, string> };

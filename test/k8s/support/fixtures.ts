@@ -1,6 +1,6 @@
 /** Settings, bindings and secret values for the builders, derived from the committed stack files. */
 import { parseStackConfig, type StackConfig } from "../../../infra/config";
-import { workloadSettings } from "../../../infra/workloadSettings";
+import { workloadSettings } from "../../../infra/workload-settings";
 import type { PipelineBindings, PipelineSecretValues, PipelineWorkloadSettings } from "../../../k8s/settings";
 import { mapSource, stackValues } from "../../support/configSource";
 

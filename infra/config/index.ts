@@ -1,0 +1,106 @@
+/**
+ * The one place that reads stack configuration: one file per concern, assembled here.
+ *
+ * `parseStackConfig` is pure: it takes a key reader and returns a typed, validated `StackConfig`, or throws a
+ * `ConfigError` listing every problem at once (key, what is wrong, how to fix it). The program calls it before
+ * declaring any resource, so a bad stack file never leaves a half-created deployment behind.
+ * Every key is documented in Pulumi.yaml, whose defaults equal the tables here (test/unit/projectFile.test.ts).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { readDatabase, DATABASE_DEFAULTS, type DatabaseConfig } from "./database";
+import { readK3s, K3S_DEFAULTS, type K3sConfig } from "./k3s";
+import { readLease, LEASE_DEFAULTS, type LeaseConfig } from "./lease";
+import { readNetwork, NETWORK_DEFAULTS, type NetworkConfig } from "./network";
+import { readNodes, NODES_DEFAULTS, type NodesConfig } from "./nodes";
+import { readOpenStack, OPENSTACK_DEFAULTS, type OpenStackAuthConfig } from "./openstack";
+import { CONFIG_NAMESPACE, ConfigError, ConfigReader, type ConfigDefaults, type ConfigSource, type Environment } from "./reader";
+import { readStorage, STORAGE_DEFAULTS, type StorageConfig } from "./storage";
+import { readWorkload, WORKLOAD_DEFAULTS, type WorkloadConfig } from "./workload";
+
+export * from "./database";
+export * from "./k3s";
+export * from "./lease";
+export * from "./network";
+export * from "./nodes";
+export * from "./openstack";
+export * from "./reader";
+export * from "./storage";
+export * from "./workload";
+
+/** Keys that are not a section's own: the environment and the resource prefix are derived from the stack name when "". */
+const STACK_DEFAULTS: ConfigDefaults = { environment: "", resourcePrefix: "" };
+
+/** Every key's project default, as `Pulumi.yaml` declares it (test/unit/projectFile.test.ts keeps the two equal). */
+export const CONFIG_DEFAULTS: ConfigDefaults = {
+  ...STACK_DEFAULTS,
+  ...OPENSTACK_DEFAULTS,
+  ...NETWORK_DEFAULTS,
+  ...NODES_DEFAULTS,
+  ...LEASE_DEFAULTS,
+  ...K3S_DEFAULTS,
+  ...WORKLOAD_DEFAULTS,
+  ...DATABASE_DEFAULTS,
+  ...STORAGE_DEFAULTS,
+};
+
+export interface StackConfig {
+  readonly stack: string;
+  readonly environment: Environment;
+  /** Prefix of every cloud resource name, so several stacks share a project without clashes. */
+  readonly resourcePrefix: string;
+  readonly openstack: OpenStackAuthConfig;
+  readonly network: NetworkConfig;
+  readonly nodes: NodesConfig;
+  readonly lease?: LeaseConfig;
+  /** k3s on the nodes: pinned version, installer, bootstrap timeouts. */
+  readonly k3s: K3sConfig;
+  /** What runs on the cluster: image, scaling, resources. */
+  readonly workload: WorkloadConfig;
+  /** PostgreSQL: Trove or in-cluster. */
+  readonly database: DatabaseConfig;
+  /** S3 buckets, credentials and the notification topic on a Ceph RGW endpoint. */
+  readonly storage: StorageConfig;
+  /** Non-fatal findings, logged by the program (for example an ssh rule open to the world in dev). */
+  readonly warnings: string[];
+}
+
+export function parseStackConfig(source: ConfigSource, stack: string, now: Date = new Date()): StackConfig {
+  const r = new ConfigReader(source, CONFIG_DEFAULTS);
+  const defaultEnvironment: Environment = stack === "prod" ? "prod" : "dev";
+  const environment = r.oneOf("environment", ["dev", "prod"] as const, defaultEnvironment);
+  const resourcePrefix = r.string("resourcePrefix", `image-pipeline-${stack}`);
+  if (!/^[a-z][a-z0-9-]{0,30}$/.test(resourcePrefix)) {
+    r.problem(
+      "resourcePrefix",
+      `must start with a letter and contain only lower-case letters, digits and "-" (at most 31 characters), got "${resourcePrefix}"`,
+      `pulumi config set resourcePrefix image-pipeline-${stack}`,
+    );
+  }
+  const nodeCount = r.integer("nodeCount", 1, 64);
+  const openstack = readOpenStack(r);
+  const network = readNetwork(r, environment, nodeCount);
+  const lease = readLease(r, resourcePrefix, now);
+  const nodes = readNodes(r, nodeCount);
+  const k3s = readK3s(r);
+  const workload = readWorkload(r, stack);
+  const database = readDatabase(r, resourcePrefix);
+  const storage = readStorage(r, stack, resourcePrefix, environment);
+
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return { stack, environment, resourcePrefix, openstack, network, nodes, lease, k3s, workload, database, storage, warnings: r.warnings };
+}
+
+/** Adapts `pulumi.Config` to `ConfigSource`. */
+export function pulumiConfigSource(config: pulumi.Config = new pulumi.Config(CONFIG_NAMESPACE)): ConfigSource {
+  return {
+    get: (key) => config.get(key),
+    secret: (key) => config.getSecret(key),
+  };
+}
+
+/** Reads and validates the current stack's configuration; throws `ConfigError` before any resource exists. */
+export function loadStackConfig(): StackConfig {
+  const cfg = parseStackConfig(pulumiConfigSource(), pulumi.getStack());
+  for (const warning of cfg.warnings) void pulumi.log.warn(warning);
+  return cfg;
+}

@@ -1,0 +1,215 @@
+/** What runs on the cluster: the worker image, scaling, resources, runtime settings and the in-cluster PostgreSQL. */
+import { digestPinProblem, parseImageReference } from "../../common/image";
+import { parseQuantity } from "../../common/quantity";
+import type { ResourceSettings } from "../../common/resources";
+import { workerEnvDefault } from "../../worker/src/config";
+import type { ConfigDefaults, ConfigReader } from "./reader";
+
+/** Settings the worker image also reads take the image's own defaults (worker/src/config.ts), so there is one source. */
+export const WORKLOAD_DEFAULTS: ConfigDefaults = {
+  kubernetesNamespace: "image-pipeline",
+  workerImage: "",
+  promoteFrom: "",
+  workerMinReplicas: "1",
+  workerMaxReplicas: "3",
+  workerCpuTargetPercent: "50",
+  workerScaleDownStabilizationSeconds: "300",
+  workerCpuRequest: "300m",
+  workerCpuLimit: "1",
+  workerMemoryRequest: "384Mi",
+  workerMemoryLimit: "1Gi",
+  workerConcurrency: workerEnvDefault("WORKER_CONCURRENCY"),
+  webhookReplicas: "1",
+  webhookCpuRequest: "50m",
+  webhookCpuLimit: "250m",
+  webhookMemoryRequest: "96Mi",
+  webhookMemoryLimit: "256Mi",
+  outputPrefix: workerEnvDefault("OUTPUT_PREFIX"),
+  reconcileMode: workerEnvDefault("RECONCILE_MODE"),
+  reconcileIntervalSeconds: workerEnvDefault("RECONCILE_INTERVAL_SECONDS"),
+  shutdownGraceSeconds: workerEnvDefault("SHUTDOWN_GRACE_SECONDS"),
+  limitInputPixels: workerEnvDefault("LIMIT_INPUT_PIXELS"),
+  logLevel: workerEnvDefault("LOG_LEVEL"),
+  postgresImage: "docker.io/library/postgres:16.9-bookworm",
+  postgresStorageSize: "10Gi",
+  postgresCpuRequest: "100m",
+  postgresCpuLimit: "1",
+  postgresMemoryRequest: "256Mi",
+  postgresMemoryLimit: "1Gi",
+};
+
+/** How the worker image is chosen: a digest-pinned reference, or the one another stack deployed. */
+export type WorkerImageSource =
+  | { readonly kind: "reference"; readonly reference: string }
+  /** `<org>/<project>/<stack>`: use that stack's `workerImage` output (prod runs exactly what dev tested). */
+  | { readonly kind: "promote"; readonly stackReference: string };
+
+export interface WorkloadConfig {
+  readonly namespace: string;
+  readonly image: WorkerImageSource;
+  readonly worker: {
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+    readonly cpuTargetPercent: number;
+    readonly scaleDownStabilizationSeconds: number;
+    readonly resources: ResourceSettings;
+    readonly concurrency: number;
+  };
+  readonly webhook: { readonly replicas: number; readonly resources: ResourceSettings };
+  readonly outputPrefix: string;
+  readonly reconcileMode: "notifications" | "poll" | "both";
+  readonly reconcileIntervalSeconds: number;
+  readonly shutdownGraceSeconds: number;
+  readonly limitInputPixels: number;
+  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+  /** The in-cluster PostgreSQL, used when the database is in-cluster. */
+  readonly postgres: { readonly image: string; readonly storageSize: string; readonly resources: ResourceSettings };
+}
+
+const EXAMPLE_IMAGE = "ghcr.io/<org>/image-pipeline-worker@sha256:<digest>";
+
+/** Checks one component's CPU/memory keys (<prefix>CpuRequest, ...): quantities, and requests not above limits. */
+function checkedResources(r: ConfigReader, prefix: string, resources: ResourceSettings): ResourceSettings {
+  const key = (resource: "cpu" | "memory", group: "requests" | "limits") =>
+    `${prefix}${resource === "cpu" ? "Cpu" : "Memory"}${group === "requests" ? "Request" : "Limit"}`;
+  const example = { cpu: { requests: "250m", limits: "1" }, memory: { requests: "256Mi", limits: "1Gi" } };
+  for (const resource of ["cpu", "memory"] as const) {
+    const request = parseQuantity(resources.requests[resource]);
+    const limit = parseQuantity(resources.limits[resource]);
+    for (const [group, value] of [
+      ["requests", request],
+      ["limits", limit],
+    ] as const) {
+      if (value === undefined || value === 0) {
+        r.problem(
+          key(resource, group),
+          `"${resources[group][resource]}" is not a positive Kubernetes quantity`,
+          `pulumi config set ${key(resource, group)} ${example[resource][group]}`,
+        );
+      }
+    }
+    if (request !== undefined && limit !== undefined && limit > 0 && request > limit) {
+      r.problem(
+        key(resource, "requests"),
+        `${resources.requests[resource]} exceeds ${key(resource, "limits")} ${resources.limits[resource]}`,
+        "lower the request or raise the limit (the API server rejects requests above limits)",
+      );
+    }
+  }
+  return resources;
+}
+
+export function readWorkload(r: ConfigReader, stack: string): WorkloadConfig {
+  const namespace = r.string("kubernetesNamespace");
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+    r.problem(
+      "kubernetesNamespace",
+      `must be a DNS label (lower-case letters, digits and "-", at most 63), got "${namespace}"`,
+      "pulumi config set kubernetesNamespace image-pipeline",
+    );
+  }
+
+  const reference = r.optionalString("workerImage");
+  const promoteFrom = r.optionalString("promoteFrom");
+  let image: WorkerImageSource = { kind: "reference", reference: reference ?? "" };
+  if (reference !== undefined && promoteFrom !== undefined) {
+    r.problem(
+      "promoteFrom",
+      "cannot be combined with workerImage (the image would come from two places)",
+      "pulumi config rm workerImage to deploy what the other stack runs, or pulumi config rm promoteFrom",
+    );
+  } else if (promoteFrom !== undefined) {
+    const parts = promoteFrom.split("/");
+    if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_.-]+$/.test(p))) {
+      r.problem(
+        "promoteFrom",
+        `must be a fully qualified stack name <org>/<project>/<stack>, got "${promoteFrom}"`,
+        "pulumi config set promoteFrom <org>/image-pipeline/dev",
+      );
+    } else if (parts[2] === stack) {
+      r.problem(
+        "promoteFrom",
+        `names this stack (${stack}) itself`,
+        "promote from the stack that tested the image, e.g. <org>/image-pipeline/dev",
+      );
+    }
+    image = { kind: "promote", stackReference: promoteFrom };
+  } else if (reference === undefined) {
+    r.problem(
+      "workerImage",
+      "is required (or set promoteFrom to take the image another stack deployed)",
+      `pulumi config set workerImage ${EXAMPLE_IMAGE}`,
+    );
+  } else {
+    const problem = digestPinProblem(reference);
+    if (problem)
+      r.problem(
+        "workerImage",
+        problem,
+        `pulumi config set workerImage ${EXAMPLE_IMAGE} (docker buildx imagetools inspect <image:tag> prints the digest)`,
+      );
+  }
+
+  const minReplicas = r.integer("workerMinReplicas", 1, 100);
+  const maxReplicas = r.integer("workerMaxReplicas", 1, 100);
+  if (maxReplicas < minReplicas) {
+    r.problem(
+      "workerMaxReplicas",
+      `${maxReplicas} is below workerMinReplicas ${minReplicas}`,
+      `pulumi config set workerMaxReplicas ${minReplicas} or lower workerMinReplicas`,
+    );
+  }
+  const shutdownGraceSeconds = r.integer("shutdownGraceSeconds", 0, 3600);
+  const postgresImage = r.string("postgresImage");
+  if (!parseImageReference(postgresImage)) {
+    r.problem(
+      "postgresImage",
+      `"${postgresImage}" is not a container image reference`,
+      "pulumi config set postgresImage docker.io/library/postgres:16.9-bookworm",
+    );
+  }
+  const postgresStorageSize = r.string("postgresStorageSize");
+  if ((parseQuantity(postgresStorageSize) ?? 0) < 1024 ** 3) {
+    r.problem(
+      "postgresStorageSize",
+      `must be a Kubernetes quantity of at least 1Gi, got "${postgresStorageSize}"`,
+      "pulumi config set postgresStorageSize 10Gi",
+    );
+  }
+  return {
+    namespace,
+    image,
+    worker: {
+      minReplicas,
+      maxReplicas,
+      cpuTargetPercent: r.integer("workerCpuTargetPercent", 1, 100),
+      scaleDownStabilizationSeconds: r.integer("workerScaleDownStabilizationSeconds", 0, 3600),
+      resources: checkedResources(r, "worker", {
+        requests: { cpu: r.string("workerCpuRequest"), memory: r.string("workerMemoryRequest") },
+        limits: { cpu: r.string("workerCpuLimit"), memory: r.string("workerMemoryLimit") },
+      }),
+      concurrency: r.integer("workerConcurrency", 1, 64),
+    },
+    webhook: {
+      replicas: r.integer("webhookReplicas", 1, 20),
+      resources: checkedResources(r, "webhook", {
+        requests: { cpu: r.string("webhookCpuRequest"), memory: r.string("webhookMemoryRequest") },
+        limits: { cpu: r.string("webhookCpuLimit"), memory: r.string("webhookMemoryLimit") },
+      }),
+    },
+    outputPrefix: r.string("outputPrefix"),
+    reconcileMode: r.oneOf("reconcileMode", ["notifications", "poll", "both"] as const),
+    reconcileIntervalSeconds: r.integer("reconcileIntervalSeconds", 10, 86400),
+    shutdownGraceSeconds,
+    limitInputPixels: r.integer("limitInputPixels", 1, Number.MAX_SAFE_INTEGER),
+    logLevel: r.oneOf("logLevel", ["fatal", "error", "warn", "info", "debug", "trace"] as const),
+    postgres: {
+      image: postgresImage,
+      storageSize: postgresStorageSize,
+      resources: checkedResources(r, "postgres", {
+        requests: { cpu: r.string("postgresCpuRequest"), memory: r.string("postgresMemoryRequest") },
+        limits: { cpu: r.string("postgresCpuLimit"), memory: r.string("postgresMemoryLimit") },
+      }),
+    },
+  };
+}
