@@ -1,8 +1,12 @@
 /** The private network, its fixed node addresses, the external network and the admin range. */
-import { formatIpv4, isUsableHost, parseCidr, parseIpv4 } from "../ipv4";
+import { cidrSize, formatIpv4, isUsableHost, parseCidr, parseIpv4, type Ipv4Cidr } from "../ipv4";
 import type { ConfigDefaults, ConfigReader, Environment } from "./reader";
 
-/** externalNetwork, floatingIpPool and adminCidr are required: they name things only the user knows. */
+/**
+ * externalNetwork, floatingIpPool and adminCidr are required: they name things only the user knows. adminCidr in
+ * particular has no default, so that no stack opens ssh or the Kubernetes API to the Internet without someone
+ * having chosen to.
+ */
 export const NETWORK_DEFAULTS: ConfigDefaults = { privateNetworkCidr: "192.168.1.0/24", firstNodeIp: "192.168.1.11", dnsNameservers: "[]" };
 
 export interface NetworkConfig {
@@ -14,6 +18,49 @@ export interface NetworkConfig {
   /** Source CIDR allowed to reach ssh (22) and the Kubernetes API (6443). */
   readonly adminCidr: string;
   readonly dnsNameservers: string[];
+}
+
+/** How to find the address to put in adminCidr, for the messages that ask for it. */
+export const ADMIN_CIDR_HOW =
+  "pulumi config set adminCidr <your public address>/32 (find it with: curl -s https://checkip.amazonaws.com, or dig +short myip.opendns.com @resolver1.opendns.com; it is the address the cloud sees, not your LAN address), or the range of your office or VPN, e.g. 193.166.0.0/16; a CI runner that runs pulumi up must be inside it too";
+
+/** RFC 5737's documentation ranges: examples, which no real operator is ever in. */
+const DOCUMENTATION_RANGES = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"].map((c) => parseCidr(c) as Ipv4Cidr);
+
+function within(inner: Ipv4Cidr, outer: Ipv4Cidr): boolean {
+  return inner.prefixLength >= outer.prefixLength && inner.network >= outer.network && inner.network < outer.network + cidrSize(outer);
+}
+
+function readAdminCidr(r: ConfigReader, environment: Environment): string {
+  const adminCidr = r.optionalString("adminCidr") ?? "";
+  const cidr = adminCidr === "" ? undefined : parseCidr(adminCidr);
+  if (adminCidr === "") {
+    r.problem(
+      "adminCidr",
+      "is required: it is the only source network allowed to reach ssh (22) and the Kubernetes API (6443), and there is no default",
+      ADMIN_CIDR_HOW,
+    );
+  } else if (!cidr) {
+    r.problem("adminCidr", `must be an IPv4 network in CIDR form with no host bits set, got "${adminCidr}"`, ADMIN_CIDR_HOW);
+  } else if (cidr.prefixLength === 0) {
+    if (environment === "prod") {
+      r.problem(
+        "adminCidr",
+        `${adminCidr} opens ssh and the Kubernetes API to the whole Internet, which is not allowed in prod`,
+        ADMIN_CIDR_HOW,
+      );
+    } else {
+      r.warn(
+        "adminCidr",
+        `${adminCidr} opens ssh (22) and the Kubernetes API (6443) to the whole Internet; acceptable for a short-lived dev stack only`,
+      );
+    }
+  } else if (DOCUMENTATION_RANGES.some((range) => within(cidr, range))) {
+    const what = `${adminCidr} is a documentation range (RFC 5737): nobody is there, so neither you nor CI will reach ssh or the Kubernetes API`;
+    if (environment === "prod") r.problem("adminCidr", what, ADMIN_CIDR_HOW);
+    else r.warn("adminCidr", `${what}. Set your own: ${ADMIN_CIDR_HOW}`);
+  }
+  return adminCidr;
 }
 
 export function readNetwork(r: ConfigReader, environment: Environment, nodeCount: number): NetworkConfig {
@@ -49,30 +96,7 @@ export function readNetwork(r: ConfigReader, environment: Environment, nodeCount
     }
   }
 
-  const adminCidr = r.optionalString("adminCidr") ?? "";
-  if (adminCidr === "") {
-    r.problem(
-      "adminCidr",
-      "is required: the source network allowed to reach ssh (22) and the Kubernetes API (6443)",
-      "pulumi config set adminCidr 203.0.113.0/24 (your office or VPN range)",
-    );
-  } else if (!parseCidr(adminCidr)) {
-    r.problem("adminCidr", `must be an IPv4 network in CIDR form, got "${adminCidr}"`, "pulumi config set adminCidr 203.0.113.0/24");
-  } else if (adminCidr === "0.0.0.0/0") {
-    if (environment === "prod") {
-      r.problem(
-        "adminCidr",
-        "0.0.0.0/0 opens ssh and the Kubernetes API to the whole Internet, which is not allowed in prod",
-        "pulumi config set adminCidr <your office or VPN range>",
-      );
-    } else {
-      r.warn(
-        "adminCidr",
-        "0.0.0.0/0 opens ssh (22) and the Kubernetes API (6443) to the whole Internet; acceptable for a short-lived dev stack only",
-      );
-    }
-  }
-
+  const adminCidr = readAdminCidr(r, environment);
   return {
     cidr: cidrText,
     privateIps,

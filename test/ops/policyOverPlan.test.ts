@@ -48,6 +48,25 @@ test("prod's pack config makes every policy mandatory; dev's makes every policy 
   expect(findings.dev.every((f) => f.enforcementLevel === "advisory")).toBe(true);
 });
 
+test("no committed stack opens ssh or the Kubernetes API to the world; the pack would say so, advisory in dev and mandatory in prod", async () => {
+  for (const stack of ["dev", "prod"] as const) expect(findings[stack].filter((f) => f.policy === "no-public-admin-ports")).toEqual([]);
+  const open = (stack: "dev" | "prod") =>
+    plans[stack].resources.map((r) =>
+      r.type === OPENSTACK.secGroupRule && r.inputs.portRangeMin === 22
+        ? { ...r, inputs: { ...r.inputs, remoteIpPrefix: "0.0.0.0/0" } }
+        : r,
+    );
+  for (const [stack, level] of [
+    ["dev", "advisory"],
+    ["prod", "mandatory"],
+  ] as const) {
+    const found = (await evaluatePolicies(open(stack), { stack, config: readPackConfig(stack) })).filter(
+      (f) => f.policy === "no-public-admin-ports",
+    );
+    expect(found.map((f) => f.enforcementLevel)).toEqual([level]);
+  }
+});
+
 test("dev's advisory findings are exactly the ones its settings explain", () => {
   const adminFindings = findings.dev.filter((f) => f.policy === "no-public-admin-ports");
   const rules = plans.dev.resources.filter(

@@ -22,7 +22,9 @@ describe("stack config", () => {
     expect(cfg.nodes.count).toBe(3);
     expect(cfg.network.privateIps).toEqual(["192.168.1.11", "192.168.1.12", "192.168.1.13"]);
     expect(cfg.lease).toMatchObject({ type: "flavor:instance", start: "now", end: { kind: "duration", hours: 168 } });
-    expect(cfg.warnings.join("\n")).toMatch(/adminCidr: 0\.0\.0\.0\/0 opens ssh/);
+    // No stack opens ssh or the Kubernetes API to the Internet by default: dev's example reaches nobody, and says so.
+    expect(cfg.network.adminCidr).toBe("198.51.100.7/32");
+    expect(cfg.warnings.join("\n")).toMatch(/adminCidr: 198\.51\.100\.7\/32 is a documentation range \(RFC 5737\): nobody is there/);
   });
 
   test("prod: a cloud without leases, its own names, no world-open admin ports", () => {
@@ -84,6 +86,33 @@ describe("stack config", () => {
     expect(problemsOf("dev", { leaseDuration: "forever" })).toEqual([
       expect.stringMatching(/^image-pipeline:leaseDuration: must be a positive duration such as 90m, 8h or 7d, got "forever"/),
     ]);
+  });
+
+  test("adminCidr has no default: without it the stack is refused, with how to find your address", () => {
+    for (const stack of ["dev", "prod"]) {
+      const [problem, ...more] = problemsOf(stack, { adminCidr: undefined });
+      expect(more).toEqual([]);
+      expect(problem).toMatch(
+        /^image-pipeline:adminCidr: is required: it is the only source network allowed to reach ssh \(22\) and the Kubernetes API \(6443\), and there is no default\. Fix: /,
+      );
+      expect(problem).toContain("pulumi config set adminCidr <your public address>/32");
+      expect(problem).toContain("curl -s https://checkip.amazonaws.com");
+    }
+  });
+
+  test("the whole Internet and documentation ranges: warnings in dev, refused in prod", () => {
+    expect(parse("dev", { adminCidr: "0.0.0.0/0" }).warnings.join("\n")).toMatch(
+      /adminCidr: 0\.0\.0\.0\/0 opens ssh \(22\) and the Kubernetes API/,
+    );
+    expect(problemsOf("prod", { adminCidr: "203.0.113.0/25" })).toEqual([
+      expect.stringMatching(/^image-pipeline:adminCidr: 203\.0\.113\.0\/25 is a documentation range \(RFC 5737\)/),
+    ]);
+    expect(problemsOf("dev", { adminCidr: "10.0.0.5/8" })).toEqual([
+      expect.stringMatching(
+        /^image-pipeline:adminCidr: must be an IPv4 network in CIDR form with no host bits set, got "10\.0\.0\.5\/8"\. Fix: pulumi config set adminCidr/,
+      ),
+    ]);
+    expect(parse("dev", { adminCidr: "192.0.3.0/24" }).warnings).toEqual([]);
   });
 
   test("prod refuses ssh and the Kubernetes API open to the world", () => {

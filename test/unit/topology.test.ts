@@ -84,7 +84,7 @@ describe.each(["dev", "prod"])("%s topology", (stack) => {
       expect(String(rule.inputs.description).length).toBeGreaterThan(10);
     }
     expect(byPort[80].remoteIpPrefix).toBe("0.0.0.0/0");
-    const admin = stack === "dev" ? "0.0.0.0/0" : "193.166.0.0/16";
+    const admin = stack === "dev" ? "198.51.100.7/32" : "193.166.0.0/16";
     expect(byPort[22].remoteIpPrefix).toBe(admin);
     expect(byPort[6443].remoteIpPrefix).toBe(admin);
   });
