@@ -11,10 +11,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { DatabaseConfig } from "./config";
 import { isUsableHost, parseCidr, parseIpv4 } from "./ipv4";
+import { inClusterPostgresHost, POSTGRES_PORT } from "../common/postgres-service";
 
 export const DATABASE_NAME = "pipeline_db";
 export const DATABASE_USER = "pipeline";
-export const POSTGRES_PORT = 5432;
+export { POSTGRES_PORT };
 
 export interface DatabaseConnection {
   readonly kind: "trove" | "in-cluster";
@@ -37,10 +38,8 @@ export interface PipelineDatabaseArgs {
   readonly privateNetworkCidr: string;
 }
 
-/** The in-cluster PostgreSQL Service's DNS name (the workload names the Service `postgres`). */
-export function inClusterHost(namespace: string): string {
-  return `postgres.${namespace}.svc.cluster.local`;
-}
+/** The in-cluster PostgreSQL Service's DNS name (the workload creates the Service under this name). */
+export const inClusterHost = inClusterPostgresHost;
 
 export interface PostgresConnectionParts {
   readonly host: string;

@@ -1,13 +1,9 @@
 /** Object names, in one place so cross-references (selectors, secretRefs, scaleTargetRef) cannot drift apart. */
 import type { PipelineWorkloadSettings } from "./settings";
 import { shortHash } from "../common/image";
+import { IN_CLUSTER_POSTGRES_SERVICE } from "../common/postgres-service";
 
-/**
- * The in-cluster PostgreSQL Service. Fixed, because the database component publishes the host
- * `postgres.<namespace>.svc.cluster.local` in the connection string before this object exists.
- */
-export const IN_CLUSTER_POSTGRES_SERVICE = "postgres";
-export const POSTGRES_PORT = 5432;
+export { IN_CLUSTER_POSTGRES_SERVICE, POSTGRES_PORT } from "../common/postgres-service";
 /** Container port of the webhook and the worker (the image's PORT default). */
 export const HTTP_PORT = 8080;
 /** Where the pods find the CA that signs an external database's server certificate (`sslrootcert` of DATABASE_URL). */

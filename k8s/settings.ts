@@ -6,9 +6,9 @@
  * parts of the program (buckets, database, promoted image) and only fill in values.
  */
 import type { ReconcileMode } from "../worker/src/config";
-import { parseImageReference } from "../common/image";
-import { parseQuantity } from "../common/quantity";
 import type { ResourceSettings } from "../common/resources";
+import { dnsLabelProblem, imageReferenceProblem, resourceProblems, storageSizeProblem } from "../common/workload-rules";
+import type { ResourceGroup, ResourceKind } from "../common/workload-rules";
 
 export type { ResourceSettings } from "../common/resources";
 
@@ -141,39 +141,22 @@ export class WorkloadSettingsError extends Error {
   }
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** The shared resource rules, each problem named by its settings path (e.g. worker.resources.requests.cpu). */
+function resourceSettingsProblems(path: string, resources: ResourceSettings): string[] {
+  const name = (resource: ResourceKind, group: ResourceGroup) => `${path}.${group}.${resource}`;
+  return resourceProblems(resources, name).map((p) => `${name(p.resource, p.group)}: ${p.what}`);
+}
 
-function resourceProblems(path: string, resources: ResourceSettings): string[] {
-  const problems: string[] = [];
-  for (const resource of ["cpu", "memory"] as const) {
-    const request = parseQuantity(resources.requests[resource]);
-    const limit = parseQuantity(resources.limits[resource]);
-    if (request === undefined)
-      problems.push(
-        `${path}.requests.${resource}: "${resources.requests[resource]}" is not a Kubernetes quantity (e.g. ${resource === "cpu" ? "250m" : "256Mi"})`,
-      );
-    if (limit === undefined)
-      problems.push(
-        `${path}.limits.${resource}: "${resources.limits[resource]}" is not a Kubernetes quantity (e.g. ${resource === "cpu" ? "500m" : "512Mi"})`,
-      );
-    if (request !== undefined && limit !== undefined && request > limit) {
-      problems.push(
-        `${path}.requests.${resource} (${resources.requests[resource]}) exceeds ${path}.limits.${resource} (${resources.limits[resource]}); the API server rejects such pods`,
-      );
-    }
-    if (request === 0) problems.push(`${path}.requests.${resource} is zero; the HPA's utilization target is a percentage of the request`);
-  }
-  return problems;
+function named(path: string, problem: string | undefined): string[] {
+  return problem === undefined ? [] : [`${path}: ${problem}`];
 }
 
 /** Every problem with the settings, each naming the field; empty when the builders can use them. */
 export function workloadSettingsProblems(s: PipelineWorkloadSettings): string[] {
   const problems: string[] = [];
-  if (!DNS_LABEL.test(s.namespace) || s.namespace.length > 63)
-    problems.push(`namespace: "${s.namespace}" is not a DNS label (lower-case letters, digits, "-", at most 63)`);
+  problems.push(...named("namespace", dnsLabelProblem(s.namespace)));
   // The longest derived name is "<instance>-migrate-<10 hex>", which must stay a DNS label for the Job's pods.
-  if (!DNS_LABEL.test(s.instance) || s.instance.length > 40)
-    problems.push(`instance: "${s.instance}" must be a DNS label of at most 40 characters`);
+  problems.push(...named("instance", dnsLabelProblem(s.instance, 40)));
   const w = s.worker;
   if (!Number.isInteger(w.minReplicas) || w.minReplicas < 1)
     problems.push(`worker.minReplicas: must be a whole number of at least 1, got ${w.minReplicas}`);
@@ -184,10 +167,10 @@ export function workloadSettingsProblems(s: PipelineWorkloadSettings): string[] 
   if (!Number.isInteger(w.scaleDownStabilizationSeconds) || w.scaleDownStabilizationSeconds < 0 || w.scaleDownStabilizationSeconds > 3600) {
     problems.push(`worker.scaleDownStabilizationSeconds: must be 0..3600, got ${w.scaleDownStabilizationSeconds}`);
   }
-  problems.push(...resourceProblems("worker.resources", w.resources));
+  problems.push(...resourceSettingsProblems("worker.resources", w.resources));
   if (!Number.isInteger(s.webhook.replicas) || s.webhook.replicas < 1)
     problems.push(`webhook.replicas: must be a whole number of at least 1, got ${s.webhook.replicas}`);
-  problems.push(...resourceProblems("webhook.resources", s.webhook.resources));
+  problems.push(...resourceSettingsProblems("webhook.resources", s.webhook.resources));
   if (!s.ingress.path.startsWith("/")) problems.push(`ingress.path: must start with "/", got "${s.ingress.path}"`);
   if (!Number.isInteger(s.workerRunAsUser) || s.workerRunAsUser < 1)
     problems.push(`workerRunAsUser: must be a non-root UID (1 or more), got ${s.workerRunAsUser}`);
@@ -205,17 +188,14 @@ export function workloadSettingsProblems(s: PipelineWorkloadSettings): string[] 
     problems.push("database.caCertificate: must be a PEM certificate (-----BEGIN CERTIFICATE-----)");
   if (s.database.kind === "in-cluster") {
     const db = s.database;
-    if (!parseImageReference(db.image))
-      problems.push(`database.image: "${db.image}" is not a container image reference (e.g. docker.io/library/postgres:16.9-bookworm)`);
-    const size = parseQuantity(db.storageSize);
-    if (size === undefined || size < 1024 ** 3)
-      problems.push(`database.storageSize: must be a quantity of at least 1Gi, got "${db.storageSize}"`);
+    problems.push(...named("database.image", imageReferenceProblem(db.image)));
+    problems.push(...named("database.storageSize", storageSizeProblem(db.storageSize)));
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(db.database))
       problems.push(`database.database: "${db.database}" is not a plain PostgreSQL identifier`);
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(db.user)) problems.push(`database.user: "${db.user}" is not a plain PostgreSQL identifier`);
     if (!Number.isInteger(db.runAsUser) || db.runAsUser < 1)
       problems.push(`database.runAsUser: must be a non-root UID, got ${db.runAsUser}`);
-    problems.push(...resourceProblems("database.resources", db.resources));
+    problems.push(...resourceSettingsProblems("database.resources", db.resources));
   }
   return problems;
 }

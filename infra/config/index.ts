@@ -86,7 +86,7 @@ export function parseStackConfig(source: ConfigSource, stack: string, now: Date 
   const database = readDatabase(r, resourcePrefix);
   const storage = readStorage(r, stack, resourcePrefix, environment);
 
-  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  if (r.problems.length > 0) throw new ConfigError(r.problems, "stack configuration");
   return { stack, environment, resourcePrefix, openstack, network, nodes, lease, k3s, workload, database, storage, warnings: r.warnings };
 }
 

@@ -7,6 +7,7 @@
  * (`isSet`) from a default the CLI filled in. Problems are collected, not thrown, so one run lists all of them.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "../../worker/src/config-error";
 
 export const CONFIG_NAMESPACE = "image-pipeline";
 
@@ -24,12 +25,7 @@ export type ConfigDefaults = Readonly<Record<string, string>>;
 
 export type Environment = "dev" | "prod";
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  - ${problems.join("\n  - ")}`);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError };
 
 /** Collects problems so the user sees all of them in one run instead of fixing one per `pulumi up`. */
 export class ConfigReader {

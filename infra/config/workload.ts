@@ -1,7 +1,8 @@
 /** What runs on the cluster: the worker image, scaling, resources, runtime settings and the in-cluster PostgreSQL. */
-import { digestPinProblem, parseImageReference } from "../../common/image";
-import { parseQuantity } from "../../common/quantity";
+import { digestPinProblem } from "../../common/image";
 import type { ResourceSettings } from "../../common/resources";
+import { dnsLabelProblem, imageReferenceProblem, resourceProblems, storageSizeProblem } from "../../common/workload-rules";
+import type { ResourceGroup, ResourceKind } from "../../common/workload-rules";
 import { workerEnvDefault } from "../../worker/src/config";
 import type { ConfigDefaults, ConfigReader } from "./reader";
 
@@ -68,46 +69,27 @@ export interface WorkloadConfig {
 
 const EXAMPLE_IMAGE = "ghcr.io/<org>/image-pipeline-worker@sha256:<digest>";
 
-/** Checks one component's CPU/memory keys (<prefix>CpuRequest, ...): quantities, and requests not above limits. */
+/** Checks one component's CPU/memory keys (<prefix>CpuRequest, ...) with the shared resource rules. */
 function checkedResources(r: ConfigReader, prefix: string, resources: ResourceSettings): ResourceSettings {
-  const key = (resource: "cpu" | "memory", group: "requests" | "limits") =>
+  const key = (resource: ResourceKind, group: ResourceGroup) =>
     `${prefix}${resource === "cpu" ? "Cpu" : "Memory"}${group === "requests" ? "Request" : "Limit"}`;
   const example = { cpu: { requests: "250m", limits: "1" }, memory: { requests: "256Mi", limits: "1Gi" } };
-  for (const resource of ["cpu", "memory"] as const) {
-    const request = parseQuantity(resources.requests[resource]);
-    const limit = parseQuantity(resources.limits[resource]);
-    for (const [group, value] of [
-      ["requests", request],
-      ["limits", limit],
-    ] as const) {
-      if (value === undefined || value === 0) {
-        r.problem(
-          key(resource, group),
-          `"${resources[group][resource]}" is not a positive Kubernetes quantity`,
-          `pulumi config set ${key(resource, group)} ${example[resource][group]}`,
-        );
-      }
-    }
-    if (request !== undefined && limit !== undefined && limit > 0 && request > limit) {
-      r.problem(
-        key(resource, "requests"),
-        `${resources.requests[resource]} exceeds ${key(resource, "limits")} ${resources.limits[resource]}`,
-        "lower the request or raise the limit (the API server rejects requests above limits)",
-      );
-    }
+  for (const p of resourceProblems(resources, key)) {
+    r.problem(
+      key(p.resource, p.group),
+      p.what,
+      p.rule === "above-limit"
+        ? "lower the request or raise the limit (the API server rejects requests above limits)"
+        : `pulumi config set ${key(p.resource, p.group)} ${example[p.resource][p.group]}`,
+    );
   }
   return resources;
 }
 
 export function readWorkload(r: ConfigReader, stack: string): WorkloadConfig {
   const namespace = r.string("kubernetesNamespace");
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
-    r.problem(
-      "kubernetesNamespace",
-      `must be a DNS label (lower-case letters, digits and "-", at most 63), got "${namespace}"`,
-      "pulumi config set kubernetesNamespace image-pipeline",
-    );
-  }
+  const namespaceProblem = dnsLabelProblem(namespace);
+  if (namespaceProblem) r.problem("kubernetesNamespace", namespaceProblem, "pulumi config set kubernetesNamespace image-pipeline");
 
   const reference = r.optionalString("workerImage");
   const promoteFrom = r.optionalString("promoteFrom");
@@ -161,21 +143,12 @@ export function readWorkload(r: ConfigReader, stack: string): WorkloadConfig {
   }
   const shutdownGraceSeconds = r.integer("shutdownGraceSeconds", 0, 3600);
   const postgresImage = r.string("postgresImage");
-  if (!parseImageReference(postgresImage)) {
-    r.problem(
-      "postgresImage",
-      `"${postgresImage}" is not a container image reference`,
-      "pulumi config set postgresImage docker.io/library/postgres:16.9-bookworm",
-    );
-  }
+  const postgresImageProblem = imageReferenceProblem(postgresImage);
+  if (postgresImageProblem)
+    r.problem("postgresImage", postgresImageProblem, "pulumi config set postgresImage docker.io/library/postgres:16.9-bookworm");
   const postgresStorageSize = r.string("postgresStorageSize");
-  if ((parseQuantity(postgresStorageSize) ?? 0) < 1024 ** 3) {
-    r.problem(
-      "postgresStorageSize",
-      `must be a Kubernetes quantity of at least 1Gi, got "${postgresStorageSize}"`,
-      "pulumi config set postgresStorageSize 10Gi",
-    );
-  }
+  const storageProblem = storageSizeProblem(postgresStorageSize);
+  if (storageProblem) r.problem("postgresStorageSize", storageProblem, "pulumi config set postgresStorageSize 10Gi");
   return {
     namespace,
     image,

@@ -5,6 +5,7 @@
  * the interface that carries `node-ip` and passes `--flannel-iface` to the installer.
  */
 import { stringify } from "yaml";
+import { parseIpv4 } from "../ipv4";
 
 export const K3S_CONFIG_PATH = "/etc/rancher/k3s/config.yaml";
 export const K3S_API_PORT = 6443;
@@ -68,9 +69,7 @@ export function renderK3sConfig(config: K3sServerConfigFile | K3sAgentConfigFile
   return stringify(config, { lineWidth: 0 });
 }
 
+/** k3s parses addresses with Go's net/netip, which refuses leading zeros; so does parseIpv4. */
 function requireIpv4(value: string, what: string): void {
-  const parts = value.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) {
-    throw new Error(`${what} must be an IPv4 address, got "${value}"`);
-  }
+  if (parseIpv4(value) === undefined) throw new Error(`${what} must be an IPv4 address, got "${value}"`);
 }

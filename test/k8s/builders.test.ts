@@ -76,9 +76,9 @@ describe("settings checks", () => {
       bad();
     } catch (err) {
       expect((err as WorkloadSettingsError).problems).toEqual([
-        'namespace: "Bad_NS" is not a DNS label (lower-case letters, digits, "-", at most 63)',
+        'namespace: must be a DNS label (lower-case letters, digits and "-", at most 63), got "Bad_NS"',
         "worker.maxReplicas: must be a whole number not below worker.minReplicas (4), got 2",
-        "worker.resources.requests.cpu (2) exceeds worker.resources.limits.cpu (1); the API server rejects such pods",
+        "worker.resources.requests.cpu: 2 exceeds worker.resources.limits.cpu 1",
         "workerRunAsUser: must be a non-root UID (1 or more), got 0",
       ]);
     }

@@ -46,7 +46,7 @@ export function configProblems(parse: () => unknown): string[] {
     parse();
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
+    return [...(err as ConfigError).problems];
   }
   throw new Error("expected a ConfigError");
 }

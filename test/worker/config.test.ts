@@ -140,7 +140,7 @@ describe("main.js start-up", () => {
       encoding: "utf8",
     });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("invalid configuration (3 problems)");
+    expect(r.stderr).toContain("Invalid configuration (3 problems)");
     for (const n of ["DATABASE_URL", "INPUT_BUCKET", "WEBHOOK_SECRET"]) expect(r.stderr).toContain(`- ${n} is required for 'webhook'`);
     const usage = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", main, "frobnicate"], { encoding: "utf8" });
     expect(usage.status).toBe(2);

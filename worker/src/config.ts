@@ -3,6 +3,7 @@
  * The Kubernetes builders import WORKER_ENV to render Deployments; loadConfig validates the
  * environment at start and reports every problem in one message.
  */
+import { ConfigError } from "./config-error";
 
 export type Command = "webhook" | "worker" | "migrate";
 export type ReconcileMode = "notifications" | "poll" | "both";
@@ -238,12 +239,7 @@ export interface WorkerConfig {
   readonly logLevel: string;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  - ${problems.join("\n  - ")}`);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError };
 
 type Parsed = string | number | boolean | readonly string[];
 
