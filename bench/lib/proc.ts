@@ -1,5 +1,6 @@
 /** CPU time and memory of processes from Linux /proc, for accounting a pipeline's cost per image by component. */
 import fs from "node:fs";
+import { readProcStat } from "../../common/proc-stat";
 
 /** Kernel clock ticks per second (USER_HZ); 100 on every Linux architecture Node supports. */
 const USER_HZ = 100;
@@ -13,16 +14,13 @@ interface Stat {
 }
 
 export function readStat(pid: number): Stat | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
-  }
-  // The command name (field 2) may contain spaces and parentheses: split after its closing parenthesis.
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  const n = (i: number): number => Number(fields[i - 3]);
-  return { ppid: n(4), cpuMs: ((n(14) + n(15)) * 1000) / USER_HZ, reapedChildrenMs: ((n(16) + n(17)) * 1000) / USER_HZ };
+  const stat = readProcStat(pid);
+  if (!stat) return undefined;
+  return {
+    ppid: stat.ppid,
+    cpuMs: ((stat.utime + stat.stime) * 1000) / USER_HZ,
+    reapedChildrenMs: ((stat.cutime + stat.cstime) * 1000) / USER_HZ,
+  };
 }
 
 /** CPU ms of a process; with `tree`, plus its live children's and the exited children it reaped (a PostgreSQL postmaster and its backends). */

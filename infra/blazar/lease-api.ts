@@ -2,6 +2,7 @@
 import { authenticate, findEndpoint } from "../openstack-api/keystone";
 import { HttpError, requestJson, RetryPolicy } from "../openstack-api/http";
 import { KeystoneCredentials } from "../openstack-api/credentials";
+import { pollUntil } from "../../worker/src/backoff";
 
 export type ReservationRequest =
   | { readonly type: "flavor:instance"; readonly flavorId: string; readonly amount: number }
@@ -161,24 +162,28 @@ export interface WaitOptions {
 
 /** Polls until the lease reaches one of `until`; throws with Blazar's reason on ERROR, or on timeout. */
 export async function waitForLease(client: BlazarClient, id: string, name: string, options: WaitOptions): Promise<LeaseRecord> {
-  const deadline = Date.now() + options.timeoutMs;
   let last = "";
-  for (;;) {
-    const lease = await getLease(client, id, name);
-    if (!lease) throw new Error(`lease ${name} (${id}) disappeared while waiting for ${options.until.join(" or ")}`);
-    if (lease.status !== last) {
-      options.log(`lease ${name}: ${lease.status}`);
-      last = lease.status;
-    }
-    if (options.until.includes(lease.status)) return lease;
-    if (lease.status === "ERROR" || lease.status === "TERMINATED") {
-      throw new Error(`lease ${name} (${id}) failed to start: ${describeFailure(lease)}`);
-    }
-    if (Date.now() + options.pollIntervalMs > deadline) {
-      throw new Error(
-        `lease ${name} (${id}) did not reach ${options.until.join(" or ")} within ${Math.round(options.timeoutMs / 60000)} min; last seen ${describeFailure(lease)}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs));
-  }
+  let lastSeen = "";
+  return pollUntil(
+    async () => {
+      const lease = await getLease(client, id, name);
+      if (!lease) throw new Error(`lease ${name} (${id}) disappeared while waiting for ${options.until.join(" or ")}`);
+      if (lease.status !== last) {
+        options.log(`lease ${name}: ${lease.status}`);
+        last = lease.status;
+      }
+      if (options.until.includes(lease.status)) return lease;
+      lastSeen = describeFailure(lease);
+      if (lease.status === "ERROR" || lease.status === "TERMINATED") throw new Error(`lease ${name} (${id}) failed to start: ${lastSeen}`);
+      return undefined;
+    },
+    {
+      intervalMs: options.pollIntervalMs,
+      deadline: Date.now() + options.timeoutMs,
+      timedOut: () =>
+        new Error(
+          `lease ${name} (${id}) did not reach ${options.until.join(" or ")} within ${Math.round(options.timeoutMs / 60000)} min; last seen ${lastSeen}`,
+        ),
+    },
+  );
 }

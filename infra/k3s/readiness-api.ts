@@ -6,6 +6,7 @@
  * built-ins and plain functions (no classes, no imports from the rest of the program).
  */
 import * as https from "https";
+import { pollUntil } from "../../worker/src/backoff";
 
 export interface ReadinessTarget {
   /** https://<host>:<port> of the Kubernetes API. */
@@ -227,31 +228,37 @@ export async function waitForClusterReady(target: ReadinessTarget, report: (mess
   let checks = 0;
   let observation: Observation = { kind: "unreachable", detail: "not checked yet" };
 
-  for (;;) {
-    observation = await observeCluster(target, Math.min(requestTimeoutMs, Math.max(1, deadline - Date.now())));
-    checks += 1;
-    const description = describeObservation(observation, target.expectedNodes);
-    const elapsed = Math.round((Date.now() - started) / 1000);
-    if (description !== last || Date.now() - lastReportAt >= heartbeatMs) {
-      report(`k3s ${target.server}: ${description} [${elapsed}s]`);
-      last = description;
-      lastReportAt = Date.now();
-    }
-    if (isDone(observation, target.expectedNodes)) {
-      return { readyNodes: observation.kind === "nodes" ? observation.ready : [], checks };
-    }
-    rejections = observation.kind === "rejected" ? rejections + 1 : 0;
-    if (rejections >= REJECTIONS_BEFORE_GIVING_UP) {
-      throw new Error(
-        `k3s API at ${target.server} rejected the admin certificate ${rejections} times in a row: ${description}. ${hint(observation)}`,
-      );
-    }
-    if (Date.now() + intervalMs > deadline) {
-      throw new Error(
-        `k3s API at ${target.server} was not ready after ${target.timeoutSeconds}s (${checks} checks). Last seen: ${description}. ${hint(observation)} ` +
-          "Raise image-pipeline:k3sReadyTimeoutSeconds if the nodes are just slow to boot.",
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+  let description = "";
+  return pollUntil<ReadyCluster>(
+    async () => {
+      observation = await observeCluster(target, Math.min(requestTimeoutMs, Math.max(1, deadline - Date.now())));
+      checks += 1;
+      description = describeObservation(observation, target.expectedNodes);
+      const elapsed = Math.round((Date.now() - started) / 1000);
+      if (description !== last || Date.now() - lastReportAt >= heartbeatMs) {
+        report(`k3s ${target.server}: ${description} [${elapsed}s]`);
+        last = description;
+        lastReportAt = Date.now();
+      }
+      if (isDone(observation, target.expectedNodes)) {
+        return { readyNodes: observation.kind === "nodes" ? observation.ready : [], checks };
+      }
+      rejections = observation.kind === "rejected" ? rejections + 1 : 0;
+      if (rejections >= REJECTIONS_BEFORE_GIVING_UP) {
+        throw new Error(
+          `k3s API at ${target.server} rejected the admin certificate ${rejections} times in a row: ${description}. ${hint(observation)}`,
+        );
+      }
+      return undefined;
+    },
+    {
+      intervalMs,
+      deadline,
+      timedOut: () =>
+        new Error(
+          `k3s API at ${target.server} was not ready after ${target.timeoutSeconds}s (${checks} checks). Last seen: ${description}. ${hint(observation)} ` +
+            "Raise image-pipeline:k3sReadyTimeoutSeconds if the nodes are just slow to boot.",
+        ),
+    },
+  );
 }

@@ -1,4 +1,5 @@
 /** JSON over HTTP with retries, for the hand-written OpenStack clients (Keystone, Blazar). */
+import { backoffDelayMs, sleep } from "../../worker/src/backoff";
 
 export interface HttpResponse {
   readonly status: number;
@@ -26,18 +27,15 @@ export class HttpError extends Error {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 function retryable(status: number): boolean {
   return status === 429 || status >= 500;
 }
 
-/** Honour Retry-After (seconds) when the server sends it, else exponential backoff with full jitter. */
+/** Honour Retry-After (seconds) when the server sends it, else exponential backoff with equal jitter. */
 function delayFor(attempt: number, policy: RetryPolicy, retryAfter: string | null): number {
   const seconds = retryAfter === null ? NaN : Number(retryAfter);
   if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, policy.maxDelayMs);
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  return backoffDelayMs(attempt, { initialMs: policy.baseDelayMs, maxMs: policy.maxDelayMs, jitter: true });
 }
 
 /**

@@ -16,6 +16,7 @@ import type { KeystoneCredentials } from "../openstack-api/credentials";
 import { HttpError, requestJson, type RetryPolicy } from "../openstack-api/http";
 import { authenticate, findEndpoint } from "../openstack-api/keystone";
 import { canonicalCidrs } from "./allowed-cidrs";
+import { pollUntil } from "../../worker/src/backoff";
 
 export interface TroveAccess {
   readonly isPublic: boolean;
@@ -147,23 +148,27 @@ export async function waitForInstance(
   done: (instance: TroveInstanceRecord) => boolean,
   options: TroveWaitOptions,
 ): Promise<TroveInstanceRecord> {
-  const deadline = Date.now() + options.timeoutMs;
   let last = "";
-  for (;;) {
-    const instance = await getInstance(client, id, name);
-    if (!instance) throw new Error(`database instance ${name} (${id}) disappeared while waiting until ${goal}`);
-    const seen = describeInstance(instance);
-    if (seen !== last) {
-      options.log(`database instance ${name}: ${seen}`);
-      last = seen;
-    }
-    if (done(instance)) return instance;
-    if (instance.status === "ERROR") throw new Error(`database instance ${name} (${id}) failed while waiting until ${goal}: ${seen}`);
-    if (Date.now() + options.pollIntervalMs > deadline) {
-      throw new Error(
-        `database instance ${name} (${id}) did not reach "${goal}" within ${Math.round(options.timeoutMs / 60_000)} min; last seen ${seen}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs));
-  }
+  return pollUntil(
+    async () => {
+      const instance = await getInstance(client, id, name);
+      if (!instance) throw new Error(`database instance ${name} (${id}) disappeared while waiting until ${goal}`);
+      const seen = describeInstance(instance);
+      if (seen !== last) {
+        options.log(`database instance ${name}: ${seen}`);
+        last = seen;
+      }
+      if (done(instance)) return instance;
+      if (instance.status === "ERROR") throw new Error(`database instance ${name} (${id}) failed while waiting until ${goal}: ${seen}`);
+      return undefined;
+    },
+    {
+      intervalMs: options.pollIntervalMs,
+      deadline: Date.now() + options.timeoutMs,
+      timedOut: () =>
+        new Error(
+          `database instance ${name} (${id}) did not reach "${goal}" within ${Math.round(options.timeoutMs / 60_000)} min; last seen ${last}`,
+        ),
+    },
+  );
 }

@@ -10,7 +10,7 @@ import { ConfigError, loadConfig, type Command } from "./config";
 import { migrate } from "./db/migrate";
 import { createPool } from "./db/pool";
 import { createLogger } from "./logger";
-import { JobQueue } from "./queue";
+import { JobQueue, queueOptions } from "./queue";
 import { startWebhook, type RunningService } from "./webhook-service";
 import { startWorker } from "./worker-service";
 
@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
       logger.info(result, "schema up to date");
       return 0;
     }
-    const queue = new JobQueue(pool, { maxAttempts: 1, visibilityTimeoutSeconds: 60, retryBaseMs: 1000, retryMaxMs: 1000 });
+    const queue = new JobQueue(pool, queueOptions(config));
     if (name === "dead-letters") {
       for (const job of await queue.listDead(1000)) process.stdout.write(`${JSON.stringify(job)}\n`);
       return 0;

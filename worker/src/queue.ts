@@ -8,6 +8,7 @@
  * - completion, failure and the event-log row are written in one transaction, guarded by the lease;
  * - transient failures back off exponentially, permanent ones and exhausted attempts go to 'dead'.
  */
+import { backoffDelayMs } from "./backoff";
 import { randomUUID } from "node:crypto";
 import type { Pool, PoolClient } from "pg";
 import { SCHEMA } from "./db/migrations";
@@ -80,6 +81,12 @@ export interface QueueOptions {
   readonly retryMaxMs: number;
 }
 
+/** The queue options the worker's environment sets (MAX_ATTEMPTS, VISIBILITY_TIMEOUT_SECONDS, RETRY_*_MS). */
+export function queueOptions(config: QueueOptions): QueueOptions {
+  const { maxAttempts, visibilityTimeoutSeconds, retryBaseMs, retryMaxMs } = config;
+  return { maxAttempts, visibilityTimeoutSeconds, retryBaseMs, retryMaxMs };
+}
+
 export interface EnqueueResult {
   readonly inserted: number;
   readonly duplicates: number;
@@ -103,8 +110,7 @@ export class LeaseLostError extends Error {
 
 /** Exponential backoff with equal jitter: the n-th retry waits between d/2 and d, d = base * 2^(n-1), capped. */
 export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const d = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(d / 2 + (random() * d) / 2);
+  return backoffDelayMs(attempt - 1, { initialMs: baseMs, maxMs, jitter: true }, random);
 }
 
 const T = `${SCHEMA}.jobs`;

@@ -4,7 +4,7 @@ import { migrate } from "./db/migrate";
 import { createPool } from "./db/pool";
 import { closeServer, createServiceServer, listen } from "./http-server";
 import { createWebhookMetrics } from "./metrics";
-import { JobQueue } from "./queue";
+import { JobQueue, queueOptions } from "./queue";
 import { createNotifyHandler } from "./webhook";
 
 export interface RunningService {
@@ -16,12 +16,7 @@ export interface RunningService {
 export async function startWebhook(config: WorkerConfig, logger: Logger, host?: string): Promise<RunningService> {
   const pool = createPool(config.databaseUrl, logger);
   await migrate(pool);
-  const queue = new JobQueue(pool, {
-    maxAttempts: config.maxAttempts,
-    visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
-    retryBaseMs: config.retryBaseMs,
-    retryMaxMs: config.retryMaxMs,
-  });
+  const queue = new JobQueue(pool, queueOptions(config));
   const metrics = createWebhookMetrics();
   let accepting = true;
   const server = createServiceServer({

@@ -8,7 +8,7 @@ import { createPool } from "./db/pool";
 import { closeServer, createServiceServer, listen } from "./http-server";
 import { createWorkerMetrics } from "./metrics";
 import { processJob } from "./process-job";
-import { JobQueue } from "./queue";
+import { JobQueue, queueOptions } from "./queue";
 import { Reconciler } from "./reconciler";
 import { createS3Client } from "./storage";
 import type { RunningService } from "./webhook-service";
@@ -27,12 +27,7 @@ export async function startWorker(
   const log = logger.child({ workerId });
   const pool = createPool(config.databaseUrl, log, config.workerConcurrency + 4);
   await migrate(pool);
-  const queue = new JobQueue(pool, {
-    maxAttempts: config.maxAttempts,
-    visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
-    retryBaseMs: config.retryBaseMs,
-    retryMaxMs: config.retryMaxMs,
-  });
+  const queue = new JobQueue(pool, queueOptions(config));
   const s3 = createS3Client(config.s3);
   const metrics = createWorkerMetrics(queue);
 

@@ -1,6 +1,7 @@
 /** Process helpers that only ever touch processes by PID, after checking the PID is still the one we started. */
 import * as fs from "node:fs";
 import * as net from "node:net";
+import { readProcStat } from "../../../common/proc-stat";
 
 export function isAlive(pid: number): boolean {
   try {
@@ -9,12 +10,8 @@ export function isAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
   // A zombie still answers signal 0; treat it as gone.
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
+  const stat = readProcStat(pid);
+  return stat !== undefined && stat.state !== "Z";
 }
 
 export function commandLineOf(pid: number): string[] | undefined {

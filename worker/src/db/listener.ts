@@ -1,5 +1,8 @@
 import { Client } from "pg";
 import type { Logger } from "pino";
+import { backoffDelayMs, type Backoff } from "../backoff";
+
+const RECONNECT_BACKOFF: Backoff = { initialMs: 250, maxMs: 5_000 };
 
 /**
  * Holds one dedicated connection that LISTENs on a channel and calls onNotify for each
@@ -10,7 +13,8 @@ export class NotificationListener {
   private client?: Client;
   private stopped = false;
   private retryTimer?: NodeJS.Timeout;
-  private retryDelayMs = 250;
+  /** Reconnects since the last good connection; the next waits backoffDelayMs of it. */
+  private reconnects = 0;
 
   constructor(
     private readonly databaseUrl: string,
@@ -61,17 +65,19 @@ export class NotificationListener {
       return;
     }
     this.client = client;
-    this.retryDelayMs = 250;
+    this.reconnects = 0;
     this.onNotify();
   }
 
   private scheduleReconnect(): void {
     if (this.stopped || this.retryTimer) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.connect();
-    }, this.retryDelayMs);
-    this.retryDelayMs = Math.min(this.retryDelayMs * 2, 5_000);
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = undefined;
+        void this.connect();
+      },
+      backoffDelayMs(this.reconnects++, RECONNECT_BACKOFF),
+    );
   }
 
   get connected(): boolean {

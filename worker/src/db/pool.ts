@@ -1,4 +1,5 @@
 import { Pool, type PoolClient } from "pg";
+import { retryWithBackoff } from "../backoff";
 import type { Logger } from "pino";
 
 /**
@@ -43,21 +44,13 @@ export function isConnectionError(err: unknown): boolean {
   );
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Retries fn while the database is unreachable, until the deadline; other errors propagate at once. */
 export async function retryWhileUnavailable<T>(fn: () => Promise<T>, deadline: number, onRetry?: (err: unknown) => void): Promise<T> {
-  let delay = 200;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isConnectionError(err) || Date.now() + delay > deadline) throw err;
-      onRetry?.(err);
-      await sleep(delay);
-      delay = Math.min(delay * 2, 2_000);
-    }
-  }
+  return retryWithBackoff(fn, {
+    backoff: { initialMs: 200, maxMs: 2_000 },
+    shouldRetry: (err, delayMs) => isConnectionError(err) && Date.now() + delayMs <= deadline,
+    onRetry: (err) => onRetry?.(err),
+  });
 }
 
 /**
