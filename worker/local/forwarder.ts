@@ -97,7 +97,8 @@ export class NotificationForwarder {
       this.dropped++;
       return;
     }
-    this.forward({
+    // deliver() settles every failure itself (counted as dropped), and drain() awaits what is in flight.
+    void this.forward({
       bucket: record.s3.bucket.name,
       key: o.key,
       size: o.size ?? 0,

@@ -97,8 +97,14 @@ export async function sampleFiles(): Promise<Record<string, Buffer>> {
 if (require.main === module) {
   const dir = path.resolve(process.argv[2] ?? "samples");
   fs.mkdirSync(dir, { recursive: true });
-  sampleFiles().then((files) => {
-    for (const [name, data] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), data);
-    process.stdout.write(`wrote ${Object.keys(files).length} samples to ${dir}\n`);
-  });
+  sampleFiles().then(
+    (files) => {
+      for (const [name, data] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), data);
+      process.stdout.write(`wrote ${Object.keys(files).length} samples to ${dir}\n`);
+    },
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

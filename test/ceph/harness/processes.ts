@@ -83,7 +83,10 @@ export function freeLoopbackPort(exclude: ReadonlySet<number> = new Set()): Prom
     server.on("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const port = (server.address() as net.AddressInfo).port;
-      server.close(() => (exclude.has(port) ? freeLoopbackPort(exclude).then(resolve, reject) : resolve(port)));
+      server.close(() => {
+        if (exclude.has(port)) freeLoopbackPort(exclude).then(resolve, reject);
+        else resolve(port);
+      });
     });
   });
 }
