@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { parseBenchArgs } from "../../bench/run";
 import { missingToolsMessage, findImageMagick } from "../../bench/lib/tools";
 import { ALLOCATOR_SETTINGS, CONTAINER_SETTING_NAME, settingByName, settingEnv } from "../../bench/lib/container";
@@ -33,10 +37,26 @@ describe("tool check", () => {
   });
 
   it("never takes a script standing in for ImageMagick as the real thing", () => {
-    const found = findImageMagick();
-    if (found) {
-      expect(found.version).toMatch(/ImageMagick/);
-      expect(found.path).not.toBe("/usr/local/bin/convert");
+    // Scripts first on PATH that answer -version like ImageMagick: a lookup by name and output would take them.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-imagemagick-"));
+    const savedPath = process.env.PATH;
+    try {
+      for (const name of ["convert", "magick"]) {
+        fs.writeFileSync(path.join(dir, name), '#!/bin/sh\necho "Version: ImageMagick 7.1.1-47 Q16-HDRI x86_64"\n', { mode: 0o755 });
+        expect(execFileSync(path.join(dir, name), ["-version"], { encoding: "utf8" })).toContain("ImageMagick");
+      }
+      process.env.PATH = `${dir}${path.delimiter}${savedPath ?? ""}`;
+      const found = findImageMagick();
+      expect(found?.path ?? "none").not.toContain(dir);
+      // Whatever it does take (a real ImageMagick, when installed) is a binary that says it is ImageMagick.
+      if (found)
+        expect([fs.readFileSync(found.path).subarray(0, 4).toString("latin1"), found.version]).toEqual([
+          "\x7fELF",
+          expect.stringMatching(/ImageMagick/),
+        ]);
+    } finally {
+      process.env.PATH = savedPath;
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
