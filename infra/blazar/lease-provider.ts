@@ -3,8 +3,12 @@
  *
  * Create reserves, waits for ACTIVE (deleting a lease that fails to start, so nothing is left billing), and
  * exports the reservation; a changed end date is an in-place extension (PUT); anything else replaces.
+ *
+ * `check` and `diff` accept values the engine does not know yet and judge only known ones; `create` and `update`
+ * validate every input before calling Blazar.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { assertValid, failuresOfKnownValues } from "../unknown-values";
 import { OpenStackAuthInputs, resolveCredentials } from "../openstack-api/credentials";
 import { RetryPolicy } from "../openstack-api/http";
 import {
@@ -70,6 +74,48 @@ function outputsOf(inputs: LeaseInputs, lease: LeaseRecord): LeaseOutputs {
   };
 }
 
+function isDate(text: unknown): boolean {
+  return typeof text === "string" && !Number.isNaN(new Date(text).getTime());
+}
+
+function isPositiveInteger(value: unknown): boolean {
+  return typeof value === "number" && Number.isInteger(value) && value > 0;
+}
+
+/** Every problem with the inputs, each naming its top-level property; an unknown value is a problem here. */
+export function leaseInputFailures(inputs: LeaseInputs): pulumi.dynamic.CheckFailure[] {
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  const fail = (property: string, reason: string) => failures.push({ property, reason });
+  if (typeof inputs.name !== "string" || inputs.name === "") fail("name", "the lease name is empty");
+  // Read loosely: check sees whatever the program sent, including the unknown placeholder in place of a value.
+  const r = (inputs.reservation ?? {}) as {
+    type?: unknown;
+    flavorId?: unknown;
+    amount?: unknown;
+    count?: unknown;
+    resourceProperties?: unknown;
+  };
+  if (r.type === "flavor:instance") {
+    if (typeof r.flavorId !== "string" || r.flavorId === "") fail("reservation", "a flavor:instance reservation needs the flavor's id");
+    if (!isPositiveInteger(r.amount)) fail("reservation", `amount must be a positive whole number, got ${JSON.stringify(r.amount)}`);
+  } else if (r.type === "physical:host") {
+    if (!isPositiveInteger(r.count)) fail("reservation", `count must be a positive whole number, got ${JSON.stringify(r.count)}`);
+    if (typeof r.resourceProperties !== "string") fail("reservation", "resourceProperties must be a string (Blazar's JSON host filter)");
+  } else {
+    fail("reservation", `type must be flavor:instance or physical:host, got ${JSON.stringify(r.type)}`);
+  }
+  if (inputs.start !== "now" && !isDate(inputs.start))
+    fail("start", `must be "now" or an ISO-8601 date, got ${JSON.stringify(inputs.start)}`);
+  if (inputs.endDate !== undefined && !isDate(inputs.endDate))
+    fail("endDate", `must be an ISO-8601 date, got ${JSON.stringify(inputs.endDate)}`);
+  if (inputs.durationHours !== undefined && !(typeof inputs.durationHours === "number" && inputs.durationHours > 0)) {
+    fail("durationHours", `must be a positive number of hours, got ${JSON.stringify(inputs.durationHours)}`);
+  }
+  if (!(typeof inputs.timeoutMinutes === "number" && inputs.timeoutMinutes > 0))
+    fail("timeoutMinutes", `must be a positive number of minutes, got ${JSON.stringify(inputs.timeoutMinutes)}`);
+  return failures;
+}
+
 /** Replacing a lease destroys the nodes on it, so only a different reservation or name does that. */
 export function leaseReplaceKeys(olds: LeaseInputs, news: LeaseInputs): string[] {
   const keys: string[] = [];
@@ -88,7 +134,7 @@ export function makeLeaseProvider(options: LeaseProviderOptions = {}): pulumi.dy
 
   return {
     async check(_olds: LeaseInputs, news: LeaseInputs) {
-      return { inputs: news };
+      return { inputs: news, failures: failuresOfKnownValues(leaseInputFailures(news), news) };
     },
 
     async diff(_id: string, olds: LeaseOutputs, news: LeaseInputs) {
@@ -98,6 +144,7 @@ export function makeLeaseProvider(options: LeaseProviderOptions = {}): pulumi.dy
     },
 
     async create(inputs: LeaseInputs) {
+      assertValid(`lease ${inputs.name}`, leaseInputFailures(inputs));
       const client = await connect(inputs.auth);
       const start = inputs.start === "now" ? now() : new Date(inputs.start);
       const body = createLeaseBody(inputs.name, inputs.reservation, inputs.start === "now" ? "now" : start, endFor(inputs, start));
@@ -130,6 +177,7 @@ export function makeLeaseProvider(options: LeaseProviderOptions = {}): pulumi.dy
     },
 
     async update(id: string, olds: LeaseOutputs, news: LeaseInputs) {
+      assertValid(`lease ${news.name}`, leaseInputFailures(news));
       const client = await connect(news.auth);
       const end = endFor(news, new Date(olds.startDate));
       await extendLease(client, id, news.name, end);

@@ -3,9 +3,13 @@
  * and every node is Ready, so Kubernetes resources that depend on it never race a booting cluster.
  * It waits again whenever the API address, the node set or the credentials change (for example after a node
  * is replaced); other updates only record the new settings.
+ *
+ * On a new stack the API address, the CAs and the admin certificate are unknown during the preview: `check` and
+ * `diff` accept unknown values and judge only the known ones; `create` and `update` validate everything.
  */
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { assertValid, containsUnknown, failuresOfKnownValues } from "../unknown-values";
 import { ReadinessTarget, validateReadinessTarget, waitForClusterReady } from "./readiness-api";
 
 export interface K3sReadinessInputs extends ReadinessTarget {
@@ -34,15 +38,31 @@ function sameList(a: readonly string[] | undefined, b: readonly string[] | undef
   return JSON.stringify([...(a ?? [])].sort()) === JSON.stringify([...(b ?? [])].sort());
 }
 
-/** The inputs whose change means the cluster behind the gate may be a different one. */
+/**
+ * The inputs whose change means the cluster behind the gate may be a different one. An unknown value (a preview
+ * before a node or certificate is replaced) counts as changed: the update will wait.
+ */
 export function changesNeedingWait(olds: K3sReadinessOutputs, news: K3sReadinessInputs): string[] {
   const changed: string[] = [];
-  if (olds.server !== news.server) changed.push("server");
-  if (olds.expectedNodes !== news.expectedNodes) changed.push("expectedNodes");
-  if (!sameList(olds.nodeIds, news.nodeIds)) changed.push("nodeIds");
-  if (olds.caSha256 !== sha256(news.caPem)) changed.push("caPem");
-  if (olds.clientCertSha256 !== sha256(news.clientCertPem)) changed.push("clientCertPem");
+  const differs = (key: keyof K3sReadinessInputs, same: () => boolean) => {
+    if (containsUnknown(news[key]) || !same()) changed.push(key);
+  };
+  differs("server", () => olds.server === news.server);
+  differs("expectedNodes", () => olds.expectedNodes === news.expectedNodes);
+  differs("nodeIds", () => sameList(olds.nodeIds, news.nodeIds));
+  differs("caPem", () => olds.caSha256 === sha256(news.caPem));
+  differs("clientCertPem", () => olds.clientCertSha256 === sha256(news.clientCertPem));
   return changed;
+}
+
+/** Every problem with the inputs, each naming its property; unknown values are problems here. */
+export function readinessInputFailures(news: K3sReadinessInputs): pulumi.dynamic.CheckFailure[] {
+  const target = { ...news, pollIntervalSeconds: news.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS };
+  const failures = validateReadinessTarget(target).map((reason) => ({ property: reason.split(" ")[0], reason }));
+  if (!Array.isArray(news.nodeIds) || !news.nodeIds.every((id) => typeof id === "string" && id !== "")) {
+    failures.push({ property: "nodeIds", reason: `nodeIds must be a list of instance ids, got ${JSON.stringify(news.nodeIds)}` });
+  }
+  return failures;
 }
 
 function outputs(inputs: K3sReadinessInputs, readyNodes: string[]): K3sReadinessOutputs {
@@ -65,14 +85,14 @@ function report(message: string): void {
 
 export const k3sReadinessProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds: K3sReadinessInputs, news: K3sReadinessInputs) {
-    const problems = validateReadinessTarget({ ...news, pollIntervalSeconds: news.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS });
     return {
       inputs: { ...news, pollIntervalSeconds: news.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS },
-      failures: problems.map((reason) => ({ property: reason.split(" ")[0], reason })),
+      failures: failuresOfKnownValues(readinessInputFailures(news), news),
     };
   },
 
   async create(inputs: K3sReadinessInputs) {
+    assertValid("k3s readiness gate", readinessInputFailures(inputs));
     const ready = await waitForClusterReady(inputs, report);
     return { id: `k3s-ready-${sha256(inputs.server).slice(0, 16)}`, outs: outputs(inputs, ready.readyNodes) };
   },
@@ -84,6 +104,7 @@ export const k3sReadinessProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async update(_id: string, olds: K3sReadinessOutputs, news: K3sReadinessInputs) {
+    assertValid("k3s readiness gate", readinessInputFailures(news));
     if (changesNeedingWait(olds, news).length === 0) return { outs: outputs(news, olds.readyNodes) };
     const ready = await waitForClusterReady(news, report);
     return { outs: outputs(news, ready.readyNodes) };

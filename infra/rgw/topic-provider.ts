@@ -7,6 +7,7 @@
  * integration tests can drive create/read/update/delete against a real RGW without Pulumi.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { assertValid, containsUnknown, failuresOfKnownValues, UNKNOWN_VALUE } from "../unknown-values";
 import { deleteTopic, getTopic, parseTopicArn, putTopic, RgwConnection, RgwTopicSpec, topicRevision, validateTopicSpec } from "./topic-api";
 
 export type RgwTopicInputs = RgwConnection & RgwTopicSpec;
@@ -18,34 +19,36 @@ export interface RgwTopicOutputs extends RgwTopicInputs {
 }
 
 /** Pulumi's stand-in for a value not known until apply (`rpc.unknownValue`), which `check` sees during preview. */
-export const UNKNOWN_INPUT = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+export const UNKNOWN_INPUT = UNKNOWN_VALUE;
 
 const REPLACE_KEYS = ["name", "endpoint", "region"] as const;
 const UPDATE_KEYS = ["pushEndpoint", "opaqueData", "persistent", "verifySsl", "accessKeyId", "secretAccessKey"] as const;
 
-/** Input problems, each naming the property; values still unknown during preview are skipped. */
-export function checkTopicInputs(inputs: RgwTopicInputs): pulumi.dynamic.CheckFailure[] {
-  const known = (v: unknown) => v !== UNKNOWN_INPUT;
-  const failures: pulumi.dynamic.CheckFailure[] = validateTopicSpec(inputs)
-    .filter((f) => known(inputs[f.property]))
-    .map((f) => ({ property: f.property, reason: f.reason }));
-  if (known(inputs.endpoint) && !/^https?:\/\/[^/\s]+/.test(inputs.endpoint ?? "")) {
+/** Every problem with the inputs, each naming the property; an unknown value is a problem here. */
+export function topicInputFailures(inputs: RgwTopicInputs): pulumi.dynamic.CheckFailure[] {
+  const failures: pulumi.dynamic.CheckFailure[] = validateTopicSpec(inputs).map((f) => ({ property: f.property, reason: f.reason }));
+  if (!/^https?:\/\/[^/\s]+/.test(inputs.endpoint ?? "")) {
     failures.push({
       property: "endpoint",
       reason: `must be the RGW URL, e.g. https://a3s.fi or http://10.0.0.5:7480, got "${inputs.endpoint}"`,
     });
   }
-  if (known(inputs.region) && !inputs.region)
-    failures.push({ property: "region", reason: 'must be the RGW zonegroup name, usually "default"' });
-  if (known(inputs.accessKeyId) && !inputs.accessKeyId) failures.push({ property: "accessKeyId", reason: "the S3 access key is empty" });
-  if (known(inputs.secretAccessKey) && !inputs.secretAccessKey)
-    failures.push({ property: "secretAccessKey", reason: "the S3 secret key is empty" });
+  if (!inputs.region) failures.push({ property: "region", reason: 'must be the RGW zonegroup name, usually "default"' });
+  if (!inputs.accessKeyId) failures.push({ property: "accessKeyId", reason: "the S3 access key is empty" });
+  if (!inputs.secretAccessKey) failures.push({ property: "secretAccessKey", reason: "the S3 secret key is empty" });
   return failures;
 }
 
+/** Input problems, each naming the property; values still unknown during preview are skipped. */
+export function checkTopicInputs(inputs: RgwTopicInputs): pulumi.dynamic.CheckFailure[] {
+  return failuresOfKnownValues(topicInputFailures(inputs), inputs);
+}
+
+/** What changes; a value still unknown (in a preview) counts as changed. */
 export function topicDiff(olds: RgwTopicOutputs, news: RgwTopicInputs): pulumi.dynamic.DiffResult {
-  const replaces = REPLACE_KEYS.filter((k) => olds[k] !== news[k]);
-  const updates = UPDATE_KEYS.filter((k) => olds[k] !== news[k]);
+  const changed = (k: keyof RgwTopicInputs) => containsUnknown(news[k]) || olds[k] !== news[k];
+  const replaces = REPLACE_KEYS.filter(changed);
+  const updates = UPDATE_KEYS.filter(changed);
   return {
     changes: replaces.length + updates.length > 0,
     replaces: [...replaces],
@@ -84,6 +87,7 @@ export const rgwTopicProvider = {
   },
 
   async create(inputs: RgwTopicInputs): Promise<{ id: string; outs: RgwTopicOutputs }> {
+    assertValid(`RGW topic ${inputs.name}`, topicInputFailures(inputs));
     const arn = await putTopic(connectionOf(inputs), specOf(inputs));
     return { id: arn, outs: outputsOf(inputs, arn) };
   },
@@ -104,6 +108,7 @@ export const rgwTopicProvider = {
   },
 
   async update(id: string, _olds: RgwTopicOutputs, news: RgwTopicInputs): Promise<{ outs: RgwTopicOutputs }> {
+    assertValid(`RGW topic ${news.name}`, topicInputFailures(news));
     const arn = await putTopic(connectionOf(news), specOf(news));
     if (parseTopicArn(arn).name !== parseTopicArn(id).name) {
       throw new Error(`RGW CreateTopic for ${news.name} answered ${arn}, not the existing ${id}; run \`pulumi refresh\``);

@@ -137,6 +137,30 @@ describe("diff", () => {
   test("a new zonegroup on the same RGW and name is the same topic object, so delete first", () => {
     expect(topicDiff(olds(), { ...inputs, region: "zg2" })).toEqual({ changes: true, replaces: ["region"], deleteBeforeReplace: true });
   });
+
+  test("a value still unknown in a preview counts as changed (a new floating IP gives a new push endpoint)", () => {
+    expect(topicDiff(olds(), { ...inputs, pushEndpoint: UNKNOWN_INPUT })).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: true,
+    });
+    expect(topicDiff(olds(), { ...inputs, name: UNKNOWN_INPUT })).toEqual({
+      changes: true,
+      replaces: ["name"],
+      deleteBeforeReplace: false,
+    });
+  });
+});
+
+test("create and update validate every input, the connection included, before calling RGW", async () => {
+  await expect(rgwTopicProvider.create({ ...inputs, accessKeyId: "" })).rejects.toThrow(
+    /^RGW topic image-pipeline-rec: accessKeyId: the S3 access key is empty$/,
+  );
+  await expect(rgwTopicProvider.update(ARN, { ...inputs, arn: ARN, revision: "r" }, { ...inputs, endpoint: "a3s.fi" })).rejects.toThrow(
+    /endpoint: must be the RGW URL/,
+  );
+  await expect(rgwTopicProvider.create({ ...inputs, pushEndpoint: UNKNOWN_INPUT })).rejects.toThrow(/pushEndpoint/);
+  expect(rgw.received).toEqual([]);
 });
 
 test("the provider survives Pulumi's closure serialization and works after loading the module text", async () => {

@@ -6,6 +6,7 @@
  */
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
+import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { serverConfig } from "../../infra/k3s/k3s-config";
 import { kubeconfigObject } from "../../infra/k3s/kubeconfig";
 import { changesNeedingWait, K3sReadinessInputs, K3sReadinessOutputs, k3sReadinessProvider } from "../../infra/k3s/readiness-provider";
@@ -243,6 +244,51 @@ describe("readiness dynamic provider", () => {
   test("check reports invalid inputs by property", async () => {
     const result = await k3sReadinessProvider.check!({}, { ...inputs(1), expectedNodes: 0 });
     expect(result.failures).toEqual([{ property: "expectedNodes", reason: "expectedNodes must be a positive whole number, got 0" }]);
+  });
+
+  /** What a first preview of a new stack sends: the floating IP, the CAs, the admin certificate and the instances unknown. */
+  const preview = (port: number): K3sReadinessInputs => ({
+    ...inputs(port),
+    server: unknownValue,
+    caPem: unknownValue,
+    clientCertPem: unknownValue,
+    clientKeyPem: unknownValue,
+    nodeIds: [unknownValue, unknownValue, unknownValue],
+  });
+
+  test("check accepts the values a first preview does not know yet, and still rejects known bad ones", async () => {
+    expect((await k3sReadinessProvider.check!({}, preview(1))).failures).toEqual([]);
+    expect((await k3sReadinessProvider.check!({}, { ...preview(1), nodeIds: unknownValue as unknown as string[] })).failures).toEqual([]);
+    expect((await k3sReadinessProvider.check!({}, { ...preview(1), expectedNodes: 0, timeoutSeconds: -1 })).failures).toEqual([
+      { property: "expectedNodes", reason: "expectedNodes must be a positive whole number, got 0" },
+      { property: "timeoutSeconds", reason: "timeoutSeconds must be positive, got -1" },
+    ]);
+  });
+
+  test("diff takes unknown new values as a change that will wait again, without failing", async () => {
+    const api = await startApi(() => ({ readyz: "ok", nodes: nodes(3) }));
+    const log = jest.spyOn(console, "log").mockImplementation(() => undefined);
+    try {
+      const olds = (await k3sReadinessProvider.create(inputs(api.port))).outs as K3sReadinessOutputs;
+      // A preview in which node1 is being replaced: its id and everything derived from the new instance are unknown.
+      const replacing = { ...inputs(api.port), nodeIds: [unknownValue, "i-2", "i-3"] };
+      expect(changesNeedingWait(olds, replacing)).toEqual(["nodeIds"]);
+      expect(await k3sReadinessProvider.diff!("id", olds, replacing)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+      expect(changesNeedingWait(olds, preview(api.port))).toEqual(["server", "nodeIds", "caPem", "clientCertPem"]);
+      // Against no old state (what a first preview could be diffed against) it does not fail either.
+      expect(await k3sReadinessProvider.diff!("", {} as K3sReadinessOutputs, preview(api.port))).toMatchObject({ changes: true });
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  test("create and update refuse unknown or invalid inputs before contacting the API", async () => {
+    const api = await startApi(() => ({ readyz: "ok", nodes: nodes(3) }));
+    await expect(k3sReadinessProvider.create(preview(api.port))).rejects.toThrow(/^k3s readiness gate: server: server must be https/);
+    await expect(
+      k3sReadinessProvider.update!("id", {} as K3sReadinessOutputs, { ...inputs(api.port), caPem: unknownValue }),
+    ).rejects.toThrow(/caPem: caPem must be PEM text/);
+    expect(api.requests).toEqual([]);
   });
 
   test("waits again when the node set, address or credentials change, not for a new timeout", async () => {

@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { makeLeaseProvider, LeaseInputs } from "../../infra/blazar/lease-provider";
 import { FakeOpenStack, FakeOpenStackOptions } from "../support/fakeOpenStack";
 
@@ -127,6 +128,39 @@ test("create: a lease stuck in STARTING past the timeout is deleted and the last
     /lease ip-dev-lease \(lease-1\) did not reach ACTIVE within 0 min; last seen status STARTING/,
   );
   expect(fake.leases.get("lease-1")?.deleted).toBe(true);
+});
+
+test("check accepts values a preview does not know yet and judges the known ones; create validates before any request", async () => {
+  await startFake();
+  const p = provider();
+  const preview = inputs({
+    auth: { ...inputs().auth, applicationCredentialSecret: unknownValue },
+    reservation: { type: "flavor:instance", flavorId: unknownValue, amount: 3 },
+    endDate: unknownValue,
+  });
+  expect((await p.check!({}, preview)).failures).toEqual([]);
+  expect((await p.check!({}, inputs({ start: "tomorrow", timeoutMinutes: 0 }))).failures).toEqual([
+    { property: "start", reason: 'must be "now" or an ISO-8601 date, got "tomorrow"' },
+    { property: "timeoutMinutes", reason: "must be a positive number of minutes, got 0" },
+  ]);
+  expect((await p.check!({}, inputs({ reservation: { type: "physical:host", count: 0, resourceProperties: "" } }))).failures).toEqual([
+    { property: "reservation", reason: "count must be a positive whole number, got 0" },
+  ]);
+  await expect(p.create!(preview)).rejects.toThrow(/^lease ip-dev-lease: endDate: must be an ISO-8601 date/);
+  expect(fake.requests).toEqual([]);
+});
+
+test("diff takes an unknown value as a change, without failing", async () => {
+  await startFake();
+  const p = provider();
+  const created = await p.create!(inputs());
+  expect(await p.diff!(created.id, created.outs, inputs({ endDate: unknownValue, durationHours: undefined }))).toEqual({
+    changes: true,
+    replaces: [],
+    deleteBeforeReplace: true,
+  });
+  const newFlavor = inputs({ reservation: { type: "flavor:instance", flavorId: unknownValue, amount: 3 } });
+  expect((await p.diff!(created.id, created.outs, newFlavor)).replaces).toEqual(["reservation"]);
 });
 
 test("update: a new end date is a PUT (extension), and the lease returns to ACTIVE", async () => {
