@@ -16,6 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import { evaluatePolicies, readPackConfig, type Finding } from "../policy/offline";
 import type { PlannedResource } from "./plan";
+import { parseCommandLine } from "../common/command-line";
 
 export interface SnapshotResource {
   readonly type: string;
@@ -446,23 +447,14 @@ export async function planDiff(request: DiffRequest): Promise<PlanDiff[]> {
 const USAGE = "usage: npm run plan:diff -- --stack <name> [--stack <name>...] --base <git ref> [--markdown]";
 
 export function parseArgs(argv: string[]): { stacks: string[]; base: string; markdown: boolean } {
-  const stacks: string[] = [];
-  let base = "";
-  let markdown = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) throw new Error(`${arg} needs a value; ${USAGE}`);
-      return v;
-    };
-    if (arg === "--stack") stacks.push(value());
-    else if (arg.startsWith("--stack=")) stacks.push(arg.slice("--stack=".length));
-    else if (arg === "--base") base = value();
-    else if (arg.startsWith("--base=")) base = arg.slice("--base=".length);
-    else if (arg === "--markdown") markdown = true;
-    else throw new Error(`unknown argument ${arg}; ${USAGE}`);
-  }
+  const values = parseCommandLine(
+    argv,
+    { stack: { type: "string", multiple: true }, base: { type: "string" }, markdown: { type: "boolean" } },
+    USAGE,
+  );
+  const stacks = values.stack ?? [];
+  const base = values.base ?? "";
+  const markdown = values.markdown ?? false;
   if (stacks.length === 0) throw new Error(`--stack is required; ${USAGE}`);
   if (!base) throw new Error(`--base is required (e.g. --base origin/main); ${USAGE}`);
   return { stacks: [...new Set(stacks)], base, markdown };

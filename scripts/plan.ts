@@ -17,6 +17,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { listStacks, readCliConfig, type CliConfig } from "../infra/config/cli-config";
 import { checkDynamicResources, DynamicResourceCheck, formatCheckFailures, previewState } from "./preview/first-preview";
+import { parseCommandLine } from "../common/command-line";
 import {
   deserializeInputs,
   observeRegistrations,
@@ -296,25 +297,27 @@ export interface PlanArgs {
 const USAGE = "usage: npm run plan -- --stack <name> [--json] [--show-secrets] [--preview] [--config <key>=<value>]...";
 
 export function parseArgs(argv: string[]): PlanArgs {
-  let stack = "";
-  let json = false;
-  let showSecrets = false;
-  let preview = false;
+  const values = parseCommandLine(
+    argv,
+    {
+      stack: { type: "string" },
+      json: { type: "boolean" },
+      "show-secrets": { type: "boolean" },
+      preview: { type: "boolean" },
+      config: { type: "string", multiple: true },
+    },
+    USAGE,
+  );
+  const stack = values.stack ?? "";
+  const json = values.json ?? false;
+  const showSecrets = values["show-secrets"] ?? false;
+  const preview = values.preview ?? false;
   const configOverrides: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--stack") stack = argv[++i] ?? "";
-    else if (arg.startsWith("--stack=")) stack = arg.slice("--stack=".length);
-    else if (arg === "--json") json = true;
-    else if (arg === "--show-secrets") showSecrets = true;
-    else if (arg === "--preview") preview = true;
-    else if (arg === "--config") {
-      const setting = argv[++i] ?? "";
-      const eq = setting.indexOf("=");
-      if (eq <= 0) throw new Error(`--config takes <key>=<value>, got "${setting}"; ${USAGE}`);
-      const key = setting.slice(0, eq);
-      configOverrides[key.includes(":") ? key : `image-pipeline:${key}`] = setting.slice(eq + 1);
-    } else throw new Error(`unknown argument ${arg}; ${USAGE}`);
+  for (const setting of values.config ?? []) {
+    const eq = setting.indexOf("=");
+    if (eq <= 0) throw new Error(`--config takes <key>=<value>, got "${setting}"; ${USAGE}`);
+    const key = setting.slice(0, eq);
+    configOverrides[key.includes(":") ? key : `image-pipeline:${key}`] = setting.slice(eq + 1);
   }
   if (!stack) throw new Error(`--stack is required; stacks: ${listStacks(path.resolve(__dirname, "..")).join(", ")}`);
   return { stack, json, showSecrets, preview, configOverrides };

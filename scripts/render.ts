@@ -14,6 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { listStacks, planStack, SECRET_PLACEHOLDER, type Plan } from "./plan";
 import { redactSecret, toMultiDocumentYaml } from "../k8s/yaml";
+import { parseCommandLine } from "../common/command-line";
 
 export interface RenderedObject {
   apiVersion: string;
@@ -65,16 +66,13 @@ export async function renderStack(stack: string): Promise<string> {
 }
 
 export function parseRenderArgs(argv: string[]): { stack: string; out?: string } {
-  let stack = "";
-  let out: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--stack") stack = argv[++i] ?? "";
-    else if (arg.startsWith("--stack=")) stack = arg.slice("--stack=".length);
-    else if (arg === "--out") out = argv[++i];
-    else if (arg.startsWith("--out=")) out = arg.slice("--out=".length);
-    else throw new Error(`unknown argument ${arg}; usage: npm run render -- --stack <name> [--out <file>]`);
-  }
+  const values = parseCommandLine(
+    argv,
+    { stack: { type: "string" }, out: { type: "string" } },
+    "usage: npm run render -- --stack <name> [--out <file>]",
+  );
+  const stack = values.stack ?? "";
+  const out = values.out;
   if (!stack) throw new Error(`--stack is required; stacks: ${listStacks(path.resolve(__dirname, "..")).join(", ")}`);
   if (out === "") throw new Error("--out needs a file name");
   return { stack, out };
