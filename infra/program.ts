@@ -71,7 +71,12 @@ export function imagePipeline(cfg: StackConfig) {
     nodeNames: nodeNames(cfg.nodes.namePrefix, cfg.nodes.count),
     privateIps: network.privateIps,
     floatingIp: network.floatingIpAddress,
-    install: { version: cfg.k3s.version, installerUrl: cfg.k3s.installerUrl, joinTimeoutSeconds: cfg.k3s.joinTimeoutSeconds },
+    install: {
+      version: cfg.k3s.version,
+      installerUrl: cfg.k3s.installerUrl,
+      joinTimeoutSeconds: cfg.k3s.joinTimeoutSeconds,
+      nameservers: cfg.network.dnsNameservers,
+    },
   });
   const userData = k3sBootstrap.userData;
 
@@ -111,7 +116,18 @@ export function imagePipeline(cfg: StackConfig) {
     },
     withProvider,
   );
-  const storage = new PipelineStorage("storage", { ...cfg.storage, webhookHost: network.floatingIpAddress }, withProvider);
+  // The storage site's own provider, when the object store is on another site than the compute (another Keystone):
+  // only the EC2 credential is an OpenStack resource of the storage component, and it must be made there.
+  const storageCloud = cfg.storage.credentials.kind === "openstack-ec2" ? cfg.storage.credentials.storageCloud : undefined;
+  const storageProvider =
+    storageCloud !== undefined && storageCloud !== cfg.openstack.cloud
+      ? createOpenStackProvider("openstack-storage", { cloud: storageCloud })
+      : provider;
+  const storage = new PipelineStorage(
+    "storage",
+    { ...cfg.storage, webhookHost: network.floatingIpAddress },
+    { providers: [storageProvider] },
+  );
 
   // The pipeline on the cluster (issue 6): on the k3s provider, after the readiness gate. The image comes from
   // config or, with promoteFrom, from the stack that tested it.

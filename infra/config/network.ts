@@ -1,13 +1,19 @@
 /** The private network, its fixed node addresses, the external network and the admin range. */
 import { cidrSize, formatIpv4, isUsableHost, parseCidr, parseIpv4, type Ipv4Cidr } from "../ipv4";
+import { nameserverProblems } from "../k3s/resolv-conf";
 import type { ConfigDefaults, ConfigReader, Environment } from "./reader";
 
 /**
  * externalNetwork, floatingIpPool and adminCidr are required: they name things only the user knows. adminCidr in
  * particular has no default, so that no stack opens ssh or the Kubernetes API to the Internet without someone
- * having chosen to.
+ * having chosen to. The default resolvers are the pair k3s falls back to and Chameleon documents for CHI@UC; a
+ * stack on a cloud that documents its own (CHI@TACC, cPouta) sets those (docs/clouds.md).
  */
-export const NETWORK_DEFAULTS: ConfigDefaults = { privateNetworkCidr: "192.168.1.0/24", firstNodeIp: "192.168.1.11", dnsNameservers: "[]" };
+export const NETWORK_DEFAULTS: ConfigDefaults = {
+  privateNetworkCidr: "192.168.1.0/24",
+  firstNodeIp: "192.168.1.11",
+  dnsNameservers: JSON.stringify(["8.8.8.8", "8.8.4.4"]),
+};
 
 export interface NetworkConfig {
   readonly cidr: string;
@@ -17,6 +23,7 @@ export interface NetworkConfig {
   readonly floatingIpPool: string;
   /** Source CIDR allowed to reach ssh (22) and the Kubernetes API (6443). */
   readonly adminCidr: string;
+  /** Resolvers of the private subnet's DHCP and of k3s (kubelet, CoreDNS): 1 to 3 unicast IPv4 addresses. */
   readonly dnsNameservers: string[];
 }
 
@@ -97,12 +104,23 @@ export function readNetwork(r: ConfigReader, environment: Environment, nodeCount
   }
 
   const adminCidr = readAdminCidr(r, environment);
+
+  const before = r.problems.length;
+  const dnsNameservers = r.stringList("dnsNameservers");
+  const dnsProblems = r.problems.length > before ? [] : nameserverProblems(dnsNameservers);
+  if (dnsProblems.length > 0)
+    r.problem(
+      "dnsNameservers",
+      dnsProblems.join("; "),
+      `set one to three resolvers the nodes can reach, e.g. pulumi config set --path 'dnsNameservers[0]' 8.8.8.8 (the cloud's own resolvers are in its documentation; docs/clouds.md)`,
+    );
+
   return {
     cidr: cidrText,
     privateIps,
     externalNetwork: r.requiredString("externalNetwork", "sharednet1"),
     floatingIpPool: r.requiredString("floatingIpPool", "public"),
     adminCidr,
-    dnsNameservers: r.stringList("dnsNameservers"),
+    dnsNameservers,
   };
 }

@@ -9,6 +9,7 @@ export const STORAGE_DEFAULTS: ConfigDefaults = {
   s3InputBucket: "",
   s3OutputBucket: "",
   s3Credentials: "config",
+  storageCloud: "",
   s3PipelinePrincipal: "",
   s3ForceDestroy: "false",
   notificationTopicName: "",
@@ -19,8 +20,12 @@ export const STORAGE_DEFAULTS: ConfigDefaults = {
 
 export type S3Credentials =
   | { readonly kind: "config"; readonly accessKeyId: pulumi.Input<string>; readonly secretAccessKey: pulumi.Input<string> }
-  /** Created as Keystone EC2 credentials, for Keystone-integrated RGW such as CSC Allas. */
-  | { readonly kind: "openstack-ec2" };
+  /**
+   * Created as Keystone EC2 credentials, for Keystone-integrated RGW such as CSC Allas. RGW checks a signature
+   * against its own site's Keystone, so the credential is made at the storage site: `storageCloud`, the clouds.yaml
+   * entry of that site, when it is not the compute cloud (Chameleon's KVM@TACC has no object store; CHI@TACC does).
+   */
+  | { readonly kind: "openstack-ec2"; readonly storageCloud?: string };
 
 export interface StorageConfig {
   readonly endpoint: string;
@@ -112,7 +117,15 @@ export function readStorage(r: ConfigReader, stack: string, resourcePrefix: stri
         "pulumi config set --secret s3SecretAccessKey <secret key>",
       );
     credentials = { kind: "config", accessKeyId: accessKeyId ?? "", secretAccessKey: secretAccessKey ?? "" };
+    if (r.isSet("storageCloud"))
+      r.problem(
+        "storageCloud",
+        "is set but s3Credentials is config: the storage site's cloud only creates EC2 credentials",
+        "pulumi config rm storageCloud, or pulumi config set s3Credentials openstack-ec2",
+      );
   } else {
+    const storageCloud = r.optionalString("storageCloud");
+    credentials = storageCloud === undefined ? { kind: "openstack-ec2" } : { kind: "openstack-ec2", storageCloud };
     if (accessKeyId !== undefined)
       r.problem(
         "s3AccessKeyId",

@@ -6,6 +6,7 @@
  */
 import { stringify } from "yaml";
 import { parseIpv4 } from "../ipv4";
+import { K3S_RESOLV_CONF_PATH } from "./resolv-conf";
 
 export const K3S_CONFIG_PATH = "/etc/rancher/k3s/config.yaml";
 export const K3S_API_PORT = 6443;
@@ -18,12 +19,15 @@ export interface K3sServerConfigFile {
   readonly "write-kubeconfig-mode": "0600";
   /** Secrets are encrypted at rest in the datastore; cheap, and enabling it later needs a rotation. */
   readonly "secrets-encryption": true;
+  /** The kubelet's (and so CoreDNS's) resolvers: the stack's upstream nameservers only, see resolv-conf.ts. */
+  readonly "resolv-conf": typeof K3S_RESOLV_CONF_PATH;
 }
 
 export interface K3sAgentConfigFile {
   readonly server: string;
   readonly token: string;
   readonly "node-ip": string;
+  readonly "resolv-conf": typeof K3S_RESOLV_CONF_PATH;
 }
 
 export interface ServerConfigParams {
@@ -46,6 +50,7 @@ export function serverConfig(p: ServerConfigParams): K3sServerConfigFile {
     "tls-san": [...new Set([p.floatingIp, p.nodeIp])],
     "write-kubeconfig-mode": "0600",
     "secrets-encryption": true,
+    "resolv-conf": K3S_RESOLV_CONF_PATH,
   };
 }
 
@@ -62,7 +67,7 @@ export function serverUrl(serverIp: string): string {
 export function agentConfig(p: AgentConfigParams): K3sAgentConfigFile {
   requireIpv4(p.nodeIp, "agent node-ip");
   requireIpv4(p.serverIp, "server address");
-  return { server: serverUrl(p.serverIp), token: p.token, "node-ip": p.nodeIp };
+  return { server: serverUrl(p.serverIp), token: p.token, "node-ip": p.nodeIp, "resolv-conf": K3S_RESOLV_CONF_PATH };
 }
 
 export function renderK3sConfig(config: K3sServerConfigFile | K3sAgentConfigFile): string {

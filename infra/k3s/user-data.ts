@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { HOSTS_LINE_COMMAND, renderCloudConfig } from "./cloud-config";
 import { agentConfig, K3S_CONFIG_PATH, renderK3sConfig, serverConfig, serverUrl } from "./k3s-config";
+import { K3S_RESOLV_CONF_PATH, renderResolvConf } from "./resolv-conf";
 import { FileMode, ServerTlsMaterial, serverTlsFiles } from "./server-tls";
 
 export const BOOTSTRAP_SCRIPT_PATH = "/usr/local/sbin/image-pipeline-k3s-bootstrap";
@@ -22,6 +23,8 @@ export interface K3sInstallOptions {
   readonly installerUrl: string;
   /** How long an agent waits for the server's supervisor before giving up. */
   readonly joinTimeoutSeconds: number;
+  /** Upstream DNS resolvers of the kubelet and CoreDNS (written to K3S_RESOLV_CONF_PATH). */
+  readonly nameservers: readonly string[];
 }
 
 export interface CloudConfigWriteFile {
@@ -84,6 +87,7 @@ export function serverCloudConfig(p: ServerUserDataParams): K3sCloudConfig {
     write_files: [
       ...serverTlsFiles(p.tls).map((f) => file(f.path, f.content, f.permissions)),
       file(K3S_CONFIG_PATH, renderK3sConfig(serverConfig({ token: p.token, nodeIp: p.nodeIp, floatingIp: p.floatingIp })), "0600"),
+      file(K3S_RESOLV_CONF_PATH, renderResolvConf(p.install.nameservers), "0644"),
       file(BOOTSTRAP_SCRIPT_PATH, bootstrapScriptText(), "0700"),
     ],
     runcmd: [HOSTS_LINE_COMMAND, installArgs("server", p.nodeIp, p.install)],
@@ -95,6 +99,7 @@ export function agentCloudConfig(p: AgentUserDataParams): K3sCloudConfig {
     write_files: [
       file(AGENT_SERVER_CA_PATH, p.serverCaBundle, "0644"),
       file(K3S_CONFIG_PATH, renderK3sConfig(agentConfig({ token: p.token, nodeIp: p.nodeIp, serverIp: p.serverIp })), "0600"),
+      file(K3S_RESOLV_CONF_PATH, renderResolvConf(p.install.nameservers), "0644"),
       file(BOOTSTRAP_SCRIPT_PATH, bootstrapScriptText(), "0700"),
     ],
     runcmd: [

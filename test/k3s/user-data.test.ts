@@ -12,6 +12,7 @@ import { HOSTS_LINE_COMMAND } from "../../infra/k3s/cloud-config";
 import { parseStackConfig, StackConfig } from "../../infra/config";
 import { secureJoinToken } from "../../infra/k3s/join-token";
 import { K3S_CONFIG_PATH } from "../../infra/k3s/k3s-config";
+import { K3S_RESOLV_CONF_PATH, nameserverProblems, renderResolvConf } from "../../infra/k3s/resolv-conf";
 import { K3S_SERVER_TLS_DIR, serverCaBundle, serverTlsFiles } from "../../infra/k3s/server-tls";
 import {
   AGENT_SERVER_CA_PATH,
@@ -52,7 +53,12 @@ function render(stack: string): Rendered {
   const cfg = parseStackConfig(mapSource(stackValues(stack)), stack, NOW);
   const names = nodeNames(cfg.nodes.namePrefix, cfg.nodes.count);
   const token = secureJoinToken(pki.cas.root.certPem, PASSWORD);
-  const install = { version: cfg.k3s.version, installerUrl: cfg.k3s.installerUrl, joinTimeoutSeconds: cfg.k3s.joinTimeoutSeconds };
+  const install = {
+    version: cfg.k3s.version,
+    installerUrl: cfg.k3s.installerUrl,
+    joinTimeoutSeconds: cfg.k3s.joinTimeoutSeconds,
+    nameservers: cfg.network.dnsNameservers,
+  };
   const docs = names.map((node, i) =>
     i === 0
       ? {
@@ -192,6 +198,7 @@ describe.each(["dev", "prod"])("%s user data", (stack) => {
       "tls-san": [FLOATING_IP, r.cfg.network.privateIps[0]],
       "write-kubeconfig-mode": "0600",
       "secrets-encryption": true,
+      "resolv-conf": K3S_RESOLV_CONF_PATH,
     });
     // metrics-server (the HPA's source) and the rest of k3s's packaged components stay on.
     expect(config?.content).not.toMatch(/disable/);
@@ -207,6 +214,7 @@ describe.each(["dev", "prod"])("%s user data", (stack) => {
         server: `https://${r.cfg.network.privateIps[0]}:6443`,
         token: r.token,
         "node-ip": r.cfg.network.privateIps[i],
+        "resolv-conf": K3S_RESOLV_CONF_PATH,
       });
       expect(fileAt(doc, AGENT_SERVER_CA_PATH)?.content).toBe(
         fileAt(parsed(r.docs[0].text), `${K3S_SERVER_TLS_DIR}/server-ca.crt`)?.content,
@@ -223,6 +231,21 @@ describe.each(["dev", "prod"])("%s user data", (stack) => {
           String(r.cfg.k3s.joinTimeoutSeconds),
         ]),
       );
+    }
+  });
+
+  test("every node gets a resolv.conf with only the stack's upstream resolvers, and k3s (kubelet, CoreDNS) reads it", () => {
+    const expected = stack === "dev" ? ["129.114.97.1", "129.114.97.2"] : ["193.166.4.24", "193.166.4.25"];
+    expect(r.cfg.network.dnsNameservers).toEqual(expected);
+    for (const d of r.docs) {
+      const doc = parsed(d.text);
+      const resolv = fileAt(doc, K3S_RESOLV_CONF_PATH);
+      expect(resolv).toMatchObject({ permissions: "0644", owner: "root:root" });
+      const lines = (resolv?.content ?? "").split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+      expect(lines).toEqual(expected.map((ns) => `nameserver ${ns}`));
+      expect((parseYaml(fileAt(doc, K3S_CONFIG_PATH)?.content ?? "") as Record<string, unknown>)["resolv-conf"]).toBe(K3S_RESOLV_CONF_PATH);
+      // write_files runs before runcmd, so the file exists when the installer starts k3s.
+      expect(doc.write_files.findIndex((f) => f.path === K3S_RESOLV_CONF_PATH)).toBeGreaterThanOrEqual(0);
     }
   });
 
@@ -313,7 +336,7 @@ describe("bootstrap script, run against stub ip/curl/sleep", () => {
 
   test("an agent gives up after its join timeout with a message, without installing", () => {
     const text = agentUserData({
-      install: { version: r.cfg.k3s.version, installerUrl: r.cfg.k3s.installerUrl, joinTimeoutSeconds: 0 },
+      install: { version: r.cfg.k3s.version, installerUrl: r.cfg.k3s.installerUrl, joinTimeoutSeconds: 0, nameservers: ["8.8.8.8"] },
       nodeName: "n2",
       nodeIp: "192.168.1.12",
       serverIp: "192.168.1.11",
@@ -341,5 +364,22 @@ describe("bootstrap script, run against stub ip/curl/sleep", () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/--role must be server or agent, got 'master'/);
     expect(execFileSync("bash", ["-n", script]).toString()).toBe("");
+  });
+});
+
+describe("resolvers k3s can hand to pods", () => {
+  test("one to three unicast addresses; loopback, link-local and multicast are refused", () => {
+    expect(nameserverProblems(["129.114.97.1", "129.114.97.2"])).toEqual([]);
+    expect(nameserverProblems([])).toEqual(["at least one nameserver is needed (names outside the cluster would not resolve)"]);
+    expect(nameserverProblems(["1.1.1.1", "8.8.8.8", "9.9.9.9", "8.8.4.4"])).toEqual([
+      "at most 3 nameservers are used by resolvers (glibc MAXNS), got 4",
+    ]);
+    expect(nameserverProblems(["127.0.0.53", "169.254.169.254", "224.0.0.251"])).toEqual([
+      "127.0.0.53 is a loopback address, which inside a pod is the pod itself",
+      "169.254.169.254 is link-local, unreachable from pods",
+      "224.0.0.251 is a multicast address",
+    ]);
+    expect(nameserverProblems(["dns.example", "8.8.8.8"])).toEqual(['"dns.example" is not an IPv4 address']);
+    expect(() => renderResolvConf(["127.0.0.53"])).toThrow("k3s resolv.conf: 127.0.0.53 is a loopback address");
   });
 });

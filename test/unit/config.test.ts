@@ -168,6 +168,16 @@ describe("stack config", () => {
     ]);
   });
 
+  test("resolvers: explicit by default, one to three usable addresses", () => {
+    expect(parse("dev", { dnsNameservers: undefined }).network.dnsNameservers).toEqual(["8.8.8.8", "8.8.4.4"]);
+    expect(problemsOf("dev", { dnsNameservers: "[]" })).toEqual([
+      expect.stringMatching(/^image-pipeline:dnsNameservers: at least one nameserver is needed .*\. Fix: set one to three resolvers/),
+    ]);
+    expect(problemsOf("prod", { dnsNameservers: '["127.0.0.53"]' })).toEqual([
+      expect.stringMatching(/^image-pipeline:dnsNameservers: 127\.0\.0\.53 is a loopback address/),
+    ]);
+  });
+
   test("one key pair source at a time, and a public key must look like one", () => {
     expect(problemsOf("dev", { sshPublicKey: "ssh-ed25519 AAAAC3Nza dev@laptop" })).toEqual([
       expect.stringMatching(/^image-pipeline:sshPublicKey: cannot be combined with keypairName/),

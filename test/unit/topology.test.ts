@@ -33,6 +33,11 @@ describe.each(["dev", "prod"])("%s topology", (stack) => {
     expect(subnet.inputs.gatewayIp).toBeUndefined();
   });
 
+  test("the private subnet hands out the cloud's documented resolvers, not Neutron's own", () => {
+    const [subnet] = ofType(plans[stack], T.subnet);
+    expect(subnet.inputs.dnsNameservers).toEqual(stack === "dev" ? ["129.114.97.1", "129.114.97.2"] : ["193.166.4.24", "193.166.4.25"]);
+  });
+
   test("one private port per node at .11, .12, .13 with port security off and no security groups", () => {
     const ports = privatePorts(plans[stack]);
     expect(ports.map((p) => (p.inputs.fixedIps as { ipAddress: string }[])[0].ipAddress)).toEqual([
