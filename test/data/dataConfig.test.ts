@@ -21,15 +21,16 @@ function problemsOf(stack: string, overrides: Record<string, string | undefined>
 }
 
 describe("committed stacks", () => {
-  test("dev: in-cluster PostgreSQL, Chameleon object store, EC2 credentials", () => {
+  test("dev: in-cluster PostgreSQL, CHI@TACC's object store, EC2 credentials made at CHI@TACC", () => {
     const cfg = parse("dev");
     expect(cfg.database).toEqual({ kind: "in-cluster" });
     expect(cfg.storage).toMatchObject({
-      endpoint: "https://chi.uc.chameleoncloud.org:7480",
+      // KVM@TACC has no object store; the EC2 credential is made at the storage site and used with its store.
+      endpoint: "https://chi.tacc.chameleoncloud.org:7480",
       region: "default",
       inputBucket: "ip-dev-input-bucket",
       outputBucket: "ip-dev-output-bucket",
-      credentials: { kind: "openstack-ec2" },
+      credentials: { kind: "openstack-ec2", storageCloud: "chameleon-chi-tacc" },
       forceDestroy: true,
       topicName: "ip-dev-uploads",
       verifySsl: true,

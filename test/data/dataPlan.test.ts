@@ -27,6 +27,8 @@ beforeAll(async () => {
   plans.devConfigCreds = await planStack("dev", {
     configOverrides: {
       "image-pipeline:s3Credentials": "config",
+      // Keys from config are made wherever their owner made them; the storage site's provider is not used.
+      "image-pipeline:storageCloud": "",
       "image-pipeline:s3AccessKeyId": "AKIA-offline",
       "image-pipeline:s3SecretAccessKey": "offline-secret",
       "image-pipeline:s3PipelinePrincipal": "arn:aws:iam:::user/image-pipeline",
