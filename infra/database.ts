@@ -1,17 +1,27 @@
 /**
- * The pipeline's PostgreSQL, chosen per stack: a Trove instance (seed 000, CSC Pukki) on the private network only,
- * or PostgreSQL in the cluster (clouds without Trove, such as Chameleon KVM), which the workload deploys. Either way
- * the rest of the program sees the same `DatabaseConnection`.
+ * The pipeline's PostgreSQL, chosen per stack, behind one `DatabaseConnection`:
  *
- * Unlike seed 000 (`--is-public`), the Trove instance is never public: it has exactly one network, the private one,
- * and no floating IP; only the nodes on that network reach it.
+ * - same-cloud Trove: an instance of the compute cloud's Trove with exactly one network, the private one, and no
+ *   floating IP; only the nodes on that network reach it;
+ * - an external DBaaS (CSC Pukki: its own Keystone, instances reached over the Internet): the instance is made with
+ *   the DBaaS's own provider, then made public with an allowed-CIDR list of exactly the addresses the cluster's
+ *   traffic leaves from (`TroveInstanceAccess`, since no provider can set Trove's `access`), and the pods connect
+ *   over TLS, verifying the server against the configured CA;
+ * - PostgreSQL in the cluster (clouds without Trove, such as Chameleon KVM), which the workload deploys.
  */
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { DATABASE_CA_PATH } from "../k8s/names";
 import type { DatabaseConfig } from "./config";
+import type { OpenStackAuthArgs } from "./blazar/lease-resource";
 import { isUsableHost, parseCidr, parseIpv4 } from "./ipv4";
 import { inClusterPostgresHost, POSTGRES_PORT } from "../common/postgres-service";
+import { TroveInstanceAccess } from "./trove/access-resource";
+import { hostCidrs } from "./trove/allowed-cidrs";
+
+/** How long the access resource waits for Trove to apply an allowed-CIDR list (a floating IP is attached on the way). */
+export const TROVE_ACCESS_TIMEOUT_MINUTES = 30;
 
 export const DATABASE_NAME = "pipeline_db";
 export const DATABASE_USER = "pipeline";
@@ -36,6 +46,15 @@ export interface PipelineDatabaseArgs {
   readonly privateNetworkId: pulumi.Input<string>;
   /** CIDR of the private network, to pick the Trove instance's address on it. */
   readonly privateNetworkCidr: string;
+  /** With an external DBaaS: its provider, its credentials for the access API, and where the cluster's traffic leaves from. */
+  readonly external?: ExternalDatabaseArgs;
+}
+
+export interface ExternalDatabaseArgs {
+  readonly provider: openstack.Provider;
+  readonly auth: OpenStackAuthArgs;
+  /** The public source addresses of the nodes: the floating IP and the router's external gateway addresses. */
+  readonly egressAddresses: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /** The in-cluster PostgreSQL Service's DNS name (the workload creates the Service under this name). */
@@ -76,28 +95,35 @@ export function troveHost(instanceName: string, addresses: readonly string[] | u
   return onPrivate;
 }
 
-/** Arguments of the Trove instance: private network only, one database, one user with the generated password. */
+/**
+ * Arguments of the Trove instance: one database, one user with the generated password. Same-cloud: the private
+ * network only. External: no network of this stack; the DBaaS attaches its own, and `TroveInstanceAccess` makes the
+ * instance public for the allowed sources.
+ */
 export function troveInstanceArgs(
   config: Extract<DatabaseConfig, { kind: "trove" }>,
   flavorId: pulumi.Input<string>,
   privateNetworkId: pulumi.Input<string>,
   password: pulumi.Input<string>,
 ): openstack.database.InstanceArgs {
-  return {
+  const common = {
     name: config.instanceName,
     flavorId,
     size: config.volumeSizeGb,
     datastore: { type: config.datastoreType, version: config.datastoreVersion },
-    // `uuid` only: newer Trove rejects the legacy port / fixed-IP keys, and a single network keeps it off any public one.
-    networks: [{ uuid: privateNetworkId }],
     databases: [{ name: DATABASE_NAME }],
     users: [{ name: DATABASE_USER, password, databases: [DATABASE_NAME] }],
   };
+  if (config.site.kind === "external") return common;
+  // `uuid` only: newer Trove rejects the legacy port / fixed-IP keys, and a single network keeps it off any public one.
+  return { ...common, networks: [{ uuid: privateNetworkId }] };
 }
 
 export class PipelineDatabase extends pulumi.ComponentResource {
   readonly connection: DatabaseConnection;
   readonly instance?: openstack.database.Instance;
+  /** With an external DBaaS: who may reach the instance. */
+  readonly access?: TroveInstanceAccess;
 
   constructor(name: string, args: PipelineDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("image-pipeline:database:PipelineDatabase", name, {}, opts);
@@ -108,17 +134,46 @@ export class PipelineDatabase extends pulumi.ComponentResource {
     const secretPassword = pulumi.secret(password.result);
 
     let host: pulumi.Output<string>;
+    let tls: { caPath: string } | undefined;
     if (cfg.kind === "trove") {
-      const flavor = openstack.compute.getFlavorOutput({ name: cfg.flavor }, { parent: this });
+      const external = cfg.site.kind === "external" ? args.external : undefined;
+      if (cfg.site.kind === "external" && !external) {
+        throw new Error(
+          `PipelineDatabase ${name}: an external DBaaS (${cfg.site.cloud}) needs its provider and the cluster's egress addresses`,
+        );
+      }
+      // The instance and its flavor come from the DBaaS's own cloud when it has one (Pukki: its own Keystone).
+      const onTrove: pulumi.CustomResourceOptions = external ? { parent: this, provider: external.provider } : { parent: this };
+      const flavor = openstack.compute.getFlavorOutput({ name: cfg.flavor }, onTrove);
       this.instance = new openstack.database.Instance(
         `${name}-trove`,
         troveInstanceArgs(cfg, flavor.id, args.privateNetworkId, secretPassword),
         {
-          parent: this,
+          ...onTrove,
           additionalSecretOutputs: ["users"],
         },
       );
-      host = this.instance.addresses.apply((addresses) => troveHost(cfg.instanceName, addresses, args.privateNetworkCidr));
+      if (external) {
+        this.access = new TroveInstanceAccess(
+          `${name}-access`,
+          {
+            auth: external.auth,
+            instanceId: this.instance.id,
+            instanceName: cfg.instanceName,
+            isPublic: true,
+            allowedCidrs: pulumi.output(external.egressAddresses).apply(hostCidrs),
+            timeoutMinutes: TROVE_ACCESS_TIMEOUT_MINUTES,
+          },
+          { parent: this },
+        );
+        host = this.access.publicAddress.apply((address) => {
+          if (!address) throw new Error(`database instance ${cfg.instanceName} has no public address although its access is public`);
+          return address;
+        });
+        tls = { caPath: DATABASE_CA_PATH };
+      } else {
+        host = this.instance.addresses.apply((addresses) => troveHost(cfg.instanceName, addresses, args.privateNetworkCidr));
+      }
     } else {
       host = pulumi.output(inClusterHost(args.namespace));
     }
@@ -135,7 +190,7 @@ export class PipelineDatabase extends pulumi.ComponentResource {
         pulumi
           .all([host, secretPassword])
           .apply(([h, p]) =>
-            postgresConnectionString({ host: h, port: POSTGRES_PORT, database: DATABASE_NAME, user: DATABASE_USER, password: p }),
+            postgresConnectionString({ host: h, port: POSTGRES_PORT, database: DATABASE_NAME, user: DATABASE_USER, password: p, tls }),
           ),
       ),
     };

@@ -151,3 +151,29 @@ export class PipelineNetwork extends pulumi.ComponentResource {
     });
   }
 }
+
+/**
+ * The external addresses of the router that serves `networkId`: where the nodes without a floating IP leave for the
+ * Internet (source NAT), found from the network's IPv4 subnet, the port holding its gateway address, and that
+ * port's router. CSC documents these "External Fixed IPs" as what a DBaaS must allow from cPouta servers without a
+ * floating IP (docs/clouds.md). Needs the router to be visible to the project (a project's own router, as on cPouta).
+ */
+export function routerGatewayAddresses(networkId: pulumi.Input<string>, opts: pulumi.InvokeOutputOptions): pulumi.Output<string[]> {
+  const subnet = openstack.networking.getSubnetOutput({ networkId, ipVersion: 4 }, opts);
+  const gatewayIp = pulumi.all([subnet.name, subnet.gatewayIp]).apply(([subnetName, ip]) => {
+    if (!ip) throw new Error(`subnet ${subnetName} of the external network has no gateway, so no router serves it`);
+    return ip;
+  });
+  const port = openstack.networking.getPortOutput({ networkId, fixedIp: gatewayIp }, opts);
+  const routerId = pulumi.all([port.deviceId, port.deviceOwner, gatewayIp]).apply(([id, owner, ip]) => {
+    if (!id || !(owner ?? "").startsWith("network:router_interface"))
+      throw new Error(`the port holding the external network's gateway ${ip} is not a router interface (device owner "${owner ?? ""}")`);
+    return id;
+  });
+  const router = openstack.networking.getRouterOutput({ routerId }, opts);
+  return pulumi.all([router.name, router.externalFixedIps]).apply(([routerName, fixedIps]) => {
+    const addresses = fixedIps.map((f) => f.ipAddress).filter((a): a is string => typeof a === "string" && a !== "");
+    if (addresses.length === 0) throw new Error(`router ${routerName ?? ""} has no external gateway address`);
+    return addresses;
+  });
+}

@@ -6,11 +6,11 @@ import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
 import { BlazarLease } from "./blazar/lease-resource";
-import { PipelineNetwork } from "./network";
+import { PipelineNetwork, routerGatewayAddresses } from "./network";
 import { ClusterNodes, NodePlacement, nodeNames } from "./nodes";
 import { K3sBootstrap, K3sCluster } from "./k3s";
 import { createOpenStackProvider } from "./openstack-provider";
-import { PipelineDatabase } from "./database";
+import { type ExternalDatabaseArgs, PipelineDatabase } from "./database";
 import { PipelineStorage } from "./storage";
 import { PipelineWorkload, workerImageReference } from "./workload";
 import { workloadSettings } from "./workload-settings";
@@ -106,6 +106,19 @@ export function imagePipeline(cfg: StackConfig) {
   });
 
   // PostgreSQL and object storage (issue 4). The workload takes `database.connection` and the storage outputs.
+  // An external DBaaS (CSC Pukki) has its own Keystone, so its own provider, and is reached over the Internet: it
+  // allows exactly the addresses the cluster's traffic leaves from, node1's floating IP and the router's gateway.
+  let externalDatabase: ExternalDatabaseArgs | undefined;
+  if (cfg.database.kind === "trove" && cfg.database.site.kind === "external") {
+    const { cloud, region } = cfg.database.site;
+    externalDatabase = {
+      provider: createOpenStackProvider("openstack-dbaas", { cloud, region }),
+      auth: { cloud, region },
+      egressAddresses: pulumi
+        .all([network.floatingIpAddress, routerGatewayAddresses(network.externalNetworkId, { parent: network })])
+        .apply(([floatingIp, gateways]) => [floatingIp, ...gateways]),
+    };
+  }
   const database = new PipelineDatabase(
     "database",
     {
@@ -113,6 +126,7 @@ export function imagePipeline(cfg: StackConfig) {
       namespace: cfg.workload.namespace,
       privateNetworkId: network.privateNetworkId,
       privateNetworkCidr: cfg.network.cidr,
+      external: externalDatabase,
     },
     withProvider,
   );

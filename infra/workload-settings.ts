@@ -63,7 +63,12 @@ export function workloadSettings(cfg: StackConfig): PipelineWorkloadSettings {
       shutdownGraceSeconds: w.shutdownGraceSeconds,
       logLevel: w.logLevel,
     },
-    database: postgres ?? { kind: "trove" },
+    // An external DBaaS is verified over TLS: its CA goes to the pods (DATABASE_URL's sslrootcert points at it).
+    database:
+      postgres ??
+      (cfg.database.kind === "trove" && cfg.database.site.kind === "external"
+        ? { kind: "trove", caCertificate: cfg.database.site.caCertificate }
+        : { kind: "trove" }),
     ingress: {
       className: "traefik",
       path: "/notify",

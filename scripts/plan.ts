@@ -18,6 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { listStacks, readCliConfig, type CliConfig } from "../infra/config/cli-config";
 import { checkDynamicResources, DynamicResourceCheck, formatCheckFailures, previewState } from "./preview/first-preview";
 import { parseCommandLine } from "../common/command-line";
+import { applyStandIns } from "./plan-stand-ins";
 import {
   deserializeInputs,
   observeRegistrations,
@@ -59,6 +60,8 @@ export interface Plan {
   readonly outputs: Record<string, unknown>;
   /** With `preview`: what the dynamic-provider host answered for each dynamic resource. */
   readonly dynamicChecks?: DynamicResourceCheck[];
+  /** Settings the stack leaves to the operator that the plan filled with offline stand-ins (plan-stand-ins.ts). */
+  readonly standIns?: string[];
 }
 
 export interface PlanOptions {
@@ -81,6 +84,11 @@ export const SECRET_PLACEHOLDER = "[secret]";
 /** How the plan shows a value that is not known until its resource is created. */
 export const UNKNOWN_PLACEHOLDER = "[unknown]";
 export const MOCK_FLOATING_IP = "203.0.113.10";
+/** The external network's gateway (the router's interface on it) and the router's public address, offline. */
+export const MOCK_GATEWAY_IP = "192.0.2.1";
+export const MOCK_ROUTER_GATEWAY_IP = "198.51.100.1";
+/** The public address of an external DBaaS instance (CSC Pukki), offline. */
+export const MOCK_DBAAS_PUBLIC_ADDRESS = "198.51.100.40";
 /** What a StackReference (promoteFrom) reads offline as the other stack's workerImage output. */
 export const MOCK_PROMOTED_IMAGE = `registry.invalid/offline/image-pipeline-worker@sha256:${"0".repeat(64)}`;
 
@@ -120,6 +128,9 @@ export function mockOutputs(type: string, name: string, inputs: Record<string, u
       return { hex: "00".repeat(Number(inputs.length ?? 32)), base64: "AA==" };
     case "random:index/randomId:RandomId":
       return { hex: "0123abcd", b64Url: "ASOrzQ", dec: "19114957" };
+    case "pulumi-nodejs:dynamic/image-pipeline:TroveInstanceAccess":
+      // The public address Trove attaches when the instance is made public.
+      return { publicAddress: MOCK_DBAAS_PUBLIC_ADDRESS };
     case "pulumi-nodejs:dynamic/image-pipeline:RgwTopic":
       return { arn: `arn:aws:sns:${String(inputs.region ?? "default")}::${String(inputs.name)}`, revision: "offline" };
     case "openstack:database/instance:Instance":
@@ -156,6 +167,17 @@ function mockInvoke(token: string, args: Record<string, unknown>): Record<string
       return { ...args, id: `flavor-${String(args.name)}` };
     case "openstack:images/getImage:getImage":
       return { ...args, id: `image-${String(args.name)}` };
+    case "openstack:networking/getSubnet:getSubnet":
+      return {
+        ...args,
+        id: `subnet-of-${String(args.networkId)}`,
+        name: `subnet-of-${String(args.networkId)}`,
+        gatewayIp: MOCK_GATEWAY_IP,
+      };
+    case "openstack:networking/getPort:getPort":
+      return { ...args, id: `port-${String(args.fixedIp)}`, deviceId: "router-offline", deviceOwner: "network:router_interface" };
+    case "openstack:networking/getRouter:getRouter":
+      return { ...args, id: String(args.routerId), name: "router-offline", externalFixedIps: [{ ipAddress: MOCK_ROUTER_GATEWAY_IP }] };
     default:
       return args;
   }
@@ -235,6 +257,7 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
   const preview = options.preview ?? false;
   const { config, secretKeys } = readStackConfig(projectDir, stack);
   Object.assign(config, options.configOverrides ?? {});
+  const standIns = applyStandIns(config, secretKeys, Object.keys(options.configOverrides ?? {}));
   pulumi.runtime.setAllConfig(config, secretKeys);
 
   const registrations: Registration[] = [];
@@ -267,9 +290,9 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
   const outputs = (await resolveOutputs(programOutputs, showSecrets)) as Record<string, unknown>;
   await waitForRPCs();
   const resources = registrations.map((r) => plannedResource(r, showSecrets));
-  if (!preview) return { stack, resources, outputs };
+  if (!preview) return { stack, resources, outputs, standIns };
   const dynamicChecks = await checkDynamicResources(registrations, { stack, project: "image-pipeline", cwd: projectDir });
-  return { stack, resources, outputs, dynamicChecks };
+  return { stack, resources, outputs, standIns, dynamicChecks };
 }
 
 function formatText(plan: Plan): string {
@@ -280,6 +303,10 @@ function formatText(plan: Plan): string {
     );
     for (const [k, v] of Object.entries(r.inputs)) lines.push(`    ${k}: ${JSON.stringify(v)}`);
   }
+  if (plan.standIns?.length)
+    lines.push(
+      `\noffline stand-ins for settings to make before the first \`pulumi up\` (README, Deploying for real): ${plan.standIns.join(", ")}`,
+    );
   lines.push("\noutputs:");
   for (const [k, v] of Object.entries(plan.outputs)) lines.push(`    ${k}: ${JSON.stringify(v)}`);
   return lines.join("\n");

@@ -83,7 +83,7 @@ export function parseStackConfig(source: ConfigSource, stack: string, now: Date 
   const nodes = readNodes(r, nodeCount);
   const k3s = readK3s(r);
   const workload = readWorkload(r, stack);
-  const database = readDatabase(r, resourcePrefix);
+  const database = readDatabase(r, resourcePrefix, openstack.cloud);
   const storage = readStorage(r, stack, resourcePrefix, environment);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems, "stack configuration");

@@ -5,8 +5,10 @@ import { configProblems, mapSource, stackValues } from "../support/configSource"
 const NOW = new Date("2026-11-22T12:00:00Z");
 
 /** S3 keys from config, as for a Ceph user made with radosgw-admin (dev itself uses EC2 credentials). */
-const CONFIG_CREDS = {
+const CONFIG_CREDS: Record<string, string | undefined> = {
   s3Credentials: "config",
+  // Keys from config are used wherever their owner made them: no storage site.
+  storageCloud: undefined,
   s3AccessKeyId: "secret-s3AccessKeyId",
   s3SecretAccessKey: "secret-s3SecretAccessKey",
   s3PipelinePrincipal: "arn:aws:iam:::user/image-pipeline",
@@ -39,7 +41,7 @@ describe("committed stacks", () => {
     });
   });
 
-  test("prod: Trove on Pukki and Allas with EC2 credentials", () => {
+  test("prod: Trove on Pukki (an external DBaaS with its own Keystone, verified over TLS) and Allas with EC2 credentials", () => {
     const cfg = parse("prod");
     expect(cfg.database).toEqual({
       kind: "trove",
@@ -48,6 +50,8 @@ describe("committed stacks", () => {
       datastoreType: "postgresql",
       datastoreVersion: "17.2",
       volumeSizeGb: 10,
+      // The CA is the operator's to set; the tests use the offline plan's stand-in.
+      site: { kind: "external", cloud: "csc-pukki", region: undefined, caCertificate: expect.stringContaining("BEGIN CERTIFICATE") },
     });
     expect(cfg.storage).toMatchObject({
       endpoint: "https://a3s.fi",
@@ -76,7 +80,7 @@ describe("defaults", () => {
   });
 
   test("the database defaults to in-cluster, and the Trove instance name to <resourcePrefix>-db", () => {
-    const trove = ["troveFlavor", "troveDatastoreVersion", "troveVolumeSize"].reduce(
+    const trove = ["troveFlavor", "troveDatastoreVersion", "troveVolumeSize", "troveCloud", "troveCaCertificate"].reduce(
       (o, k) => ({ ...o, [k]: undefined }),
       {} as Record<string, undefined>,
     );

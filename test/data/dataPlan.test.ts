@@ -34,6 +34,10 @@ beforeAll(async () => {
       "image-pipeline:s3PipelinePrincipal": "arn:aws:iam:::user/image-pipeline",
     },
   });
+  // The compute cloud's own Trove, on the private network: prod without its external DBaaS.
+  plans.prodSameCloud = await planStack("prod", {
+    configOverrides: { "image-pipeline:troveCloud": "", "image-pipeline:troveCaCertificate": "" },
+  });
   plans.prodVerifyOff = await planStack("prod", { configOverrides: { "image-pipeline:notificationVerifySsl": "false" } });
   plans.prodFiltered = await planStack("prod", {
     configOverrides: { "image-pipeline:notificationKeyPrefix": "uploads/", "image-pipeline:notificationKeySuffix": ".png" },
@@ -51,9 +55,9 @@ const statements = (policy: PlannedResource): Statement[] =>
 const topicOf = (plan: Plan) => ofType(plan, T.topic);
 const notificationTopics = (plan: Plan) => byName(plan, "storage-input-notification").inputs.topics as Record<string, unknown>[];
 
-describe("prod: Trove on CSC Pukki", () => {
+describe("same-cloud Trove (prod evaluated without troveCloud)", () => {
   test("one Trove PostgreSQL instance, attached by network uuid to the private network only", () => {
-    const [trove, ...others] = ofType(plans.prod, T.trove);
+    const [trove, ...others] = ofType(plans.prodSameCloud, T.trove);
     expect(others).toEqual([]);
     expect(trove.parent).toBe("database");
     expect(trove.inputs.networks).toEqual([{ uuid: "network-private-id" }]);
@@ -68,13 +72,21 @@ describe("prod: Trove on CSC Pukki", () => {
   });
 
   test("the Trove instance is never public: no floating IP or external network reaches it", () => {
-    const trove = ofType(plans.prod, T.trove)[0];
+    const trove = ofType(plans.prodSameCloud, T.trove)[0];
     for (const key of ["port", "fixedIpV4", "fixedIpV6"])
       expect((trove.inputs.networks as Record<string, unknown>[])[0][key]).toBeUndefined();
-    for (const r of [...ofType(plans.prod, T.fip), ...ofType(plans.prod, T.fipAssoc)]) expect(r.dependsOn).not.toContain("database-trove");
+    for (const r of [...ofType(plans.prodSameCloud, T.fip), ...ofType(plans.prodSameCloud, T.fipAssoc)])
+      expect(r.dependsOn).not.toContain("database-trove");
     expect(JSON.stringify(trove.inputs)).not.toMatch(/public|network-external/i);
   });
 
+  test("the database host is the instance's address on the private network", () => {
+    expect(plans.prodSameCloud.outputs.databaseKind).toBe("trove");
+    expect(plans.prodSameCloud.outputs.databaseHost).toMatch(/^192\.168\.1\.\d+$/);
+  });
+});
+
+describe("prod: Trove on CSC Pukki, and Allas", () => {
   test("the database user's password is generated and stays secret", () => {
     const trove = ofType(plans.prod, T.trove)[0];
     expect(trove.inputs.users).toBe("[secret]");
@@ -85,11 +97,6 @@ describe("prod: Trove on CSC Pukki", () => {
       parent: "database",
       inputs: { length: 32, special: false },
     });
-  });
-
-  test("the database host is the instance's address on the private network", () => {
-    expect(plans.prod.outputs.databaseKind).toBe("trove");
-    expect(plans.prod.outputs.databaseHost).toMatch(/^192\.168\.1\.\d+$/);
   });
 
   test("S3 credentials are Keystone EC2 credentials created in the project, used only through secret inputs", () => {
@@ -132,7 +139,7 @@ describe("dev: in-cluster PostgreSQL on Chameleon", () => {
 describe.each(["dev", "prod"])("%s storage", (stack) => {
   const expected = {
     dev: {
-      endpoint: "https://chi.uc.chameleoncloud.org:7480",
+      endpoint: "https://chi.tacc.chameleoncloud.org:7480",
       input: "ip-dev-input-bucket",
       output: "ip-dev-output-bucket",
       forceDestroy: true,

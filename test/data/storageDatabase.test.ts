@@ -137,6 +137,7 @@ describe("database", () => {
         datastoreType: "postgresql",
         datastoreVersion: "17.2",
         volumeSizeGb: 10,
+        site: { kind: "same-cloud" },
       },
       "flavor-id",
       "net-id",
@@ -152,5 +153,13 @@ describe("database", () => {
       users: [{ name: DATABASE_USER, password: "pw", databases: [DATABASE_NAME] }],
     });
     expect([DATABASE_NAME, DATABASE_USER, POSTGRES_PORT]).toEqual(["pipeline_db", "pipeline", 5432]);
+  });
+
+  test("Trove instance args for an external DBaaS: no network of this stack (the DBaaS attaches its own)", () => {
+    const site = { kind: "external" as const, cloud: "csc-pukki", caCertificate: "-----BEGIN CERTIFICATE-----" };
+    const base = { kind: "trove" as const, instanceName: "ip-prod-db", flavor: "standard.small", datastoreType: "postgresql" };
+    const args = troveInstanceArgs({ ...base, datastoreVersion: "17.2", volumeSizeGb: 10, site }, "flavor-id", "net-id", "pw");
+    expect(args.networks).toBeUndefined();
+    expect(args).toMatchObject({ name: "ip-prod-db", flavorId: "flavor-id", size: 10, databases: [{ name: DATABASE_NAME }] });
   });
 });

@@ -5,7 +5,7 @@
 import { evaluatePolicies, readPackConfig, type Finding } from "../../policy/offline";
 import { policies } from "../../policy/policies";
 import { podSpecOf } from "../../policy/kubernetes/podSpecs";
-import { AWS_S3, KUBERNETES, OPENSTACK } from "../../policy/resourceTypes";
+import { AWS_S3, DYNAMIC, KUBERNETES, OPENSTACK } from "../../policy/resourceTypes";
 import { plainSecretPaths } from "../../policy/secrets/plaintextSecrets";
 import { SECRET_PLACEHOLDER, planStack, type Plan } from "../../scripts/plan";
 
@@ -134,6 +134,16 @@ describe("the pack is live on prod's real resources (a mutated copy of the plan 
       (inputs) => (inputs.networks = [{ uuid: externalPort?.inputs.networkId }]),
     );
     expect((await mandatory(moved)).map((f) => [f.policy, f.resource])).toEqual([["database-on-private-network-only", db[0].name]]);
+  });
+
+  test("the external database opened to the whole Internet", async () => {
+    const access = plans.prod.resources.filter((r) => r.type === DYNAMIC.troveInstanceAccess);
+    expect(access.map((r) => r.inputs.allowedCidrs)).toEqual([["198.51.100.1/32", "203.0.113.10/32"]]);
+    const opened = mutate(
+      (r) => r.type === DYNAMIC.troveInstanceAccess,
+      (inputs) => (inputs.allowedCidrs = ["0.0.0.0/0"]),
+    );
+    expect((await mandatory(opened)).map((f) => [f.policy, f.resource])).toEqual([["no-open-public-database", access[0].name]]);
   });
 
   test("a worker container without requests", async () => {

@@ -3,6 +3,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, type ConfigSource } from "../../infra/config";
 import { projectDefaults, readCliConfig } from "../../infra/config/cli-config";
+import { applyStandIns } from "../../scripts/plan-stand-ins";
 
 /** A ConfigSource over plain values, keys without the namespace: what `pulumi config` would hold. */
 export function mapSource(values: Record<string, string>): ConfigSource {
@@ -12,12 +13,21 @@ export function mapSource(values: Record<string, string>): ConfigSource {
 /**
  * A committed stack's config as the CLI passes it to the program (the stack file over Pulumi.yaml's defaults),
  * namespace stripped, with overrides applied. An override of `undefined` removes the stack file's value, as
- * `pulumi config rm` does: the project default, if any, then applies again.
+ * `pulumi config rm` does: the project default, if any, then applies again. Settings the stack file leaves to the
+ * operator get the offline plan's stand-ins (scripts/plan-stand-ins.ts), as `npm run plan` does.
  */
 export function stackValues(stack: string, overrides: Record<string, string | undefined> = {}): Record<string, string> {
   const root = path.resolve(__dirname, "../..");
   const defaults = projectDefaults(root);
   const { config, secretKeys } = readCliConfig(root, stack);
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value !== undefined) config[`image-pipeline:${key}`] = value;
+  }
+  applyStandIns(
+    config,
+    secretKeys,
+    Object.keys(overrides).map((k) => `image-pipeline:${k}`),
+  );
   const values: Record<string, string> = {};
   for (const [key, value] of Object.entries(config)) {
     const short = key.replace(/^image-pipeline:/, "");

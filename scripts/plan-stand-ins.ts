@@ -1,0 +1,63 @@
+/**
+ * Settings only the operator can supply before a first `pulumi up`, such as the CA of an external DBaaS. The
+ * committed stack files leave them unset on purpose: a placeholder there would either fail validation or reach the
+ * cloud. So the offline plan fills in these stand-ins for keys the stack file leaves empty and `--config` does not
+ * set, and reports which it used (`Plan.standIns`). `pulumi up` never sees them.
+ */
+import { CONFIG_NAMESPACE } from "../infra/config/reader";
+
+export interface StandIn {
+  readonly key: string;
+  readonly value: string;
+  readonly secret: boolean;
+  /** Whether the stack's config (fully qualified keys) needs this key at all. */
+  readonly needed: (config: Readonly<Record<string, string>>) => boolean;
+}
+
+/** A real self-signed CA certificate (the key was discarded), so the config validation's X.509 parse passes. */
+export const STAND_IN_DBAAS_CA = `-----BEGIN CERTIFICATE-----
+MIIBqTCCAU+gAwIBAgIUEmRoAOBZQ5gZxMXZwuHS/g42zgYwCgYIKoZIzj0EAwIw
+KTEnMCUGA1UEAwweb2ZmbGluZS1wbGFuIHN0YW5kLWluIERCYWFTIENBMCAXDTI2
+MTIwMjE4MjIyMVoYDzIxMjYxMTA4MTgyMjIxWjApMScwJQYDVQQDDB5vZmZsaW5l
+LXBsYW4gc3RhbmQtaW4gREJhYVMgQ0EwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNC
+AATnWG/n2XY3krRQpuT3iP9jhLnYvNa7Fwmu4LuFGlGHblF2NKspqNub9HebVKz2
+MfnHKLV5m6HuEkk6n6klTRZxo1MwUTAdBgNVHQ4EFgQUwu5cUCu/x75IBReWfgzX
+rrXoX1kwHwYDVR0jBBgwFoAUwu5cUCu/x75IBReWfgzXrrXoX1kwDwYDVR0TAQH/
+BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiEAhoh0yjqrNSiKqDZs7d2qY18Lw9PM
+qfCN8kwiIRcsJEoCIGLg+QLfvl25djFHD7LVPhgznCvHHtPx4+IXuw+hhzPJ
+-----END CERTIFICATE-----
+`;
+
+const key = (short: string) => `${CONFIG_NAMESPACE}:${short}`;
+const isSet = (config: Readonly<Record<string, string>>, short: string) => (config[key(short)] ?? "").trim() !== "";
+
+export const OFFLINE_STAND_INS: readonly StandIn[] = [
+  {
+    key: "troveCaCertificate",
+    value: STAND_IN_DBAAS_CA,
+    secret: false,
+    needed: (config) => isSet(config, "troveCloud"),
+  },
+];
+
+/**
+ * Adds the stand-ins a stack needs to its config (as the CLI passes it: Pulumi.yaml's defaults merged in, overrides
+ * applied), in place, for keys whose value is empty and that `explicit` (the overridden keys) does not name.
+ * Returns the short keys it filled in.
+ */
+export function applyStandIns(
+  config: Record<string, string>,
+  secretKeys: string[],
+  explicit: readonly string[] = [],
+  standIns: readonly StandIn[] = OFFLINE_STAND_INS,
+): string[] {
+  const used: string[] = [];
+  for (const standIn of standIns) {
+    const full = key(standIn.key);
+    if (explicit.includes(full) || (config[full] ?? "").trim() !== "" || !standIn.needed(config)) continue;
+    config[full] = standIn.value;
+    if (standIn.secret) secretKeys.push(full);
+    used.push(standIn.key);
+  }
+  return used;
+}
