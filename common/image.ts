@@ -44,6 +44,37 @@ export function digestPinProblem(text: string): string | undefined {
   return undefined;
 }
 
+/** The registry host of a reference: its first component when that is a host, else Docker Hub. */
+export function registryHost(text: string): string | undefined {
+  const ref = parseImageReference(text);
+  if (!ref) return undefined;
+  const [first] = ref.repository.split("/");
+  return ref.repository.includes("/") && (/[.:]/.test(first) || first === "localhost") ? first : "docker.io";
+}
+
+/** Names documentation uses for "your organisation", which no one's image lives under. */
+const PLACEHOLDER_COMPONENTS = new Set(["example-org", "your-org", "my-org", "example"]);
+
+/**
+ * Why a pinned reference is a documentation placeholder that cannot be pulled, or undefined: a registry under a
+ * reserved example domain (RFC 2606: example.com/.net/.org, the .example, .invalid and .test TLDs), an example
+ * organisation, or a digest of one repeated hex digit.
+ */
+export function placeholderImageProblem(text: string): string | undefined {
+  const ref = parseImageReference(text);
+  if (!ref) return undefined;
+  const host = (registryHost(text) ?? "").replace(/:\d+$/, "").toLowerCase();
+  if (/(^|\.)example\.(com|net|org)$/.test(host) || /\.(example|invalid|test)$/.test(host))
+    return `"${text}" is on ${host}, a reserved example domain, not a registry that has your image`;
+  const component = ref.repository
+    .split("/")
+    .slice(host === "docker.io" ? 0 : 1)
+    .find((c) => PLACEHOLDER_COMPONENTS.has(c));
+  if (component) return `"${text}" names the documentation placeholder "${component}", not the organisation that pushed your image`;
+  if (ref.digest && /^sha256:(.)\1{63}$/.test(ref.digest)) return `"${text}" has a placeholder digest (one repeated digit)`;
+  return undefined;
+}
+
 /** The digest of a pinned reference; throws when the reference is not pinned. */
 export function imageDigest(text: string): string {
   const problem = digestPinProblem(text);

@@ -4,7 +4,7 @@
  * (undefined when nothing is); the caller prefixes the name the user knows the value by (a config key or a settings
  * path) and, for stack config, the fix.
  */
-import { parseImageReference } from "./image";
+import { digestPinProblem, parseImageReference, placeholderImageProblem } from "./image";
 import { parseQuantity } from "./quantity";
 import type { ResourceSettings } from "./resources";
 
@@ -24,6 +24,14 @@ export function storageSizeProblem(size: string): string | undefined {
 
 export function imageReferenceProblem(image: string): string | undefined {
   return parseImageReference(image) ? undefined : `"${image}" is not a container image reference`;
+}
+
+/**
+ * An image the cluster can pull reproducibly: pinned by digest, and not a documentation placeholder (which would pass
+ * the digest check and then sit in ImagePullBackOff until `up` times out).
+ */
+export function pinnedImageProblem(image: string): string | undefined {
+  return digestPinProblem(image) ?? placeholderImageProblem(image);
 }
 
 export type ResourceKind = "cpu" | "memory";

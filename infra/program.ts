@@ -4,7 +4,7 @@
  */
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "./config";
+import { parseRegistryCredentials, type RegistryConfig, type StackConfig } from "./config";
 import { BlazarLease } from "./blazar/lease-resource";
 import { PipelineNetwork, routerGatewayAddresses } from "./network";
 import { ClusterNodes, NodePlacement, nodeNames } from "./nodes";
@@ -12,8 +12,15 @@ import { K3sBootstrap, K3sCluster } from "./k3s";
 import { createOpenStackProvider } from "./openstack-provider";
 import { type ExternalDatabaseArgs, PipelineDatabase } from "./database";
 import { PipelineStorage } from "./storage";
-import { PipelineWorkload, workerImageReference } from "./workload";
+import { PipelineWorkload, type PipelineWorkloadArgs, workerImageReference } from "./workload";
 import { workloadSettings } from "./workload-settings";
+
+/** The registry login as the workload takes it, split from `<username>:<token>` where it is used, kept secret. */
+function registryLogin(registry: RegistryConfig | undefined): PipelineWorkloadArgs["registry"] {
+  if (!registry) return undefined;
+  const login = pulumi.secret(pulumi.output(registry.credentials).apply(parseRegistryCredentials));
+  return { username: login.apply((l) => l.username), password: login.apply((l) => l.password) };
+}
 
 export function imagePipeline(cfg: StackConfig) {
   const provider = createOpenStackProvider("openstack", cfg.openstack);
@@ -164,6 +171,7 @@ export function imagePipeline(cfg: StackConfig) {
       password: database.connection.password,
       target: pulumi.interpolate`${database.connection.host}:${database.connection.port}/${database.connection.database}`,
     },
+    registry: registryLogin(cfg.registry),
   });
 
   return {

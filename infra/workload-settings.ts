@@ -79,5 +79,6 @@ export function workloadSettings(cfg: StackConfig): PipelineWorkloadSettings {
     workerRunAsUser: WORKER_IMAGE_UID,
     // Enforce the Pod Security Standard of the cluster's own version, not a newer one it does not know.
     podSecurityVersion: kubernetesMinorOf(cfg.k3s.version),
+    registry: cfg.registry ? { server: cfg.registry.server } : undefined,
   };
 }

@@ -11,10 +11,15 @@ import type { PipelineSecretValues, PipelineWorkloadSettings } from "./settings"
 
 export const DOCKER_CONFIG_JSON_TYPE = "kubernetes.io/dockerconfigjson";
 
+/** Docker Hub's credentials live under its historical index URL, which is what `docker login` writes for it. */
+export function authsKey(server: string): string {
+  return server === "docker.io" || server === "index.docker.io" ? "https://index.docker.io/v1/" : server;
+}
+
 /** The `.dockerconfigjson` document: one `auths` entry for the registry host, as `docker login` writes it. */
 export function dockerConfigJson(server: string, username: string, password: string): string {
   const auth = Buffer.from(`${username}:${password}`, "utf8").toString("base64");
-  return JSON.stringify({ auths: { [server]: { username, password, auth } } });
+  return JSON.stringify({ auths: { [authsKey(server)]: { username, password, auth } } });
 }
 
 export function buildRegistrySecret(s: PipelineWorkloadSettings, v: PipelineSecretValues): ISecret {

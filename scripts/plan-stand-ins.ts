@@ -1,5 +1,6 @@
 /**
- * Settings only the operator can supply before a first `pulumi up`, such as the CA of an external DBaaS. The
+ * Settings only the operator can supply before a first `pulumi up`: the digest the image workflow pushed, the
+ * registry login, the CA of an external DBaaS. The
  * committed stack files leave them unset on purpose: a placeholder there would either fail validation or reach the
  * cloud. So the offline plan fills in these stand-ins for keys the stack file leaves empty and `--config` does not
  * set, and reports which it used (`Plan.standIns`). `pulumi up` never sees them.
@@ -31,7 +32,25 @@ qfCN8kwiIRcsJEoCIGLg+QLfvl25djFHD7LVPhgznCvHHtPx4+IXuw+hhzPJ
 const key = (short: string) => `${CONFIG_NAMESPACE}:${short}`;
 const isSet = (config: Readonly<Record<string, string>>, short: string) => (config[key(short)] ?? "").trim() !== "";
 
+/** A digest-pinned reference that passes the config checks; nothing is ever pulled from it. */
+export const STAND_IN_WORKER_IMAGE =
+  "ghcr.io/offline-plan/image-pipeline-worker@sha256:41f5bfc5d865298d2e3978435432dbed89cb936f1f72a41573ee89fbb34d3c10";
+export const STAND_IN_REGISTRY_CREDENTIALS = "offline-plan:offline-registry-token";
+
 export const OFFLINE_STAND_INS: readonly StandIn[] = [
+  {
+    key: "workerImage",
+    value: STAND_IN_WORKER_IMAGE,
+    secret: false,
+    needed: (config) => !isSet(config, "promoteFrom"),
+  },
+  {
+    // The example stacks pull from ghcr.io, which makes a new package private.
+    key: "registryCredentials",
+    value: STAND_IN_REGISTRY_CREDENTIALS,
+    secret: true,
+    needed: () => true,
+  },
   {
     key: "troveCaCertificate",
     value: STAND_IN_DBAAS_CA,

@@ -14,6 +14,7 @@ import { readNetwork, NETWORK_DEFAULTS, type NetworkConfig } from "./network";
 import { readNodes, NODES_DEFAULTS, type NodesConfig } from "./nodes";
 import { readOpenStack, OPENSTACK_DEFAULTS, type OpenStackAuthConfig } from "./openstack";
 import { CONFIG_NAMESPACE, ConfigError, ConfigReader, type ConfigDefaults, type ConfigSource, type Environment } from "./reader";
+import { readRegistry, REGISTRY_DEFAULTS, type RegistryConfig } from "./registry";
 import { readStorage, STORAGE_DEFAULTS, type StorageConfig } from "./storage";
 import { readWorkload, WORKLOAD_DEFAULTS, type WorkloadConfig } from "./workload";
 
@@ -24,6 +25,7 @@ export * from "./network";
 export * from "./nodes";
 export * from "./openstack";
 export * from "./reader";
+export * from "./registry";
 export * from "./storage";
 export * from "./workload";
 
@@ -39,6 +41,7 @@ export const CONFIG_DEFAULTS: ConfigDefaults = {
   ...LEASE_DEFAULTS,
   ...K3S_DEFAULTS,
   ...WORKLOAD_DEFAULTS,
+  ...REGISTRY_DEFAULTS,
   ...DATABASE_DEFAULTS,
   ...STORAGE_DEFAULTS,
 };
@@ -56,6 +59,8 @@ export interface StackConfig {
   readonly k3s: K3sConfig;
   /** What runs on the cluster: image, scaling, resources. */
   readonly workload: WorkloadConfig;
+  /** Pull credentials for the worker image's registry; absent for a public image. */
+  readonly registry?: RegistryConfig;
   /** PostgreSQL: Trove or in-cluster. */
   readonly database: DatabaseConfig;
   /** S3 buckets, credentials and the notification topic on a Ceph RGW endpoint. */
@@ -83,11 +88,26 @@ export function parseStackConfig(source: ConfigSource, stack: string, now: Date 
   const nodes = readNodes(r, nodeCount);
   const k3s = readK3s(r);
   const workload = readWorkload(r, stack);
+  const registry = readRegistry(r, workload.image);
   const database = readDatabase(r, resourcePrefix, openstack.cloud);
   const storage = readStorage(r, stack, resourcePrefix, environment);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems, "stack configuration");
-  return { stack, environment, resourcePrefix, openstack, network, nodes, lease, k3s, workload, database, storage, warnings: r.warnings };
+  return {
+    stack,
+    environment,
+    resourcePrefix,
+    openstack,
+    network,
+    nodes,
+    lease,
+    k3s,
+    workload,
+    registry,
+    database,
+    storage,
+    warnings: r.warnings,
+  };
 }
 
 /** Adapts `pulumi.Config` to `ConfigSource`. */

@@ -1,7 +1,6 @@
 /** What runs on the cluster: the worker image, scaling, resources, runtime settings and the in-cluster PostgreSQL. */
-import { digestPinProblem } from "../../common/image";
 import type { ResourceSettings } from "../../common/resources";
-import { dnsLabelProblem, imageReferenceProblem, resourceProblems, storageSizeProblem } from "../../common/workload-rules";
+import { dnsLabelProblem, pinnedImageProblem, resourceProblems, storageSizeProblem } from "../../common/workload-rules";
 import type { ResourceGroup, ResourceKind } from "../../common/workload-rules";
 import { workerEnvDefault } from "../../worker/src/config";
 import type { ConfigDefaults, ConfigReader } from "./reader";
@@ -31,7 +30,8 @@ export const WORKLOAD_DEFAULTS: ConfigDefaults = {
   shutdownGraceSeconds: workerEnvDefault("SHUTDOWN_GRACE_SECONDS"),
   limitInputPixels: workerEnvDefault("LIMIT_INPUT_PIXELS"),
   logLevel: workerEnvDefault("LOG_LEVEL"),
-  postgresImage: "docker.io/library/postgres:16.9-bookworm",
+  // By digest, as every image the cluster pulls (docs/clouds.md, "Images by digest").
+  postgresImage: "docker.io/library/postgres:16.9-bookworm@sha256:253815cf7579ffa05e1673d92e78d37273e61be0e4414e9a1449337d7925be94",
   postgresStorageSize: "10Gi",
   postgresCpuRequest: "100m",
   postgresCpuLimit: "1",
@@ -123,7 +123,7 @@ export function readWorkload(r: ConfigReader, stack: string): WorkloadConfig {
       `pulumi config set workerImage ${EXAMPLE_IMAGE}`,
     );
   } else {
-    const problem = digestPinProblem(reference);
+    const problem = pinnedImageProblem(reference);
     if (problem)
       r.problem(
         "workerImage",
@@ -143,9 +143,13 @@ export function readWorkload(r: ConfigReader, stack: string): WorkloadConfig {
   }
   const shutdownGraceSeconds = r.integer("shutdownGraceSeconds", 0, 3600);
   const postgresImage = r.string("postgresImage");
-  const postgresImageProblem = imageReferenceProblem(postgresImage);
+  const postgresImageProblem = pinnedImageProblem(postgresImage);
   if (postgresImageProblem)
-    r.problem("postgresImage", postgresImageProblem, "pulumi config set postgresImage docker.io/library/postgres:16.9-bookworm");
+    r.problem(
+      "postgresImage",
+      postgresImageProblem,
+      "pulumi config set postgresImage docker.io/library/postgres:<tag>@sha256:<digest> (docker buildx imagetools inspect docker.io/library/postgres:<tag> prints it)",
+    );
   const postgresStorageSize = r.string("postgresStorageSize");
   const storageProblem = storageSizeProblem(postgresStorageSize);
   if (storageProblem) r.problem("postgresStorageSize", storageProblem, "pulumi config set postgresStorageSize 10Gi");

@@ -64,7 +64,7 @@ describe.each(STACKS)("%s: the worker image accepts the environment its pods get
       .map((v) => v.name)
       .sort();
     expect(Object.keys(find(objects, "Secret", objectNames(settings).secrets).stringData ?? {}).sort()).toEqual(secretNames);
-    for (const key of Object.keys(find(objects, "ConfigMap").data ?? {})) expect(secretNames).not.toContain(key);
+    for (const key of Object.keys(find(objects, "ConfigMap", "image-pipeline-config").data ?? {})) expect(secretNames).not.toContain(key);
   });
 });
 

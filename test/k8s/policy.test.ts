@@ -174,7 +174,7 @@ describe.each(STACKS)("%s stack objects", (stack) => {
   });
 
   test("pods read their configuration from the ConfigMap and Secret that exist, and roll when they change", () => {
-    const configMap = find(objects, "ConfigMap");
+    const configMap = find(objects, "ConfigMap", "image-pipeline-config");
     const secretNames = all(objects, "Secret").map((s) => s.metadata?.name);
     for (const pod of pods.filter((p) => p.labels["app.kubernetes.io/component"] !== "postgres")) {
       expect(pod.spec.containers[0].envFrom).toEqual([

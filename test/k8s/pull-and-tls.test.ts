@@ -66,7 +66,9 @@ describe("a private worker image", () => {
   });
 
   test("a public image needs nothing: no Secret, no imagePullSecrets", () => {
-    const plain = buildPipelineManifest(stackSettings("dev"), bindings(), secretValues("dev"));
+    const publicImage = stackSettings("dev", { registryServer: undefined, registryCredentials: "" });
+    expect(publicImage.registry).toBeUndefined();
+    const plain = buildPipelineManifest(publicImage, bindings(), secretValues("dev"));
     expect(plain.some((o) => o.metadata?.name === "image-pipeline-registry")).toBe(false);
     expect(plain.filter((o) => o.kind === "ServiceAccount").map((a) => (a as IServiceAccount).imagePullSecrets)).toEqual(
       plain.filter((o) => o.kind === "ServiceAccount").map(() => undefined),
@@ -74,7 +76,7 @@ describe("a private worker image", () => {
   });
 
   test("missing credentials for a configured registry fail with the registry named", () => {
-    expect(() => buildPipelineManifest(settings, bindings(), secretValues("dev"))).toThrow(
+    expect(() => buildPipelineManifest(settings, bindings(), { ...secretValues("dev"), registry: undefined })).toThrow(
       "registry credentials for ghcr.io are required when a registry is configured",
     );
   });
@@ -87,8 +89,7 @@ describe("a private worker image", () => {
 });
 
 describe("an external database verified against its CA", () => {
-  const base = stackSettings("prod");
-  const settings: PipelineWorkloadSettings = { ...base, database: { kind: "trove", caCertificate: CA } };
+  const settings: PipelineWorkloadSettings = { ...stackSettings("prod"), database: { kind: "trove", caCertificate: CA } };
   const objects = buildPipelineManifest(settings, bindings(), secretValues("prod"));
 
   test("a ConfigMap carries the CA, and the webhook, worker and migration pods mount it where sslrootcert points", () => {
@@ -115,7 +116,9 @@ describe("an external database verified against its CA", () => {
   });
 
   test("without a CA nothing is mounted (same-cloud Trove on the private network)", () => {
-    const plain = buildPipelineManifest(base, bindings(), secretValues("prod"));
+    const sameCloud = stackSettings("prod", { troveCloud: undefined, troveCaCertificate: undefined });
+    expect(sameCloud.database).toEqual({ kind: "trove" });
+    const plain = buildPipelineManifest(sameCloud, bindings(), secretValues("prod"));
     for (const pod of podTemplates(plain)) expect(pod.spec.volumes?.map((v) => v.name)).toEqual(["tmp"]);
   });
 });

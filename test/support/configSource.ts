@@ -23,9 +23,10 @@ export function stackValues(stack: string, overrides: Record<string, string | un
   for (const [key, value] of Object.entries(overrides)) {
     if (value !== undefined) config[`image-pipeline:${key}`] = value;
   }
+  // Stand-ins are plain values even when their key is secret; only the stack file's `secure:` values are unreadable.
   applyStandIns(
     config,
-    secretKeys,
+    [],
     Object.keys(overrides).map((k) => `image-pipeline:${k}`),
   );
   const values: Record<string, string> = {};

@@ -26,10 +26,12 @@ function previewCli(stack: string): Promise<{ code: number; stdout: string; stde
 
 const ALL = ["lease", "k3s-readiness", "storage-topic"];
 const NO_LEASE = ["k3s-readiness", "storage-topic"];
+/** prod's PostgreSQL is on an external DBaaS (CSC Pukki), made public to the cluster by the access resource. */
+const PROD = [...NO_LEASE, "database-access"];
 
 test.each([
   ["dev", ALL],
-  ["prod", NO_LEASE],
+  ["prod", PROD],
 ])(
   "npm run plan -- --stack %s --preview exits 0: every dynamic resource passes check and diff",
   async (stack, dynamicResources) => {
@@ -57,10 +59,16 @@ const variants: [string, string, Record<string, string>, string[]][] = [
   [
     "prod with in-cluster PostgreSQL",
     "prod",
-    { databaseKind: "in-cluster", troveFlavor: "", troveDatastoreVersion: "", troveVolumeSize: "1" },
+    { databaseKind: "in-cluster", troveCloud: "", troveFlavor: "", troveDatastoreVersion: "", troveVolumeSize: "1" },
     NO_LEASE,
   ],
-  ["prod on a flavor:instance lease", "prod", { leaseType: "flavor:instance" }, ALL],
+  ["prod on a flavor:instance lease", "prod", { leaseType: "flavor:instance" }, [...PROD, "lease"]],
+  [
+    "prod with same-cloud Trove on the private network",
+    "prod",
+    { troveCloud: "", troveCaCertificate: "", troveVolumeSize: "10" },
+    NO_LEASE,
+  ],
 ];
 
 test.each(variants)(

@@ -41,5 +41,7 @@ export function secretValues(stack: StackName): PipelineSecretValues {
     s3SecretAccessKey: "secret-access-key-example",
     webhookSecret: "opaque-data-example",
     postgresPassword: stack === "dev" ? "s3cr3t-db" : undefined,
+    // Both example stacks pull the worker image from ghcr.io, which keeps a new package private.
+    registry: { username: "ci-bot", password: "ghp_token" },
   };
 }

@@ -59,7 +59,7 @@ export function commonPlanTests(stack: "dev" | "prod", getPlan: () => Promise<Pl
 
   test("the worker's configuration is wired to the buckets, endpoint and filter that storage declares", async () => {
     const plan = await getPlan();
-    const data = (one(plan, "kubernetes:core/v1:ConfigMap").inputs as Json).data;
+    const data = (one(plan, "kubernetes:core/v1:ConfigMap", (r) => r.name === "workload-config").inputs as Json).data;
     const buckets = plan.resources.filter((r) => r.type === "aws:s3/bucket:Bucket").map((r) => (r.inputs as Json).bucket);
     expect(buckets.sort()).toEqual([data.INPUT_BUCKET, data.OUTPUT_BUCKET].sort());
     expect(data.INPUT_BUCKET).toBe(plan.outputs.inputBucket);
