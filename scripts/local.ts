@@ -3,10 +3,13 @@
  * with samples/ uploaded. Prints `READY {json}` with the endpoints and serves until interrupted.
  * `npm run local -- --once`: processes the samples, prints a summary table and exits 0 only if every
  * sample was processed and logged. `--workers N` sets the number of worker processes (default 2).
+ * Children are supervised and restarted after a crash; none outlives this process, and its temporary
+ * directory is removed on every exit path (worker/local/supervisor.ts).
  */
 import fs from "node:fs";
 import path from "node:path";
 import { startLocalPipeline, waitForEvents, type EventRow } from "../worker/local/pipeline";
+import { Supervisor } from "../worker/local/supervisor";
 
 const IMAGE_TYPES: Readonly<Record<string, string>> = {
   ".png": "image/png",
@@ -73,7 +76,7 @@ function summarise(keys: readonly string[], rows: readonly EventRow[]): { text: 
   return { text: table(lines), ok: keys.every((k) => byKey.get(k)?.status === "processed") };
 }
 
-async function main(): Promise<number> {
+async function main(supervisor: Supervisor): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const files = fs
     .readdirSync(args.samplesDir)
@@ -82,58 +85,53 @@ async function main(): Promise<number> {
   if (files.length === 0) throw new Error(`no images in ${args.samplesDir}`);
 
   const pipeline = await startLocalPipeline({ workers: args.workers });
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopping ??= pipeline.stop());
-  try {
-    for (const f of files)
-      await pipeline.upload(f, fs.readFileSync(path.join(args.samplesDir, f)), IMAGE_TYPES[path.extname(f).toLowerCase()]);
-    const ready = {
-      s3: {
-        endpoint: pipeline.s3.endpoint,
-        region: pipeline.s3.region,
-        accessKeyId: pipeline.s3.accessKeyId,
-        secretAccessKey: pipeline.s3.secretAccessKey,
-      },
-      inputBucket: pipeline.inputBucket,
-      outputBucket: pipeline.outputBucket,
-      databaseUrl: pipeline.databaseUrl,
-      webhookUrl: pipeline.webhookUrl,
-      webhookSecret: pipeline.webhookSecret,
-      workers: pipeline.workers.map((w) => ({ id: w.workerId, metrics: `${w.url}/metrics` })),
-      webhookMetrics: `${pipeline.webhook.url}/metrics`,
-      logDir: pipeline.logDir,
-      samples: files,
-    };
-    process.stdout.write(`READY ${JSON.stringify(ready)}\n`);
+  supervisor.setStop(() => pipeline.stop());
+  for (const f of files)
+    await pipeline.upload(f, fs.readFileSync(path.join(args.samplesDir, f)), IMAGE_TYPES[path.extname(f).toLowerCase()]);
+  const ready = {
+    s3: {
+      endpoint: pipeline.s3.endpoint,
+      region: pipeline.s3.region,
+      accessKeyId: pipeline.s3.accessKeyId,
+      secretAccessKey: pipeline.s3.secretAccessKey,
+    },
+    inputBucket: pipeline.inputBucket,
+    outputBucket: pipeline.outputBucket,
+    databaseUrl: pipeline.databaseUrl,
+    webhookUrl: pipeline.webhookUrl,
+    webhookSecret: pipeline.webhookSecret,
+    workers: pipeline.workers.map((w) => ({ id: w.workerId, metrics: `${w.url}/metrics` })),
+    webhookMetrics: `${pipeline.webhook.url}/metrics`,
+    rootDir: pipeline.rootDir,
+    logDir: pipeline.logDir,
+    pids: pipeline.pids(),
+    endpoints: [pipeline.databaseUrl, pipeline.s3.endpoint, pipeline.webhookUrl, ...pipeline.workers.map((w) => w.url)],
+    samples: files,
+  };
+  supervisor.print(`READY ${JSON.stringify(ready)}\n`);
 
-    if (args.once) {
-      const rows = await waitForEvents(pipeline.db, pipeline.inputBucket, files, args.timeoutMs);
-      const { text, ok } = summarise(files, rows);
-      process.stdout.write(`${text}\n${ok ? "all samples processed" : "NOT all samples were processed"}\n`);
-      await stop();
-      return ok ? 0 : 1;
-    }
-
-    await new Promise<void>((resolve) => {
-      const onSignal = (): void => {
-        process.stdout.write("stopping...\n");
-        resolve();
-      };
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
-    });
-    await stop();
-    return 0;
-  } catch (err) {
-    await stop().catch(() => undefined);
-    throw err;
+  if (args.once) {
+    const rows = await Promise.race([
+      waitForEvents(pipeline.db, pipeline.inputBucket, files, args.timeoutMs),
+      supervisor.stopRequested.then(() => [] as EventRow[]),
+    ]);
+    const { text, ok } = summarise(files, rows);
+    supervisor.print(`${text}\n${ok ? "all samples processed" : "NOT all samples were processed"}\n`);
+    await supervisor.stop("done");
+    return ok ? 0 : 1;
   }
+
+  const reason = await supervisor.stopRequested;
+  supervisor.log(`stopping (${reason})...`);
+  await supervisor.stop(reason);
+  return 0;
 }
 
-main().then(
+const supervisor = new Supervisor();
+main(supervisor).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`local pipeline failed: ${(err as Error).message}\n`);
-    process.exit(1);
+    supervisor.log(`local pipeline failed: ${(err as Error).message}`);
+    supervisor.exitNow(1);
   },
 );

@@ -14,8 +14,10 @@ import {
   expectProcessedExactlyOnce,
   getOutput,
   inParallel,
+  inputVersion,
   jobsUnder,
   listOutputs,
+  notificationFor,
   postNotification,
   startTestPipeline,
 } from "./helpers/pipeline";
@@ -55,7 +57,11 @@ describe("end to end", () => {
     for (const [key, { data, type }] of Object.entries(inputs)) {
       const out = await getOutput(p, key);
       expect(out.contentType).toBe(type);
-      expect(out.metadata).toEqual({ "source-bucket": p.inputBucket, "source-etag": await eTagOf(key) });
+      expect(out.metadata).toEqual({
+        "source-bucket": p.inputBucket,
+        "source-etag": await eTagOf(key),
+        "source-version": (await inputVersion(p, key)).lastModified.toISOString(),
+      });
       const a = await raw(data);
       const b = await raw(out.body);
       expect(b.info).toMatchObject({ width: a.info.width, height: a.info.height, channels: a.info.channels });
@@ -168,16 +174,14 @@ describe("bad and unusual inputs: each has a defined outcome and nothing crashes
       for (const k of [...keys.ceph, ...keys.aws]) await p.upload(k, png);
       const eTag = await eTagOf(keys.ceph[0]);
       for (const key of keys.ceph) {
-        expect(
-          (await postNotification(p, { Records: [cephRecord({ bucket: p.inputBucket, key, size: png.length, eTag }, p.webhookSecret)] }))
-            .status,
-        ).toBe(200);
+        expect((await postNotification(p, { Records: [await notificationFor(p, key)] })).status).toBe(200);
       }
       for (const key of keys.aws) {
         const rec = {
           eventVersion: "2.1",
           eventSource: "minio:s3",
           eventName: "s3:ObjectCreated:Put",
+          eventTime: (await inputVersion(p, key)).lastModified.toISOString(),
           opaqueData: p.webhookSecret,
           s3: { bucket: { name: p.inputBucket }, object: { key: encodeAwsKey(key), size: png.length, eTag: `"${eTag}"` } },
         };
@@ -216,9 +220,7 @@ describe("delivery semantics", () => {
     const keys = ["dup/one.png", "dup/two.png", "dup/three.png"];
     try {
       for (const [i, k] of keys.entries()) await p.upload(k, await img.makePng(10, 10, i));
-      const records = await Promise.all(
-        keys.map(async (key) => cephRecord({ bucket: p.inputBucket, key, size: 0, eTag: await eTagOf(key) }, p.webhookSecret)),
-      );
+      const records = await Promise.all(keys.map((key) => notificationFor(p, key)));
       // 5 deliveries of each, interleaved in a fixed scrambled order, sent concurrently.
       const order = [2, 0, 1, 1, 2, 0, 0, 2, 1, 2, 1, 0, 0, 1, 2];
       const results = await Promise.all(order.map((i) => postNotification(p, { Records: [records[i]] })));

@@ -1,6 +1,6 @@
 import { Client, Pool } from "pg";
 import { migrate, verifySchema } from "../../worker/src/db/migrate";
-import { JOBS_CHANNEL, LATEST_VERSION } from "../../worker/src/db/migrations";
+import { JOBS_CHANNEL, LATEST_VERSION, MIGRATIONS } from "../../worker/src/db/migrations";
 import { NotificationListener } from "../../worker/src/db/listener";
 import { JobQueue, LeaseLostError, retryDelayMs, type Job } from "../../worker/src/queue";
 import { WorkerRunner } from "../../worker/src/worker-runner";
@@ -9,10 +9,11 @@ import { startTestDatabase, type TestDatabase } from "./helpers/postgres";
 
 let db: TestDatabase;
 let pool: Pool;
-const options = { maxAttempts: 3, visibilityTimeoutSeconds: 2, retryBaseMs: 100, retryMaxMs: 400 };
+const options = { maxAttempts: 3, visibilityTimeoutSeconds: 2, retryBaseMs: 100, retryMaxMs: 400, retryBudgetSeconds: 3600 };
 let queue: JobQueue;
 let seq = 0;
-const obj = (key = `k${++seq}`, eTag = `e${seq}`) => ({ bucket: "in", key, eTag, size: 10 });
+const MTIME = new Date("2026-01-02T03:04:05.678Z");
+const obj = (key = `k${++seq}`, eTag = `e${seq}`, mtime: Date | null = MTIME) => ({ bucket: "in", key, eTag, mtime, size: 10 });
 const startedAt = new Date();
 
 beforeAll(async () => {
@@ -29,7 +30,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await pool.query("TRUNCATE image_pipeline.events, image_pipeline.jobs RESTART IDENTITY");
+  await pool.query("TRUNCATE image_pipeline.outputs, image_pipeline.events, image_pipeline.jobs RESTART IDENTITY");
 });
 
 async function jobRows() {
@@ -45,10 +46,15 @@ describe("migrations", () => {
     const p = new Pool({ connectionString: fresh.url, max: 6 });
     p.on("error", () => undefined); // idle clients see the server stop at the end
     try {
-      await expect(verifySchema(p)).rejects.toThrow(/schema is at version 0, this build needs 1: run 'main.js migrate'/);
+      await expect(verifySchema(p)).rejects.toThrow(
+        new RegExp(`schema is at version 0, this build needs ${LATEST_VERSION}: run 'main.js migrate'`),
+      );
       const concurrent = await Promise.all([migrate(p), migrate(p), migrate(p)]);
-      expect(concurrent.flatMap((r) => r.applied)).toEqual([1]);
-      expect((await p.query("SELECT version FROM image_pipeline.schema_migrations")).rows).toEqual([{ version: 1 }]);
+      const versions = MIGRATIONS.map((m) => m.version);
+      expect(concurrent.flatMap((r) => r.applied).sort()).toEqual(versions);
+      expect((await p.query("SELECT version FROM image_pipeline.schema_migrations ORDER BY version")).rows).toEqual(
+        versions.map((version) => ({ version })),
+      );
     } finally {
       await p.end();
       await fresh.stop();
@@ -75,15 +81,15 @@ describe("enqueue", () => {
     expect(await queue.claim("w1", 1)).toEqual([]);
   });
 
-  it("enqueueUnlogged skips objects that already have an event row, even if their job was pruned", async () => {
+  it("the reconciler's enqueue skips objects whose output is recorded, even if their job was pruned", async () => {
     const a = obj("logged.jpg", "e1");
     await queue.enqueue([a], "notification");
     const [job] = await queue.claim("w1", 1);
     await queue.complete(job, { status: "processed", startedAt });
     await pool.query("DELETE FROM image_pipeline.jobs");
-    const r = await queue.enqueueUnlogged("in", [
-      { key: "logged.jpg", eTag: "e1" },
-      { key: "new.jpg", eTag: "e9" },
+    const r = await queue.enqueueStale("in", [
+      { key: "logged.jpg", eTag: "e1", mtime: MTIME },
+      { key: "new.jpg", eTag: "e9", mtime: MTIME },
     ]);
     expect(r).toEqual({ inserted: 1, duplicates: 1 });
     expect((await pool.query("SELECT object_key, source FROM image_pipeline.jobs")).rows).toEqual([
@@ -162,30 +168,53 @@ describe("claim", () => {
 });
 
 describe("failure handling", () => {
-  it("retries transient failures with exponential backoff, then dead-letters after max attempts", async () => {
-    await queue.enqueue([obj("flaky.jpg", "e1")], "notification");
+  it("retries transient failures with capped exponential backoff past MAX_ATTEMPTS, until the retry budget runs out", async () => {
+    // A 1.5 s budget: attempts keep failing every 50..400 ms, far more often than maxAttempts (3) allows.
+    const budgeted = new JobQueue(pool, { ...options, retryBudgetSeconds: 1.5 });
+    await budgeted.enqueue([obj("flaky.jpg", "e1")], "notification");
     const delays: number[] = [];
-    for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
-      const next = await queue.msUntilNextWake();
+    const statuses: string[] = [];
+    const started = Date.now();
+    for (let attempt = 1; statuses.at(-1) !== "dead"; attempt++) {
+      const next = await budgeted.msUntilNextWake();
       if (next) await new Promise((r) => setTimeout(r, next + 20));
-      const [job] = await queue.claim("w1", 1);
+      const [job] = await budgeted.claim("w1", 1);
       expect(job.attempt).toBe(attempt);
-      const status = await queue.fail(job, { message: "S3 unreachable", code: "storage_unavailable", permanent: false }, { startedAt });
-      if (attempt < options.maxAttempts) {
-        expect(status).toBe("pending");
+      statuses.push(await budgeted.fail(job, { message: "S3 unreachable", code: "storage_unavailable", kind: "transient" }, { startedAt }));
+      if (statuses.at(-1) === "pending") {
         const { rows } = await pool.query("SELECT extract(epoch FROM run_after - updated_at) * 1000 AS ms FROM image_pipeline.jobs");
         delays.push(Number(rows[0].ms));
-      } else {
-        expect(status).toBe("dead");
       }
     }
-    // base 100 ms doubling: attempt 1 waits 50..100, attempt 2 waits 100..200
+    const elapsed = Date.now() - started;
+    // base 100 ms doubling: attempt 1 waits 50..100, attempt 2 waits 100..200, capped at 400
     expect(delays[0]).toBeGreaterThanOrEqual(50);
     expect(delays[0]).toBeLessThanOrEqual(101);
     expect(delays[1]).toBeGreaterThanOrEqual(100);
     expect(delays[1]).toBeLessThanOrEqual(201);
-    expect(await jobRows()).toEqual([
-      { object_key: "flaky.jpg", status: "dead", attempts: 3, error_code: "storage_unavailable", last_error: "S3 unreachable" },
+    expect(Math.max(...delays)).toBeLessThanOrEqual(401);
+    // Not an attempt count: it kept retrying beyond maxAttempts, and gave up only near the end of the budget.
+    expect(statuses.length).toBeGreaterThan(options.maxAttempts);
+    expect(elapsed).toBeGreaterThan(1_000);
+    expect((await pool.query("SELECT object_key, status, strikes, dead_reason, error_code FROM image_pipeline.jobs")).rows).toEqual([
+      { object_key: "flaky.jpg", status: "dead", strikes: 0, dead_reason: "retry_budget", error_code: "storage_unavailable" },
+    ]);
+    expect((await pool.query("SELECT status, error_code FROM image_pipeline.events")).rows).toEqual([
+      { status: "failed", error_code: "storage_unavailable" },
+    ]);
+  });
+
+  it("counts suspect failures (a transform timeout) as strikes: MAX_ATTEMPTS of them dead-letter the job", async () => {
+    await queue.enqueue([obj("slow.png", "e1")], "notification");
+    const statuses: string[] = [];
+    for (let i = 0; i < options.maxAttempts; i++) {
+      await pool.query("UPDATE image_pipeline.jobs SET run_after = now()");
+      const [job] = await queue.claim("w1", 1);
+      statuses.push(await queue.fail(job, { message: "transform timed out", code: "timeout", kind: "suspect" }, { startedAt }));
+    }
+    expect(statuses).toEqual(["pending", "pending", "dead"]);
+    expect((await pool.query("SELECT strikes, dead_reason FROM image_pipeline.jobs")).rows).toEqual([
+      { strikes: 3, dead_reason: "strikes" },
     ]);
   });
 
@@ -195,7 +224,7 @@ describe("failure handling", () => {
     expect(
       await queue.fail(
         bomb,
-        { message: "image has 2500000000 pixels", code: "pixel_limit", permanent: true },
+        { message: "image has 2500000000 pixels", code: "pixel_limit", kind: "permanent" },
         { startedAt, inputBytes: 900 },
       ),
     ).toBe("dead");
@@ -285,9 +314,27 @@ describe("LISTEN/NOTIFY wake-up", () => {
     expect(received).toHaveLength(1);
     const [job] = await queue.claim("w1", 1);
     await queue.renewLease(job);
-    await queue.fail(job, { message: "x", code: "storage_error", permanent: false }, { startedAt });
+    await queue.fail(job, { message: "x", code: "storage_error", kind: "transient" }, { startedAt });
     await settle();
     expect(received).toHaveLength(1);
+    await client.end();
+  });
+
+  it("a job that stops running wakes the workers when another version of its object is waiting", async () => {
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    const received: string[] = [];
+    client.on("notification", (n) => received.push(n.channel));
+    await client.query(`LISTEN ${JOBS_CHANNEL}`);
+    const settle = () => new Promise((r) => setTimeout(r, 150));
+    await queue.enqueue([obj("waiting.png", "v1")], "notification");
+    const [v1] = await queue.claim("w1", 1);
+    await queue.enqueue([obj("waiting.png", "v2")], "notification");
+    await settle();
+    expect(received).toHaveLength(2); // the two inserts
+    await queue.complete(v1, { status: "processed", startedAt });
+    await settle();
+    expect(received).toHaveLength(3);
     await client.end();
   });
 });
@@ -319,5 +366,176 @@ describe("graceful stop", () => {
       expect.objectContaining({ object_key: "fast.jpg", status: "done" }),
       expect.objectContaining({ object_key: "slow.jpg", status: "pending", attempts: 0 }),
     ]);
+  });
+});
+
+describe("input versions", () => {
+  it("the same content uploaded again (a new mtime) is a new version with its own job; a re-delivery is not", async () => {
+    const later = new Date(MTIME.getTime() + 60_000);
+    expect(await queue.enqueue([obj("aba.png", "A", MTIME)], "notification")).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await queue.enqueue([obj("aba.png", "B", MTIME)], "notification")).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await queue.enqueue([obj("aba.png", "A", later)], "notification")).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await queue.enqueue([obj("aba.png", "A", later)], "notification")).toEqual({ inserted: 0, duplicates: 1 });
+    const { rows } = await pool.query("SELECT etag, mtime FROM image_pipeline.jobs ORDER BY id");
+    expect(rows).toEqual([
+      { etag: "A", mtime: MTIME },
+      { etag: "B", mtime: MTIME },
+      { etag: "A", mtime: later },
+    ]);
+  });
+});
+
+describe("one job per object at a time", () => {
+  it("never runs two versions of one object at once, even with concurrent claimers; the next runs when the first ends", async () => {
+    await queue.enqueue([obj("same.png", "v1"), obj("same.png", "v2"), obj("other.png", "o1")], "notification");
+    const batches = await Promise.all(["w1", "w2", "w3", "w4"].map((w) => queue.claim(w, 3)));
+    const claimed = batches.flat();
+    expect(claimed.map((j) => `${j.key}:${j.eTag}`).sort()).toEqual(["other.png:o1", "same.png:v1"]);
+    // Nothing else is claimable, and no worker is told to wake for the waiting version.
+    expect(await queue.claim("w5", 5)).toEqual([]);
+    const v1 = claimed.find((j) => j.eTag === "v1")!;
+    const wake = await queue.msUntilNextWake();
+    expect(wake).toBeGreaterThan(1_000); // only the leases of the running jobs
+    await queue.complete(v1, { status: "processed", startedAt });
+    const [v2] = await queue.claim("w5", 5);
+    expect(v2).toMatchObject({ key: "same.png", eTag: "v2" });
+  });
+
+  it("a unique index enforces it in the database", async () => {
+    await queue.enqueue([obj("dup.png", "v1"), obj("dup.png", "v2")], "notification");
+    await queue.claim("w1", 1);
+    await expect(pool.query("UPDATE image_pipeline.jobs SET status = 'running' WHERE etag = 'v2'")).rejects.toThrow(
+      /jobs_one_running_per_object/,
+    );
+  });
+
+  it("a version backing off after a failure does not hold back a newer version of its object", async () => {
+    await queue.enqueue([obj("backoff.png", "v1")], "notification");
+    const [v1] = await queue.claim("w1", 1);
+    await queue.fail(v1, { message: "S3 unreachable", code: "storage_unavailable", kind: "transient" }, { startedAt });
+    await pool.query("UPDATE image_pipeline.jobs SET run_after = now() + interval '1 hour' WHERE etag = 'v1'");
+    await queue.enqueue([obj("backoff.png", "v2")], "notification");
+    const [v2] = await queue.claim("w1", 1);
+    expect(v2).toMatchObject({ key: "backoff.png", eTag: "v2" });
+  });
+});
+
+describe("the reconciler's view: what is stale", () => {
+  const listed = (key: string, eTag: string, mtime = MTIME) => ({ key, eTag, mtime, size: 10 });
+  const process = async (key: string, eTag: string, mtime = MTIME) => {
+    await queue.enqueue([obj(key, eTag, mtime)], "notification");
+    const [job] = await queue.claim("w1", 1);
+    await queue.recordOutputIntent(job, { bucket: "out", key });
+    await queue.complete(job, { status: "processed", startedAt, outputBucket: "out", outputKey: key });
+    return job;
+  };
+  const jobsOf = async (key: string) =>
+    (await pool.query("SELECT etag, status, source FROM image_pipeline.jobs WHERE object_key = $1 ORDER BY id", [key])).rows;
+
+  it("leaves inputs whose output is current, or whose version is queued, alone", async () => {
+    await process("current.png", "A");
+    await queue.enqueue([obj("queued.png", "Q")], "notification");
+    expect(await queue.enqueueStale("in", [listed("current.png", "A"), listed("queued.png", "Q")])).toEqual({ inserted: 0, duplicates: 2 });
+  });
+
+  it("re-queues an input whose output was made from another eTag (A-B-A with the last notification lost)", async () => {
+    const t1 = MTIME;
+    const t2 = new Date(MTIME.getTime() + 5_000);
+    const t3 = new Date(MTIME.getTime() + 10_000);
+    await process("aba.png", "A", t1);
+    await process("aba.png", "B", t2);
+    expect(await queue.enqueueStale("in", [listed("aba.png", "A", t3)])).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await jobsOf("aba.png")).toEqual([
+      { etag: "A", status: "done", source: "notification" },
+      { etag: "B", status: "done", source: "notification" },
+      { etag: "A", status: "pending", source: "reconciler" },
+    ]);
+  });
+
+  it("re-queues an input uploaded again with the same content after its output was made (a newer mtime, to the second)", async () => {
+    await process("again.png", "A", MTIME);
+    expect(await queue.enqueueStale("in", [listed("again.png", "A", new Date(MTIME.getTime() + 200))])).toEqual({
+      inserted: 0,
+      duplicates: 1,
+    });
+    expect(await queue.enqueueStale("in", [listed("again.png", "A", new Date(MTIME.getTime() + 2_000))])).toEqual({
+      inserted: 1,
+      duplicates: 0,
+    });
+  });
+
+  it("re-queues an output left unconfirmed (the job crashed or was superseded after writing it)", async () => {
+    await queue.enqueue([obj("unconfirmed.png", "A")], "notification");
+    const [job] = await queue.claim("w1", 1);
+    await queue.recordOutputIntent(job, { bucket: "out", key: "unconfirmed.png" });
+    await queue.complete(job, { status: "skipped", errorCode: "superseded", startedAt });
+    expect(await queue.enqueueStale("in", [listed("unconfirmed.png", "A")])).toEqual({ inserted: 1, duplicates: 0 });
+    // The finished job of that very version is put back to pending.
+    expect(await jobsOf("unconfirmed.png")).toEqual([{ etag: "A", status: "pending", source: "reconciler" }]);
+  });
+
+  it("re-queues a job whose retry budget ran out, but not one that failed permanently or ran out of strikes", async () => {
+    await queue.enqueue([obj("budget.png", "A"), obj("bad.png", "B"), obj("crash.png", "C")], "notification");
+    const jobs = await queue.claim("w1", 3);
+    const byKey = new Map(jobs.map((j) => [j.key, j]));
+    const tight = new JobQueue(pool, { ...options, retryBudgetSeconds: 0.001 });
+    expect(
+      await tight.fail(byKey.get("budget.png")!, { message: "S3 down", code: "storage_unavailable", kind: "transient" }, { startedAt }),
+    ).toBe("dead");
+    await queue.fail(byKey.get("bad.png")!, { message: "not an image", code: "unsupported_format", kind: "permanent" }, { startedAt });
+    await pool.query("UPDATE image_pipeline.jobs SET max_attempts = 1 WHERE object_key = 'crash.png'");
+    await queue.fail(byKey.get("crash.png")!, { message: "transform timed out", code: "timeout", kind: "suspect" }, { startedAt });
+    expect((await queue.stats()).deadByReason).toEqual({ permanent: 1, retry_budget: 1, strikes: 1 });
+
+    const r = await queue.enqueueStale("in", [listed("budget.png", "A"), listed("bad.png", "B"), listed("crash.png", "C")]);
+    expect(r).toEqual({ inserted: 1, duplicates: 2 });
+    expect(await jobsOf("budget.png")).toEqual([{ etag: "A", status: "pending", source: "reconciler" }]);
+    expect(
+      (await pool.query("SELECT retry_until, strikes, dead_reason FROM image_pipeline.jobs WHERE object_key = 'budget.png'")).rows,
+    ).toEqual([{ retry_until: null, strikes: 0, dead_reason: null }]);
+  });
+});
+
+describe("migration 2 on a database with version-1 data", () => {
+  it("keeps every row, gives old rows an unknown version, dead reasons and recorded outputs, and leaves one running job per object", async () => {
+    const fresh = await startTestDatabase();
+    const p = new Pool({ connectionString: fresh.url, max: 4 });
+    p.on("error", () => undefined);
+    try {
+      await migrate(p, MIGRATIONS.slice(0, 1));
+      await p.query(`
+        INSERT INTO image_pipeline.jobs (bucket, object_key, etag, source, status, attempts, max_attempts, error_code, locked_by, lease_token, locked_until)
+        VALUES ('in', 'a.png', 'e1', 'notification', 'running', 1, 5, NULL, 'w1', gen_random_uuid(), now() + interval '1 minute'),
+               ('in', 'a.png', 'e2', 'notification', 'running', 1, 5, NULL, 'w2', gen_random_uuid(), now() + interval '1 minute'),
+               ('in', 'lost.png', 'e3', 'notification', 'dead', 5, 5, 'storage_unavailable', NULL, NULL, NULL),
+               ('in', 'bad.png', 'e4', 'notification', 'dead', 1, 5, 'decode_failed', NULL, NULL, NULL),
+               ('in', 'ok.png', 'e5', 'notification', 'done', 1, 5, NULL, NULL, NULL, NULL)`);
+      await p.query(`
+        INSERT INTO image_pipeline.events (input_bucket, input_key, input_etag, output_bucket, output_key, worker_id, attempt, status, started_at)
+        VALUES ('in', 'ok.png', 'e5', 'out', 'ok.png', 'w1', 1, 'processed', now())`);
+      expect(await migrate(p)).toEqual({ applied: [2], version: LATEST_VERSION });
+      const jobs = (await p.query("SELECT object_key, etag, status, dead_reason, mtime FROM image_pipeline.jobs ORDER BY id")).rows;
+      expect(jobs).toEqual([
+        { object_key: "a.png", etag: "e1", status: "running", dead_reason: null, mtime: -Infinity },
+        { object_key: "a.png", etag: "e2", status: "pending", dead_reason: null, mtime: -Infinity },
+        { object_key: "lost.png", etag: "e3", status: "dead", dead_reason: "retry_budget", mtime: -Infinity },
+        { object_key: "bad.png", etag: "e4", status: "dead", dead_reason: "permanent", mtime: -Infinity },
+        { object_key: "ok.png", etag: "e5", status: "done", dead_reason: null, mtime: -Infinity },
+      ]);
+      expect((await p.query("SELECT input_key, source_etag, state FROM image_pipeline.outputs")).rows).toEqual([
+        { input_key: "ok.png", source_etag: "e5", state: "current" },
+      ]);
+      // The outage's dead letters are recoverable: the reconciler re-queues them, the bad input stays dead.
+      const upgraded = new JobQueue(p, options);
+      const r = await upgraded.enqueueStale("in", [
+        { key: "lost.png", eTag: "e3", mtime: MTIME },
+        { key: "bad.png", eTag: "e4", mtime: MTIME },
+        { key: "ok.png", eTag: "e5", mtime: MTIME },
+      ]);
+      expect(r).toEqual({ inserted: 1, duplicates: 2 });
+    } finally {
+      await p.end();
+      await fresh.stop();
+    }
   });
 });

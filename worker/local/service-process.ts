@@ -1,10 +1,13 @@
 /**
- * One webhook or worker process of the local pipeline: the real entry point (worker/src/main.ts),
- * run through ts-node in development or as compiled JavaScript from dist/.
+ * One webhook or worker process of the local pipeline: the real entry point (worker/src/main.ts), run
+ * through ts-node in development or as compiled JavaScript from dist/, supervised (restarted with
+ * backoff after a crash, never outliving the supervisor). A restarted worker gets a new WORKER_ID
+ * (`<id>-r<n>`), as a restarted pod's process does (its default id carries the pid).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { NODE_CHILD_ENV, nodeScriptArgs } from "./node-entry";
+import { SupervisedProcess, type RestartPolicy, type SupervisorEvent } from "./supervised-process";
 
 export interface ServiceProcessOptions {
   readonly name: string;
@@ -12,26 +15,33 @@ export interface ServiceProcessOptions {
   readonly port: number;
   readonly env: Record<string, string>;
   readonly logFile: string;
+  readonly readyTimeoutMs?: number;
+  readonly restart?: RestartPolicy | false;
+  readonly onSupervisorEvent?: (event: SupervisorEvent) => void;
 }
-
-/** How to run main: ts-node next to the .ts sources, node next to compiled .js. */
-function entryPoint(): { args: string[] } {
-  const ext = path.extname(__filename);
-  const main = path.resolve(__dirname, "..", "src", `main${ext}`);
-  if (ext === ".ts") return { args: ["-r", require.resolve("ts-node/register/transpile-only"), main] };
-  return { args: [main] };
-}
-
-const running = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const p of running) p.kill("SIGKILL");
-});
 
 export class ServiceProcess {
-  private proc?: ChildProcess;
-  private exitPromise?: Promise<number | null>;
+  readonly process: SupervisedProcess;
 
-  constructor(readonly options: ServiceProcessOptions) {}
+  constructor(readonly options: ServiceProcessOptions) {
+    this.process = new SupervisedProcess({
+      name: options.name,
+      command: process.execPath,
+      args: () => [...nodeScriptArgs(path.resolve(__dirname, "..", "src"), "main"), options.command],
+      env: (n) => ({ ...process.env, ...NODE_CHILD_ENV, ...this.envFor(n), PORT: String(options.port) }),
+      cwd: path.resolve(__dirname, "..", ".."),
+      output: { file: options.logFile },
+      ready: () => this.waitReady(options.readyTimeoutMs ?? 60_000),
+      restart: options.restart,
+      onEvent: options.onSupervisorEvent,
+    });
+  }
+
+  private envFor(incarnation: number): Record<string, string> {
+    const env = { ...this.options.env };
+    if (env.WORKER_ID && incarnation > 1) env.WORKER_ID = `${env.WORKER_ID}-r${incarnation - 1}`;
+    return env;
+  }
 
   get name(): string {
     return this.options.name;
@@ -46,47 +56,31 @@ export class ServiceProcess {
   }
 
   get pid(): number | undefined {
-    return this.proc?.pid;
+    return this.process.pid;
   }
 
   get running(): boolean {
-    return this.proc !== undefined;
+    return this.process.running;
   }
 
-  /** WORKER_ID given to the process (recorded as locked_by on its jobs and worker_id on its events). */
+  /** Running and past its readiness check. */
+  get ready(): boolean {
+    return this.process.ready;
+  }
+
+  /** WORKER_ID of the current process (recorded as locked_by on its jobs and worker_id on its events). */
   get workerId(): string {
-    return this.options.env.WORKER_ID ?? "";
+    return this.envFor(Math.max(1, this.process.incarnation)).WORKER_ID ?? "";
   }
 
-  async start(readyTimeoutMs = 60_000): Promise<void> {
-    if (this.proc) return;
-    const log = fs.openSync(this.options.logFile, "a");
-    const { args } = entryPoint();
-    const proc = spawn(process.execPath, [...args, this.options.command], {
-      cwd: path.resolve(__dirname, "..", ".."),
-      env: { ...process.env, ...this.options.env, PORT: String(this.port), TS_NODE_TRANSPILE_ONLY: "true" },
-      stdio: ["ignore", log, log],
-      // Own process group: a Ctrl-C on the terminal reaches only the supervisor, which then drains
-      // the services in order (a second signal would make them skip draining).
-      detached: true,
-    });
-    fs.closeSync(log);
-    this.proc = proc;
-    running.add(proc);
-    this.exitPromise = new Promise((resolve) => {
-      proc.on("exit", (code, signal) => {
-        running.delete(proc);
-        if (this.proc === proc) this.proc = undefined;
-        resolve(code ?? (signal ? 128 : null));
-      });
-    });
-    await this.waitReady(readyTimeoutMs);
+  async start(): Promise<void> {
+    await this.process.start();
   }
 
   private async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!this.proc) throw new Error(`${this.name} exited during start-up; see ${this.options.logFile}:\n${this.tail()}`);
+      if (!this.process.running) throw new Error(`${this.name} exited during start-up; see ${this.options.logFile}:\n${this.tail()}`);
       try {
         const res = await fetch(`${this.url}/readyz`, { signal: AbortSignal.timeout(1_000) });
         await res.arrayBuffer();
@@ -108,21 +102,18 @@ export class ServiceProcess {
     }
   }
 
-  /** Sends a signal without waiting (SIGKILL simulates a crash, SIGSTOP freezes it). */
+  /** Sends a signal without waiting (SIGKILL simulates a crash, which the supervisor answers with a restart; SIGSTOP freezes it). */
   signal(sig: NodeJS.Signals): void {
-    this.proc?.kill(sig);
+    this.process.signal(sig);
   }
 
-  /** Sends SIGTERM (graceful) and waits for exit; returns the exit code. */
-  async stop(sig: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
-    if (!this.proc) return null;
-    const exited = this.exitPromise;
-    this.proc.kill(sig);
-    return (await exited) ?? null;
+  /** Stops the process on purpose (SIGTERM drains) and waits for its exit; returns the exit code. */
+  async stop(sig: NodeJS.Signals = "SIGTERM", timeoutMs = 60_000): Promise<number | null> {
+    return this.process.stop(sig, timeoutMs);
   }
 
-  /** Resolves with the exit code when the process ends. */
+  /** Resolves with the exit code when the current process ends. */
   exited(): Promise<number | null> {
-    return this.exitPromise ?? Promise.resolve(null);
+    return this.process.exited();
   }
 }

@@ -109,7 +109,8 @@ export const WORKER_ENV: readonly EnvVarSpec[] = [
     min: 1,
     max: 100,
     usedBy: SERVING,
-    description: "Attempts before a job is dead-lettered",
+    description:
+      "Strikes before a job is dead-lettered: attempts that end in a way the input itself may cause (the worker died or hung holding it, the transform timed out, an unexpected error). Transient failures do not count: they retry until RETRY_BUDGET_SECONDS",
   },
   {
     name: "RETRY_BASE_MS",
@@ -128,6 +129,35 @@ export const WORKER_ENV: readonly EnvVarSpec[] = [
     max: 86400000,
     usedBy: WORKER,
     description: "Upper bound of the retry delay",
+  },
+  {
+    name: "RETRY_BUDGET_SECONDS",
+    kind: "int",
+    default: "21600",
+    min: 1,
+    max: 2592000,
+    usedBy: WORKER,
+    description:
+      "How long a job keeps retrying transient failures (S3 or the database unavailable, 5xx, timeouts), from its first one, before it is dead-lettered; the reconciler then re-queues it",
+  },
+  {
+    name: "S3_CONNECT_TIMEOUT_MS",
+    kind: "int",
+    default: "5000",
+    min: 100,
+    max: 600000,
+    usedBy: WORKER,
+    description: "Time an S3 request may take to establish its TCP connection",
+  },
+  {
+    name: "S3_REQUEST_TIMEOUT_MS",
+    kind: "int",
+    default: "30000",
+    min: 100,
+    max: 3600000,
+    usedBy: WORKER,
+    description:
+      "Time an S3 request may wait for the response to start, and the longest silence while a body streams; each timeout is logged and counted (image_pipeline_s3_timeouts_total)",
   },
   {
     name: "LIMIT_INPUT_PIXELS",
@@ -182,6 +212,16 @@ export const WORKER_ENV: readonly EnvVarSpec[] = [
     description: "On SIGTERM, time to finish in-flight jobs before releasing them; keep below terminationGracePeriodSeconds",
   },
   {
+    name: "NOTIFICATION_MAX_AGE_SECONDS",
+    kind: "int",
+    default: "604800",
+    min: 60,
+    max: 31536000,
+    usedBy: ["webhook"],
+    description:
+      "Notifications whose eventTime is older than this get 401 (a replay). Keep it above the longest delay a persistent topic may deliver with (a webhook outage): RGW retries a refused notification and holds back the ones queued behind it",
+  },
+  {
     name: "MAX_BODY_BYTES",
     kind: "int",
     default: "1048576",
@@ -215,6 +255,8 @@ export interface WorkerConfig {
     readonly accessKeyId: string;
     readonly secretAccessKey: string;
     readonly forcePathStyle: boolean;
+    readonly connectTimeoutMs: number;
+    readonly requestTimeoutMs: number;
   };
   readonly inputBucket: string;
   readonly outputBucket: string;
@@ -227,6 +269,7 @@ export interface WorkerConfig {
   readonly maxAttempts: number;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  readonly retryBudgetSeconds: number;
   readonly limitInputPixels: number;
   readonly maxInputBytes: number;
   readonly transformTimeoutMs: number;
@@ -235,6 +278,7 @@ export interface WorkerConfig {
   readonly workerConcurrency: number;
   readonly shutdownGraceSeconds: number;
   readonly maxBodyBytes: number;
+  readonly notificationMaxAgeSeconds: number;
   readonly workerId: string;
   readonly logLevel: string;
 }
@@ -349,6 +393,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): WorkerConf
       accessKeyId: str("S3_ACCESS_KEY_ID"),
       secretAccessKey: str("S3_SECRET_ACCESS_KEY"),
       forcePathStyle: values.get("S3_FORCE_PATH_STYLE") as boolean,
+      connectTimeoutMs: num("S3_CONNECT_TIMEOUT_MS"),
+      requestTimeoutMs: num("S3_REQUEST_TIMEOUT_MS"),
     },
     inputBucket: str("INPUT_BUCKET"),
     outputBucket: str("OUTPUT_BUCKET"),
@@ -361,6 +407,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): WorkerConf
     maxAttempts: num("MAX_ATTEMPTS"),
     retryBaseMs: num("RETRY_BASE_MS"),
     retryMaxMs: num("RETRY_MAX_MS"),
+    retryBudgetSeconds: num("RETRY_BUDGET_SECONDS"),
     limitInputPixels: num("LIMIT_INPUT_PIXELS"),
     maxInputBytes: num("MAX_INPUT_BYTES"),
     transformTimeoutMs: num("TRANSFORM_TIMEOUT_MS"),
@@ -369,6 +416,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): WorkerConf
     workerConcurrency: num("WORKER_CONCURRENCY"),
     shutdownGraceSeconds: num("SHUTDOWN_GRACE_SECONDS"),
     maxBodyBytes: num("MAX_BODY_BYTES"),
+    notificationMaxAgeSeconds: num("NOTIFICATION_MAX_AGE_SECONDS"),
     workerId: str("WORKER_ID"),
     logLevel: str("LOG_LEVEL"),
   };
@@ -380,4 +428,13 @@ export function keyMatchesFilter(key: string, cfg: Pick<WorkerConfig, "keyPrefix
   if (cfg.keySuffixFilter.length === 0) return true;
   const lower = key.toLowerCase();
   return cfg.keySuffixFilter.some((s) => lower.endsWith(s));
+}
+
+/**
+ * Keys with "." or ".." path segments (e.g. "a/../b", "./x", "a/."): some S3 servers resolve them on disk,
+ * so the object read may not be the object named. The webhook ignores them (counted as ignored_unsafe_key),
+ * and so does the reconciler.
+ */
+export function isUnsafeKey(key: string): boolean {
+  return key.split("/").some((segment) => segment === "." || segment === "..");
 }

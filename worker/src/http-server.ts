@@ -1,5 +1,5 @@
 import http from "node:http";
-import type { Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import type { Logger } from "pino";
 
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
@@ -9,8 +9,8 @@ export interface ServiceServerOptions {
   readonly host?: string;
   readonly registry: Registry;
   readonly logger: Logger;
-  /** Readiness: false while starting or draining, or when a dependency (the database) fails. */
-  readonly isReady: () => Promise<boolean>;
+  /** Readiness: undefined when ready; otherwise why not (starting, draining, the database or its schema). */
+  readonly notReadyReason: () => Promise<string | undefined>;
   /** Extra routes keyed by "METHOD /path". */
   readonly routes?: Readonly<Record<string, RouteHandler>>;
 }
@@ -21,17 +21,34 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
   res.end(text);
 }
 
+const BUILT_IN_ROUTES = new Set(["GET /healthz", "GET /readyz", "GET /metrics"]);
+
 /** /healthz (liveness: the event loop answers), /readyz, /metrics, plus the service's own routes. */
 export function createServiceServer(opts: ServiceServerOptions): http.Server {
+  // Every response by route and status code, including the 500s of a handler that failed (the alert on
+  // the webhook's 5xx rate reads this). Unknown paths share one label to bound the series.
+  const responses = new Counter({
+    name: "image_pipeline_http_responses_total",
+    help: "HTTP responses by route and status code",
+    labelNames: ["route", "code"],
+    registers: [opts.registry],
+  });
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
-    const route = opts.routes?.[`${req.method} ${path}`];
+    const routeKey = `${req.method} ${path}`;
+    const route = opts.routes?.[routeKey];
+    const routeLabel = route || BUILT_IN_ROUTES.has(routeKey) ? routeKey : "other";
+    res.once("finish", () => responses.inc({ route: routeLabel, code: String(res.statusCode) }));
     const handle = async (): Promise<void> => {
       if (route) return route(req, res);
       if (req.method === "GET" && path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (req.method === "GET" && path === "/readyz") {
-        const ready = await opts.isReady().catch(() => false);
-        return sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready" });
+        const reason = await opts.notReadyReason().catch((err: unknown) => `readiness check failed: ${(err as Error).message}`);
+        return sendJson(
+          res,
+          reason === undefined ? 200 : 503,
+          reason === undefined ? { status: "ready" } : { status: "not ready", reason },
+        );
       }
       if (req.method === "GET" && path === "/metrics") {
         const text = await opts.registry.metrics();
@@ -42,7 +59,7 @@ export function createServiceServer(opts: ServiceServerOptions): http.Server {
       sendJson(res, 404, { error: `no route for ${req.method} ${path}` });
     };
     handle().catch((err: unknown) => {
-      opts.logger.error({ err: (err as Error).message, path }, "request failed");
+      opts.logger.error({ err, path }, "request failed");
       if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
       else res.destroy();
     });

@@ -28,7 +28,7 @@ function installSignalHandlers(service: RunningService, logger: ReturnType<typeo
     service.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        logger.error({ err: (err as Error).message }, "shutdown failed");
+        logger.error({ err }, "shutdown failed");
         process.exit(1);
       },
     );

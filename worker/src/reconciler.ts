@@ -1,12 +1,13 @@
 /**
- * Lists the input bucket and enqueues object versions that have no event row: recovers
- * notifications Ceph lost (synchronous topics, webhook down) and is the only trigger for stores
- * without notifications. Runs in worker processes, one at a time cluster-wide (advisory lock).
+ * Lists the input bucket and enqueues every input whose output is not current (see enqueueStale): recovers
+ * notifications Ceph lost (synchronous topics, webhook down), outputs made from an older version, and jobs
+ * whose retry budget ran out; the only trigger for stores without notifications. Runs in worker processes,
+ * one at a time cluster-wide (advisory lock).
  */
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import type { Pool } from "pg";
 import type { Logger } from "pino";
-import { keyMatchesFilter, type WorkerConfig } from "./config";
+import { isUnsafeKey, keyMatchesFilter, type WorkerConfig } from "./config";
 import { withClient } from "./db/pool";
 import type { WorkerMetrics } from "./metrics";
 import type { JobQueue } from "./queue";
@@ -41,14 +42,18 @@ export async function reconcileOnce(
         MaxKeys: 1000,
       }),
     );
-    const objects = (page.Contents ?? [])
-      .filter((o): o is typeof o & { Key: string } => typeof o.Key === "string")
-      .filter((o) => keyMatchesFilter(o.Key, cfg))
-      .map((o) => ({ key: o.Key, eTag: stripETagQuotes(o.ETag ?? ""), size: o.Size ?? null }))
+    const keyed = (page.Contents ?? [])
+      .filter((o): o is typeof o & { Key: string; LastModified: Date } => typeof o.Key === "string" && o.LastModified instanceof Date)
+      .filter((o) => keyMatchesFilter(o.Key, cfg));
+    const unsafe = keyed.filter((o) => isUnsafeKey(o.Key)).length;
+    if (unsafe > 0) metrics?.reconciled.inc({ outcome: "ignored_unsafe_key" }, unsafe);
+    const objects = keyed
+      .filter((o) => !isUnsafeKey(o.Key))
+      .map((o) => ({ key: o.Key, eTag: stripETagQuotes(o.ETag ?? ""), mtime: o.LastModified, size: o.Size ?? null }))
       .filter((o) => o.eTag !== "");
     listed += page.KeyCount ?? page.Contents?.length ?? 0;
     matched += objects.length;
-    const { inserted } = await queue.enqueueUnlogged(cfg.inputBucket, objects);
+    const { inserted } = await queue.enqueueStale(cfg.inputBucket, objects);
     enqueued += inserted;
     metrics?.reconciled.inc({ outcome: "enqueued" }, inserted);
     metrics?.reconciled.inc({ outcome: "known" }, objects.length - inserted);
@@ -112,7 +117,7 @@ export class Reconciler {
       logger.info({ ...out.value }, "reconciled input bucket");
       return out.value;
     } catch (err) {
-      logger.warn({ err: (err as Error).message }, "reconcile failed; will retry next interval");
+      logger.warn({ err }, "reconcile failed; will retry next interval");
       return undefined;
     }
   }

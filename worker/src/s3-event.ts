@@ -22,6 +22,11 @@ export interface NotificationRecord {
   readonly eTag?: string;
   readonly size?: number;
   readonly sequencer?: string;
+  /**
+   * When the event happened, to the millisecond. Ceph RGW sends the object's modification time (the
+   * mtime its listings report as LastModified); AWS and MinIO the time the request completed.
+   */
+  readonly eventTime?: Date;
   readonly opaqueData?: string;
 }
 
@@ -51,6 +56,18 @@ export function stripETagQuotes(eTag: string): string {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** S3's limit on key length, in bytes of UTF-8. */
+export const MAX_KEY_BYTES = 1024;
+
+/** An ISO 8601 time; Ceph RGW sends microseconds, which are cut to milliseconds. */
+function parseEventTime(value: unknown, index: number): Date | undefined {
+  if (value === undefined) return undefined;
+  const time = typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value) ? new Date(value) : undefined;
+  if (!time || Number.isNaN(time.getTime()))
+    throw new NotificationFormatError(`Records[${index}].eventTime must be an ISO 8601 time, got ${JSON.stringify(value)}`);
+  return time;
+}
 
 function originOf(eventSource: unknown, index: number): EventOrigin {
   if (eventSource === "ceph:s3") return "ceph";
@@ -92,6 +109,12 @@ export function parseNotification(body: unknown): NotificationRecord[] {
         );
       }
     }
+    // A NUL cannot be stored in PostgreSQL text, and S3 refuses keys longer than 1,024 bytes: such a
+    // record names no object the pipeline could read.
+    if (key.includes("\u0000")) throw new NotificationFormatError(`Records[${i}].s3.object.key contains a NUL character`);
+    const keyBytes = Buffer.byteLength(key, "utf8");
+    if (keyBytes > MAX_KEY_BYTES)
+      throw new NotificationFormatError(`Records[${i}].s3.object.key is ${keyBytes} bytes long; S3 keys have at most ${MAX_KEY_BYTES}`);
     const eTagRaw = s3.object.eTag ?? s3.object.etag;
     if (eTagRaw !== undefined && typeof eTagRaw !== "string")
       throw new NotificationFormatError(`Records[${i}].s3.object.eTag must be a string`);
@@ -111,6 +134,7 @@ export function parseNotification(body: unknown): NotificationRecord[] {
       eTag,
       size: sizeRaw,
       sequencer: typeof s3.object.sequencer === "string" ? s3.object.sequencer : undefined,
+      eventTime: parseEventTime(raw.eventTime, i),
       opaqueData: typeof opaque === "string" ? opaque : undefined,
     };
   });

@@ -1,10 +1,10 @@
 import type { Logger } from "pino";
 import type { WorkerConfig } from "./config";
-import { migrate } from "./db/migrate";
 import { createPool } from "./db/pool";
 import { closeServer, createServiceServer, listen } from "./http-server";
 import { createWebhookMetrics } from "./metrics";
 import { JobQueue, queueOptions } from "./queue";
+import { SchemaGate } from "./schema-gate";
 import { createNotifyHandler } from "./webhook";
 
 export interface RunningService {
@@ -15,7 +15,8 @@ export interface RunningService {
 
 export async function startWebhook(config: WorkerConfig, logger: Logger, host?: string): Promise<RunningService> {
   const pool = createPool(config.databaseUrl, logger);
-  await migrate(pool);
+  const schema = new SchemaGate(pool, logger);
+  await schema.check();
   const queue = new JobQueue(pool, queueOptions(config));
   const metrics = createWebhookMetrics();
   let accepting = true;
@@ -23,13 +24,15 @@ export async function startWebhook(config: WorkerConfig, logger: Logger, host?: 
     port: config.port,
     registry: metrics.registry,
     logger,
-    isReady: async () =>
-      accepting &&
-      (await pool.query("SELECT 1").then(
-        () => true,
-        () => false,
-      )),
-    routes: { "POST /notify": createNotifyHandler({ queue, config, metrics, logger }) },
+    notReadyReason: async () => {
+      if (!accepting) return "shutting down";
+      if (!(await schema.check())) return schema.problem;
+      return pool.query("SELECT 1").then(
+        () => undefined,
+        (err: unknown) => `database unavailable: ${(err as Error).message}`,
+      );
+    },
+    routes: { "POST /notify": createNotifyHandler({ queue, config, metrics, logger, schema }) },
   });
   const port = await listen(server, config.port, host);
   logger.info({ port, inputBucket: config.inputBucket }, "webhook listening");

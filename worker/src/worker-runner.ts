@@ -3,6 +3,7 @@
  * scheduled retry / lease expiry) says there is work, renews leases while jobs run, and drains on stop.
  */
 import type { Logger } from "pino";
+import { LeaseClock } from "./lease-clock";
 import { LeaseLostError, type Job, type JobQueue } from "./queue";
 import { ShutdownError } from "./process-job";
 
@@ -44,7 +45,8 @@ export interface WorkerRunnerOptions {
   readonly workerId: string;
   readonly concurrency: number;
   readonly logger: Logger;
-  readonly handle: (job: Job, signal: AbortSignal) => Promise<unknown>;
+  /** Works on one job; `lease` says how long the lease is certainly held (renewals update it). */
+  readonly handle: (job: Job, signal: AbortSignal, lease: LeaseClock) => Promise<unknown>;
   /** Safety net against a missed notification; not the happy path. */
   readonly idlePollMs?: number;
   readonly onInFlightChange?: (n: number) => void;
@@ -96,11 +98,13 @@ export class WorkerRunner {
         continue;
       }
       let jobs: Job[];
+      // The database starts each lease after this moment, so leases measured from it are never overestimated.
+      const claimSentAt = Date.now();
       try {
         jobs = await queue.claim(this.opts.workerId, free);
         errorDelay = 250;
       } catch (err) {
-        logger.warn({ err: (err as Error).message, retryInMs: errorDelay }, "claim failed");
+        logger.warn({ err, retryInMs: errorDelay }, "claim failed");
         await this.wakeup.wait(errorDelay);
         errorDelay = Math.min(errorDelay * 2, 5_000);
         continue;
@@ -111,7 +115,7 @@ export class WorkerRunner {
         break;
       }
       this.claims += jobs.length;
-      for (const job of jobs) this.run(job);
+      for (const job of jobs) this.run(job, claimSentAt);
       if (jobs.length === free) continue;
       let waitMs = this.idlePollMs;
       try {
@@ -124,23 +128,27 @@ export class WorkerRunner {
     }
   }
 
-  private run(job: Job): void {
+  private run(job: Job, claimSentAt: number): void {
     const { queue, logger } = this.opts;
     const controller = new AbortController();
-    const renewEvery = Math.max(500, (queue.options.visibilityTimeoutSeconds * 1000) / 3);
+    const visibilityMs = queue.options.visibilityTimeoutSeconds * 1000;
+    const lease = new LeaseClock(visibilityMs, claimSentAt);
+    const renewEvery = Math.max(500, visibilityMs / 3);
     const renew = setInterval(() => {
+      const sentAt = Date.now();
       queue.renewLease(job).then(
         (held) => {
-          if (!held && !controller.signal.aborted) controller.abort(new LeaseLostError(job.id));
+          if (held) lease.renewed(sentAt);
+          else if (!controller.signal.aborted) controller.abort(new LeaseLostError(job.id));
         },
-        (err: unknown) => logger.warn({ jobId: job.id, err: (err as Error).message }, "lease renewal failed; will retry"),
+        (err: unknown) => logger.warn({ jobId: job.id, err }, "lease renewal failed; will retry"),
       );
     }, renewEvery);
     const done = this.opts
-      .handle(job, controller.signal)
+      .handle(job, controller.signal, lease)
       .then(
         () => undefined,
-        (err: unknown) => logger.error({ jobId: job.id, err: (err as Error).message }, "job handler crashed"),
+        (err: unknown) => logger.error({ jobId: job.id, err }, "job handler crashed"),
       )
       .finally(() => {
         clearInterval(renew);

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { Pool } from "pg";
 import sharp from "sharp";
 import { loadConfig, type ReconcileMode } from "../../../worker/src/config";
+import { migrate } from "../../../worker/src/db/migrate";
 import { createLogger } from "../../../worker/src/logger";
 import { startWebhook, type RunningService } from "../../../worker/src/webhook-service";
 import { startWorker } from "../../../worker/src/worker-service";
@@ -71,6 +72,8 @@ export class PipelineUnderTest {
     const webhookPort = await freeLoopbackPort();
     const workerPort = await freeLoopbackPort(new Set([webhookPort]));
     const pipeline = new PipelineUnderTest(options, databaseUrl, webhookPort, workerPort);
+    // The services only verify the schema; the migrate Job applies it in a cluster.
+    await migrate(pipeline.db);
     await s3.send(new CreateBucketCommand({ Bucket: pipeline.inputBucket }));
     await s3.send(new CreateBucketCommand({ Bucket: pipeline.outputBucket }));
     return pipeline;

@@ -1,4 +1,5 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { cephRecord, type CephRecord } from "../../../worker/local/forwarder";
 import { startLocalPipeline, waitForEvents, type EventRow, type LocalPipeline } from "../../../worker/local/pipeline";
 
 /** Settings that make retries, leases and reconciliation fast enough for tests. */
@@ -117,4 +118,27 @@ export async function inParallel<T>(items: readonly T[], limit: number, fn: (ite
       while (next < items.length) await fn(items[next++]);
     }),
   );
+}
+
+/** The input's current version as the store reports it: eTag and Last-Modified. */
+export async function inputVersion(p: LocalPipeline, key: string): Promise<{ eTag: string; lastModified: Date; size: number }> {
+  const head = await p.s3Client.send(new HeadObjectCommand({ Bucket: p.inputBucket, Key: key }));
+  return { eTag: (head.ETag ?? "").replace(/"/g, ""), lastModified: head.LastModified!, size: head.ContentLength ?? 0 };
+}
+
+/** The notification RGW would send for the object's current version (eventTime is its mtime). */
+export async function notificationFor(p: LocalPipeline, key: string): Promise<CephRecord> {
+  const v = await inputVersion(p, key);
+  return cephRecord({ bucket: p.inputBucket, key, size: v.size, eTag: v.eTag, eventTime: v.lastModified.toISOString() }, p.webhookSecret);
+}
+
+/** A Prometheus sample's value from a /metrics text (0 when absent). */
+export function sample(text: string, series: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.split(" ")[1]) : 0;
+}
+
+/** Waits until the next wall-clock second, so that an upload gets a later mtime than the previous one. */
+export async function nextSecond(): Promise<void> {
+  await sleep(1_050 - (Date.now() % 1_000));
 }

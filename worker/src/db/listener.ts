@@ -44,7 +44,7 @@ export class NotificationListener {
       client.removeAllListeners("end");
       client.end().catch(() => undefined);
       if (!this.stopped) {
-        this.logger.warn({ err: err?.message }, "notification listener disconnected; reconnecting");
+        this.logger.warn({ err }, "notification listener disconnected; reconnecting");
         this.scheduleReconnect();
       }
     };
@@ -56,7 +56,7 @@ export class NotificationListener {
     } catch (err) {
       client.removeAllListeners("end");
       await client.end().catch(() => undefined);
-      this.logger.warn({ err: (err as Error).message }, "notification listener could not connect; retrying");
+      this.logger.warn({ err }, "notification listener could not connect; retrying");
       this.scheduleReconnect();
       return;
     }

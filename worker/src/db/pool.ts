@@ -17,7 +17,7 @@ export function createPool(databaseUrl: string, logger: Logger, max = 10): Pool 
     keepAlive: true,
     application_name: "image-pipeline-worker",
   });
-  pool.on("error", (err) => logger.warn({ err: err.message }, "idle database connection lost"));
+  pool.on("error", (err) => logger.warn({ err }, "idle database connection lost"));
   return pool;
 }
 

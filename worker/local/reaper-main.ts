@@ -1,0 +1,62 @@
+/**
+ * The local stack's reaper: a process of its own that cleans up after the supervisor, however the
+ * supervisor ends (a crash, a second signal, SIGKILL, its terminal closing).
+ *
+ * The supervisor holds the only write end of this process's stdin and writes one command per line:
+ *   group <pid>     a child process group to kill if the supervisor goes away
+ *   ungroup <pid>   that child has exited and was reaped by the supervisor
+ *   dir <path>      a directory to remove if the supervisor goes away
+ *   undir <path>    the supervisor removed it (or handed it to the user)
+ * The kernel closes the pipe when the supervisor exits, so end of input means "the supervisor is
+ * gone": every group still listed gets SIGKILL and every directory still listed is removed.
+ */
+import fs from "node:fs";
+import readline from "node:readline";
+
+const groups = new Set<number>();
+const dirs = new Set<string>();
+
+// The reaper runs in a process group of its own; these only arrive if someone targets it on purpose,
+// and it must still finish its job.
+for (const sig of ["SIGHUP", "SIGINT", "SIGTERM"] as const) process.on(sig, () => undefined);
+
+function apply(line: string): void {
+  const space = line.indexOf(" ");
+  if (space < 0) return;
+  const verb = line.slice(0, space);
+  const arg = line.slice(space + 1);
+  if (verb === "group" || verb === "ungroup") {
+    const pid = Number(arg);
+    if (!Number.isSafeInteger(pid) || pid <= 1) return;
+    if (verb === "group") groups.add(pid);
+    else groups.delete(pid);
+  } else if (verb === "dir") {
+    dirs.add(arg);
+  } else if (verb === "undir") {
+    dirs.delete(arg);
+  }
+}
+
+function reap(): void {
+  for (const pid of groups) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  for (const dir of dirs) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    } catch (err) {
+      process.stderr.write(`reaper: could not remove ${dir}: ${(err as Error).message}\n`);
+    }
+  }
+}
+
+const input = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+input.on("line", apply);
+input.on("close", () => {
+  reap();
+  process.exit(0);
+});
