@@ -1,7 +1,8 @@
 /**
  * Runs once before `npm test`: installs the Debian tools the tests run for real when they are missing, so the
  * README's test command passes on a fresh machine. cloud-init validates every generated cloud-config, shellcheck
- * every embedded script, openssl checks the PKI, and git backs the plan-diff tests.
+ * every embedded script, openssl checks the PKI, git backs the plan-diff tests, and promtool (Debian's prometheus
+ * package) checks and unit-tests the alert rules.
  */
 import { ensurePackages } from "./support/system-packages";
 
@@ -10,6 +11,7 @@ export const TEST_BINARIES = {
   shellcheck: "shellcheck",
   openssl: "openssl",
   git: "git",
+  promtool: "prometheus",
 } as const;
 
 export default function globalSetup(): void {

@@ -51,6 +51,8 @@ describe.each(STACKS)("%s: the worker image accepts the environment its pods get
         accessKeyId: "AKIAEXAMPLE",
         secretAccessKey: "secret-access-key-example",
         forcePathStyle: true,
+        connectTimeoutMs: 5000,
+        requestTimeoutMs: 30000,
       });
       expect(cfg.outputBucket).toBe("output-bucket-dev");
       expect(cfg.workerId).toBe("worker-7d9f-abcde");

@@ -20,7 +20,11 @@ describe("loadConfig", () => {
       accessKeyId: "ak",
       secretAccessKey: "sk",
       forcePathStyle: true,
+      connectTimeoutMs: 5000,
+      requestTimeoutMs: 30000,
     });
+    expect(c.retryBudgetSeconds).toBe(6 * 3600);
+    expect(loadConfig({ ...workerEnv, WEBHOOK_SECRET: "s" }, "webhook").notificationMaxAgeSeconds).toBe(7 * 86400);
     expect(c.port).toBe(8080);
     expect(c.visibilityTimeoutSeconds).toBe(60);
     expect(c.outputPrefix).toBe("");

@@ -10,6 +10,7 @@
  * event is sent once the object is completely written (see modificationTime).
  */
 import S3rver from "s3rver";
+import { sleep } from "../src/backoff";
 import type { S3rverRecord } from "./s3";
 
 interface Store {
@@ -21,8 +22,6 @@ function required(name: string): string {
   if (!value) throw new Error(`${name} is not set`);
   return value;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The object's modification time once its content is completely on disk. s3rver emits the event (and

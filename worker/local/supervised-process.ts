@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess, type Serializable } from "node:child_process";
 import fs from "node:fs";
+import { backoffDelayMs } from "../src/backoff";
 import { Reaper } from "./reaper";
 
 export interface RestartPolicy {
@@ -180,7 +181,7 @@ export class SupervisedProcess {
     if (!policy || !this.wanted) return;
     if (Date.now() - this.startedAt >= policy.resetAfterMs) this.failures = 0;
     this.failures++;
-    const delayMs = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (this.failures - 1));
+    const delayMs = backoffDelayMs(this.failures - 1, { initialMs: policy.initialDelayMs, maxMs: policy.maxDelayMs });
     this.emit({ type: "restart-scheduled", name: this.name, delayMs, failures: this.failures });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;

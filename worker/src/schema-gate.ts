@@ -6,9 +6,8 @@
  */
 import type { Pool } from "pg";
 import type { Logger } from "pino";
+import { sleep } from "./backoff";
 import { verifySchema } from "./db/migrate";
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class SchemaGate {
   private verified = false;
