@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   await server.run();
   process.send({ type: "listening" });
   const stop = (): void => {
-    server.close().finally(() => process.exit(0));
+    void server.close().finally(() => process.exit(0));
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
