@@ -38,6 +38,13 @@ export interface WorkerRuntimeSettings {
   readonly reconcileIntervalSeconds: number;
   readonly visibilityTimeoutSeconds: number;
   readonly maxAttempts: number;
+  /** How long a job retries transient failures (S3 or the database unavailable, 5xx, timeouts) before a dead letter. */
+  readonly retryBudgetSeconds: number;
+  /** Connection and request timeouts of every S3 call. */
+  readonly s3ConnectTimeoutMs: number;
+  readonly s3RequestTimeoutMs: number;
+  /** The webhook refuses notifications whose eventTime is older (a replay). */
+  readonly notificationMaxAgeSeconds: number;
   readonly limitInputPixels: number;
   readonly transformTimeoutMs: number;
   readonly concurrency: number;

@@ -2,7 +2,7 @@
 import type { ResourceSettings } from "../../common/resources";
 import { dnsLabelProblem, pinnedImageProblem, resourceProblems, storageSizeProblem } from "../../common/workload-rules";
 import type { ResourceGroup, ResourceKind } from "../../common/workload-rules";
-import { workerEnvDefault } from "../../worker/src/config";
+import { WORKER_ENV, workerEnvDefault } from "../../worker/src/config";
 import type { ConfigDefaults, ConfigReader } from "./reader";
 
 /** Settings the worker image also reads take the image's own defaults (worker/src/config.ts), so there is one source. */
@@ -29,6 +29,10 @@ export const WORKLOAD_DEFAULTS: ConfigDefaults = {
   reconcileIntervalSeconds: workerEnvDefault("RECONCILE_INTERVAL_SECONDS"),
   shutdownGraceSeconds: workerEnvDefault("SHUTDOWN_GRACE_SECONDS"),
   limitInputPixels: workerEnvDefault("LIMIT_INPUT_PIXELS"),
+  retryBudgetSeconds: workerEnvDefault("RETRY_BUDGET_SECONDS"),
+  s3ConnectTimeoutMs: workerEnvDefault("S3_CONNECT_TIMEOUT_MS"),
+  s3RequestTimeoutMs: workerEnvDefault("S3_REQUEST_TIMEOUT_MS"),
+  notificationMaxAgeSeconds: workerEnvDefault("NOTIFICATION_MAX_AGE_SECONDS"),
   logLevel: workerEnvDefault("LOG_LEVEL"),
   // By digest, as every image the cluster pulls (docs/clouds.md, "Images by digest").
   postgresImage: "docker.io/library/postgres:16.9-bookworm@sha256:253815cf7579ffa05e1673d92e78d37273e61be0e4414e9a1449337d7925be94",
@@ -62,6 +66,12 @@ export interface WorkloadConfig {
   readonly reconcileIntervalSeconds: number;
   readonly shutdownGraceSeconds: number;
   readonly limitInputPixels: number;
+  /** How long transient failures (S3 or the database unavailable, timeouts) are retried before a dead letter. */
+  readonly retryBudgetSeconds: number;
+  readonly s3ConnectTimeoutMs: number;
+  readonly s3RequestTimeoutMs: number;
+  /** Notifications older than this are refused as replays. */
+  readonly notificationMaxAgeSeconds: number;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
   /** The in-cluster PostgreSQL, used when the database is in-cluster. */
   readonly postgres: { readonly image: string; readonly storageSize: string; readonly resources: ResourceSettings };
@@ -84,6 +94,13 @@ function checkedResources(r: ConfigReader, prefix: string, resources: ResourceSe
     );
   }
   return resources;
+}
+
+/** The bounds the image itself enforces on one of its integer variables, so the stack cannot pass what it refuses. */
+function workerEnvBounds(envName: string): [number, number] {
+  const spec = WORKER_ENV.find((v) => v.name === envName);
+  if (spec?.min === undefined || spec.max === undefined) throw new Error(`worker/src/config.ts declares no bounds for ${envName}`);
+  return [spec.min, spec.max];
 }
 
 export function readWorkload(r: ConfigReader, stack: string): WorkloadConfig {
@@ -179,6 +196,10 @@ export function readWorkload(r: ConfigReader, stack: string): WorkloadConfig {
     reconcileIntervalSeconds: r.integer("reconcileIntervalSeconds", 10, 86400),
     shutdownGraceSeconds,
     limitInputPixels: r.integer("limitInputPixels", 1, Number.MAX_SAFE_INTEGER),
+    retryBudgetSeconds: r.integer("retryBudgetSeconds", ...workerEnvBounds("RETRY_BUDGET_SECONDS")),
+    s3ConnectTimeoutMs: r.integer("s3ConnectTimeoutMs", ...workerEnvBounds("S3_CONNECT_TIMEOUT_MS")),
+    s3RequestTimeoutMs: r.integer("s3RequestTimeoutMs", ...workerEnvBounds("S3_REQUEST_TIMEOUT_MS")),
+    notificationMaxAgeSeconds: r.integer("notificationMaxAgeSeconds", ...workerEnvBounds("NOTIFICATION_MAX_AGE_SECONDS")),
     logLevel: r.oneOf("logLevel", ["fatal", "error", "warn", "info", "debug", "trace"] as const),
     postgres: {
       image: postgresImage,

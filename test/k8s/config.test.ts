@@ -101,4 +101,19 @@ describe("workload config", () => {
       'image-pipeline:reconcileMode: must be one of notifications, poll, both, got "sometimes". Fix: pulumi config set reconcileMode both',
     ]);
   });
+
+  test("the worker's retry budget, S3 timeouts and replay window default to the image's own and keep its bounds", () => {
+    const w = stackConfig("dev").workload;
+    expect([w.retryBudgetSeconds, w.s3ConnectTimeoutMs, w.s3RequestTimeoutMs, w.notificationMaxAgeSeconds]).toEqual([
+      21600, 5000, 30000, 604800,
+    ]);
+    expect(
+      problemsOf("dev", { retryBudgetSeconds: "0", s3ConnectTimeoutMs: "50", s3RequestTimeoutMs: "soon", notificationMaxAgeSeconds: "10" }),
+    ).toEqual([
+      'image-pipeline:retryBudgetSeconds: must be a whole number from 1 to 2592000, got "0". Fix: pulumi config set retryBudgetSeconds 21600',
+      'image-pipeline:s3ConnectTimeoutMs: must be a whole number from 100 to 600000, got "50". Fix: pulumi config set s3ConnectTimeoutMs 5000',
+      'image-pipeline:s3RequestTimeoutMs: must be a whole number from 100 to 3600000, got "soon". Fix: pulumi config set s3RequestTimeoutMs 30000',
+      'image-pipeline:notificationMaxAgeSeconds: must be a whole number from 60 to 31536000, got "10". Fix: pulumi config set notificationMaxAgeSeconds 604800',
+    ]);
+  });
 });
