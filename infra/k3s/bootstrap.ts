@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { caHash, secureJoinToken } from "./join-token";
+import { AGENT_TOKEN_USER, caHash, secureJoinToken } from "./join-token";
 import { K3S_API_PORT } from "./k3s-config";
 import { renderKubeconfig } from "./kubeconfig";
 import { K3sPki } from "./pki";
@@ -26,9 +26,11 @@ export interface K3sBootstrapArgs {
 
 export class K3sBootstrap extends pulumi.ComponentResource {
   readonly pki: K3sPki;
-  /** K10<root CA hash>::server:<password> (secret). */
+  /** K10<root CA hash>::server:<password> (secret): full administrator access; only node1's user data has it. */
   readonly joinToken: pulumi.Output<string>;
-  /** One #cloud-config document per node, node1 first (secret: it carries CA keys and the token). */
+  /** K10<root CA hash>::node:<password> (secret): joins agents only; what the agents' user data carries. */
+  readonly agentJoinToken: pulumi.Output<string>;
+  /** One #cloud-config document per node, node1 first (secret: node1's carries CA keys and the server token). */
   readonly userData: pulumi.Output<string>[];
   /** https://<floating IP>:6443 */
   readonly apiServer: pulumi.Output<string>;
@@ -53,6 +55,12 @@ export class K3sBootstrap extends pulumi.ComponentResource {
     this.joinToken = pulumi.secret(
       pulumi.all([this.pki.cas.root.certPem, password.result]).apply(([root, pw]) => secureJoinToken(root, pw)),
     );
+    // A separate password: an agent's user data (readable by anyone who can read that VM's metadata) must not
+    // let its reader fetch the cluster's CA keys, which the server token does.
+    const agentPassword = new random.RandomPassword(`${name}-agent-join-password`, { length: 48, special: false }, child);
+    this.agentJoinToken = pulumi.secret(
+      pulumi.all([this.pki.cas.root.certPem, agentPassword.result]).apply(([root, pw]) => secureJoinToken(root, pw, AGENT_TOKEN_USER)),
+    );
     // Built from the certificates alone, so agents and clients depend on no private key.
     const { server, intermediate, root } = this.pki.cas;
     this.serverCaBundle = pulumi.all([server.certPem, intermediate.certPem, root.certPem]).apply((pems) => pemBundle(...pems));
@@ -62,15 +70,20 @@ export class K3sBootstrap extends pulumi.ComponentResource {
       pulumi.secret(
         i === 0
           ? pulumi
-              .all([this.pki.serverTls, this.joinToken, args.floatingIp])
-              .apply(([tls, token, floatingIp]) =>
-                serverUserData({ install: args.install, nodeName, nodeIp: args.privateIps[i], floatingIp, token, tls }),
+              .all([this.pki.serverTls, this.joinToken, agentPassword.result, args.floatingIp])
+              .apply(([tls, token, agentTokenPassword, floatingIp]) =>
+                serverUserData({ install: args.install, nodeName, nodeIp: args.privateIps[i], floatingIp, token, agentTokenPassword, tls }),
               )
-          : pulumi
-              .all([this.serverCaBundle, this.joinToken])
-              .apply(([bundle, token]) =>
-                agentUserData({ install: args.install, nodeName, nodeIp: args.privateIps[i], serverIp, token, serverCaBundle: bundle }),
-              ),
+          : pulumi.all([this.serverCaBundle, this.agentJoinToken]).apply(([bundle, agentToken]) =>
+              agentUserData({
+                install: args.install,
+                nodeName,
+                nodeIp: args.privateIps[i],
+                serverIp,
+                agentToken,
+                serverCaBundle: bundle,
+              }),
+            ),
       ),
     );
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs k3s on first boot. cloud-init writes this file and runs it from runcmd with the node's parameters
-# as arguments; the CA files and /etc/rancher/k3s/config.yaml are already in place (write_files runs first).
+# as arguments; the CA files, /etc/rancher/k3s/config.yaml and the metadata-block unit are already in place
+# (write_files runs first).
 # Nobody logs in: progress and failures go to /var/log/cloud-init-output.log, which is also visible without
 # SSH through `openstack console log show <node>`.
 set -euo pipefail
@@ -11,6 +12,7 @@ die() { log "error: $*"; exit 1; }
 usage() {
   cat >&2 <<'USAGE'
 usage: k3s-bootstrap --role server|agent --node-ip IP --k3s-version VERSION --installer-url URL
+                     --metadata-block-unit UNIT
                      [--server-url URL --server-ca FILE --join-timeout SECONDS]   (agents)
 USAGE
   exit 2
@@ -20,6 +22,7 @@ role=""
 node_ip=""
 k3s_version=""
 installer_url=""
+metadata_block_unit=""
 server_url=""
 server_ca=""
 join_timeout=""
@@ -31,6 +34,7 @@ while (($# > 0)); do
     --node-ip) node_ip="$2" ;;
     --k3s-version) k3s_version="$2" ;;
     --installer-url) installer_url="$2" ;;
+    --metadata-block-unit) metadata_block_unit="$2" ;;
     --server-url) server_url="$2" ;;
     --server-ca) server_ca="$2" ;;
     --join-timeout) join_timeout="$2" ;;
@@ -40,11 +44,17 @@ while (($# > 0)); do
 done
 
 [[ "$role" == server || "$role" == agent ]] || die "--role must be server or agent, got '${role}'"
-[[ -n "$node_ip" && -n "$k3s_version" && -n "$installer_url" ]] || usage
+[[ -n "$node_ip" && -n "$k3s_version" && -n "$installer_url" && -n "$metadata_block_unit" ]] || usage
 if [[ "$role" == agent ]]; then
   [[ -n "$server_url" && -n "$server_ca" ]] || die "agents need --server-url and --server-ca"
   [[ "$join_timeout" =~ ^[0-9]+$ ]] || die "--join-timeout must be a number of seconds, got '${join_timeout}'"
 fi
+
+# Pods must never reach the metadata service: it serves this node's user data, with the cluster's keys and
+# tokens. The unit installs the block now and at every boot before k3s, whose unit requires it.
+systemctl daemon-reload
+systemctl enable --now "$metadata_block_unit" || die "could not start ${metadata_block_unit}; k3s is not installed without the metadata block"
+log "pods are blocked from the metadata service (${metadata_block_unit})"
 
 # The interface that carries the private address is where flannel's VXLAN must run; its name depends on
 # the image, so look it up by address. Bounded: the port is attached at boot, but the address may lag.

@@ -10,9 +10,19 @@ import { K3S_RESOLV_CONF_PATH } from "./resolv-conf";
 
 export const K3S_CONFIG_PATH = "/etc/rancher/k3s/config.yaml";
 export const K3S_API_PORT = 6443;
+export const KUBELET_PORT = 10250;
+/**
+ * k3s's default pod and Service ranges, set explicitly because other parts depend on them: the metadata block
+ * matches pod traffic by the pod range, and the pipeline's egress policies exclude both.
+ */
+export const K3S_CLUSTER_CIDR = "10.42.0.0/16";
+export const K3S_SERVICE_CIDR = "10.43.0.0/16";
 
 export interface K3sServerConfigFile {
+  /** The server token (secure form); node1 alone holds it. */
   readonly token: string;
+  /** The password of the agent token's `node` user: agents join with it and cannot join as servers. */
+  readonly "agent-token": string;
   readonly "node-ip": string;
   readonly "advertise-address": string;
   readonly "tls-san": string[];
@@ -21,6 +31,8 @@ export interface K3sServerConfigFile {
   readonly "secrets-encryption": true;
   /** The kubelet's (and so CoreDNS's) resolvers: the stack's upstream nameservers only, see resolv-conf.ts. */
   readonly "resolv-conf": typeof K3S_RESOLV_CONF_PATH;
+  readonly "cluster-cidr": string;
+  readonly "service-cidr": string;
 }
 
 export interface K3sAgentConfigFile {
@@ -32,6 +44,8 @@ export interface K3sAgentConfigFile {
 
 export interface ServerConfigParams {
   readonly token: string;
+  /** The agent token's password (the part after `node:`). */
+  readonly agentTokenPassword: string;
   /** node1's address on the private network. */
   readonly nodeIp: string;
   /** The floating IP the operator (kubeconfig, readiness gate) reaches the API on. */
@@ -43,6 +57,7 @@ export function serverConfig(p: ServerConfigParams): K3sServerConfigFile {
   requireIpv4(p.floatingIp, "floating IP");
   return {
     token: p.token,
+    "agent-token": p.agentTokenPassword,
     "node-ip": p.nodeIp,
     "advertise-address": p.nodeIp,
     // The serving certificate must name every address clients dial: the floating IP from outside, the
@@ -51,10 +66,13 @@ export function serverConfig(p: ServerConfigParams): K3sServerConfigFile {
     "write-kubeconfig-mode": "0600",
     "secrets-encryption": true,
     "resolv-conf": K3S_RESOLV_CONF_PATH,
+    "cluster-cidr": K3S_CLUSTER_CIDR,
+    "service-cidr": K3S_SERVICE_CIDR,
   };
 }
 
 export interface AgentConfigParams {
+  /** The agent token (secure form, user `node`); never the server token. */
   readonly token: string;
   readonly nodeIp: string;
   readonly serverIp: string;

@@ -1,14 +1,21 @@
 /**
  * The cloud-config documents that turn plain VMs into a k3s cluster with no SSH: write_files puts the CA
- * set (server only), the k3s config and the bootstrap script in place, then runcmd runs seed 001's hosts line
- * and the bootstrap script with the node's parameters as an argument vector (no shell quoting involved).
+ * set (server only), the k3s config, the metadata block, the user-data scrub and the bootstrap script in place,
+ * then runcmd runs seed 001's hosts line and the bootstrap script with the node's parameters as an argument
+ * vector (no shell quoting involved).
+ *
+ * Node1's document carries the leaf CA keys and the server token; an agent's carries only the agent token and
+ * public certificates.
  */
 import * as fs from "fs";
 import * as path from "path";
+import { gzipSync } from "zlib";
 import { HOSTS_LINE_COMMAND, renderCloudConfig } from "./cloud-config";
-import { agentConfig, K3S_CONFIG_PATH, renderK3sConfig, serverConfig, serverUrl } from "./k3s-config";
+import { agentConfig, K3S_CLUSTER_CIDR, K3S_CONFIG_PATH, renderK3sConfig, serverConfig, serverUrl } from "./k3s-config";
+import { METADATA_BLOCK_UNIT, metadataBlockFiles } from "./metadata-block";
 import { K3S_RESOLV_CONF_PATH, renderResolvConf } from "./resolv-conf";
 import { FileMode, ServerTlsMaterial, serverTlsFiles } from "./server-tls";
+import { userDataScrubFile } from "./user-data-scrub";
 
 export const BOOTSTRAP_SCRIPT_PATH = "/usr/local/sbin/image-pipeline-k3s-bootstrap";
 /** Public CA bundle agents use to check they reach the real server before the installer runs. */
@@ -30,9 +37,14 @@ export interface K3sInstallOptions {
 export interface CloudConfigWriteFile {
   readonly path: string;
   readonly content: string;
+  /** Scripts travel gzip-compressed and base64-encoded; cloud-init writes them decoded. */
+  readonly encoding?: typeof SCRIPT_ENCODING;
   readonly permissions: FileMode;
   readonly owner: "root:root";
 }
+
+/** cloud-init's write_files encoding for gzip then base64 (cloudinit.readthedocs.io, module write_files). */
+export const SCRIPT_ENCODING = "gz+b64";
 
 /** The subset of cloud-config this program emits (cloudinit.readthedocs.io, modules write_files and runcmd). */
 export interface K3sCloudConfig {
@@ -45,7 +57,10 @@ export interface ServerUserDataParams {
   readonly nodeName: string;
   readonly nodeIp: string;
   readonly floatingIp: string;
+  /** The server token, secure form. */
   readonly token: string;
+  /** The agent token's password, which the server accepts from joining agents. */
+  readonly agentTokenPassword: string;
   readonly tls: ServerTlsMaterial;
 }
 
@@ -54,7 +69,8 @@ export interface AgentUserDataParams {
   readonly nodeName: string;
   readonly nodeIp: string;
   readonly serverIp: string;
-  readonly token: string;
+  /** The agent token, secure form (`K10<hash>::node:<password>`). */
+  readonly agentToken: string;
   readonly serverCaBundle: string;
 }
 
@@ -68,6 +84,21 @@ function file(filePath: string, content: string, permissions: FileMode): CloudCo
   return { path: filePath, content, permissions, owner: "root:root" };
 }
 
+/**
+ * An executable, compressed: the scripts are most of the user data that is not key material, and node1's
+ * document must stay well inside Nova's limit. gzip without a file name or time stamp is deterministic, so the
+ * user data does not change between runs.
+ */
+function scriptFile(filePath: string, content: string): CloudConfigWriteFile {
+  return {
+    path: filePath,
+    content: gzipSync(content, { level: 9 }).toString("base64"),
+    encoding: SCRIPT_ENCODING,
+    permissions: "0700",
+    owner: "root:root",
+  };
+}
+
 function installArgs(role: "server" | "agent", nodeIp: string, install: K3sInstallOptions): string[] {
   return [
     BOOTSTRAP_SCRIPT_PATH,
@@ -79,16 +110,32 @@ function installArgs(role: "server" | "agent", nodeIp: string, install: K3sInsta
     install.version,
     "--installer-url",
     install.installerUrl,
+    "--metadata-block-unit",
+    METADATA_BLOCK_UNIT,
   ];
+}
+
+/** Files every node gets, whatever its role: the metadata block for its k3s unit and the user-data scrub. */
+function hardeningFiles(role: "server" | "agent"): CloudConfigWriteFile[] {
+  return [...metadataBlockFiles(role, K3S_CLUSTER_CIDR), userDataScrubFile()].map((f) =>
+    f.permissions === "0700" ? scriptFile(f.path, f.content) : file(f.path, f.content, f.permissions),
+  );
 }
 
 export function serverCloudConfig(p: ServerUserDataParams): K3sCloudConfig {
   return {
     write_files: [
       ...serverTlsFiles(p.tls).map((f) => file(f.path, f.content, f.permissions)),
-      file(K3S_CONFIG_PATH, renderK3sConfig(serverConfig({ token: p.token, nodeIp: p.nodeIp, floatingIp: p.floatingIp })), "0600"),
+      file(
+        K3S_CONFIG_PATH,
+        renderK3sConfig(
+          serverConfig({ token: p.token, agentTokenPassword: p.agentTokenPassword, nodeIp: p.nodeIp, floatingIp: p.floatingIp }),
+        ),
+        "0600",
+      ),
       file(K3S_RESOLV_CONF_PATH, renderResolvConf(p.install.nameservers), "0644"),
-      file(BOOTSTRAP_SCRIPT_PATH, bootstrapScriptText(), "0700"),
+      ...hardeningFiles("server"),
+      scriptFile(BOOTSTRAP_SCRIPT_PATH, bootstrapScriptText()),
     ],
     runcmd: [HOSTS_LINE_COMMAND, installArgs("server", p.nodeIp, p.install)],
   };
@@ -98,9 +145,10 @@ export function agentCloudConfig(p: AgentUserDataParams): K3sCloudConfig {
   return {
     write_files: [
       file(AGENT_SERVER_CA_PATH, p.serverCaBundle, "0644"),
-      file(K3S_CONFIG_PATH, renderK3sConfig(agentConfig({ token: p.token, nodeIp: p.nodeIp, serverIp: p.serverIp })), "0600"),
+      file(K3S_CONFIG_PATH, renderK3sConfig(agentConfig({ token: p.agentToken, nodeIp: p.nodeIp, serverIp: p.serverIp })), "0600"),
       file(K3S_RESOLV_CONF_PATH, renderResolvConf(p.install.nameservers), "0644"),
-      file(BOOTSTRAP_SCRIPT_PATH, bootstrapScriptText(), "0700"),
+      ...hardeningFiles("agent"),
+      scriptFile(BOOTSTRAP_SCRIPT_PATH, bootstrapScriptText()),
     ],
     runcmd: [
       HOSTS_LINE_COMMAND,

@@ -170,7 +170,7 @@ describe("server TLS files", () => {
 
   test("a serving certificate k3s issues from server-ca for the configured tls-san verifies for the floating IP and node1", () => {
     const floatingIp = "203.0.113.10";
-    const sans = serverConfig({ token: "t", nodeIp: "192.168.1.11", floatingIp })["tls-san"];
+    const sans = serverConfig({ token: "t", agentTokenPassword: "a", nodeIp: "192.168.1.11", floatingIp })["tls-san"];
     expect(sans).toEqual([floatingIp, "192.168.1.11"]);
     // k3s signs its serving certificate with server-ca.key; do the same with the tls-san list.
     const serving = issue(

@@ -81,8 +81,9 @@ describe("dev plan: k3s", () => {
     expect(byName(plan, `${PKI}-service-account-key`).inputs).toEqual({ algorithm: "RSA", rsaBits: 2048 });
   });
 
-  test("declares the join-token password: long and alphanumeric", () => {
+  test("declares the server and agent join-token passwords: two, long and alphanumeric", () => {
     expect(byName(plan, "k3s-bootstrap-join-password")).toMatchObject({ type: T.password, inputs: { length: 48, special: false } });
+    expect(byName(plan, "k3s-bootstrap-agent-join-password")).toMatchObject({ type: T.password, inputs: { length: 48, special: false } });
   });
 
   test("gives every instance #cloud-config user data, kept secret in the plan and state", () => {
@@ -92,7 +93,7 @@ describe("dev plan: k3s", () => {
     for (const d of docs) expect(d.startsWith("#cloud-config\n")).toBe(true);
   });
 
-  test("node1's user data carries the floating IP in tls-san and the CA set; agents point at node1", () => {
+  test("node1's user data carries the floating IP in tls-san and the CA set; agents point at node1 with the agent token only", () => {
     const [server, ...agents] = instances(shown).map((i) => parseYaml(String(i.inputs.userData)) as K3sCloudConfig);
     const serverConfig = parseYaml(server.write_files.find((f) => f.path === K3S_CONFIG_PATH)?.content ?? "") as Record<string, unknown>;
     expect(serverConfig["tls-san"]).toEqual([MOCK_FLOATING_IP, "192.168.1.11"]);
@@ -102,8 +103,15 @@ describe("dev plan: k3s", () => {
     for (const [n, agent] of agents.entries()) {
       const config = parseYaml(agent.write_files.find((f) => f.path === K3S_CONFIG_PATH)?.content ?? "") as Record<string, unknown>;
       expect(config).toMatchObject({ server: "https://192.168.1.11:6443", "node-ip": `192.168.1.1${n + 2}` });
-      expect(config.token).toBe(serverConfig.token);
-      expect(String(config.token)).toMatch(/^K10[0-9a-f]{64}::server:/);
+      // Agents join with the agent token (user node); the server token, which can fetch the CA keys, is not there.
+      expect(String(config.token)).toMatch(/^K10[0-9a-f]{64}::node:/);
+      expect(String(config.token)).toBe(`${String(serverConfig.token).split("::")[0]}::node:${String(serverConfig["agent-token"])}`);
+      const serverPassword = String(serverConfig.token).split("::server:")[1];
+      expect(serverPassword.length).toBeGreaterThan(0);
+      expect(serverPassword).not.toBe(serverConfig["agent-token"]);
+      const agentText = String(instances(shown)[n + 1].inputs.userData);
+      expect(agentText).not.toContain(serverPassword);
+      expect(agentText).not.toMatch(/PRIVATE KEY/);
       expect(agent.write_files.find((f) => f.path === AGENT_SERVER_CA_PATH)?.content).toBe(serverCa);
     }
   });

@@ -25,7 +25,7 @@ let servers: FakeKubeApi[] = [];
 
 beforeAll(() => {
   pki = buildPkiWithOpenssl(CLUSTER);
-  const sans = serverConfig({ token: "unused", nodeIp: "192.168.1.11", floatingIp: "127.0.0.1" })["tls-san"];
+  const sans = serverConfig({ token: "unused", agentTokenPassword: "unused", nodeIp: "192.168.1.11", floatingIp: "127.0.0.1" })["tls-san"];
   serving = issue(
     pki.dir,
     "serving",

@@ -10,8 +10,8 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { HOSTS_LINE_COMMAND } from "../../infra/k3s/cloud-config";
 import { parseStackConfig, StackConfig } from "../../infra/config";
-import { secureJoinToken } from "../../infra/k3s/join-token";
-import { K3S_CONFIG_PATH } from "../../infra/k3s/k3s-config";
+import { AGENT_TOKEN_USER, secureJoinToken } from "../../infra/k3s/join-token";
+import { K3S_CLUSTER_CIDR, K3S_CONFIG_PATH } from "../../infra/k3s/k3s-config";
 import { K3S_RESOLV_CONF_PATH, nameserverProblems, renderResolvConf } from "../../infra/k3s/resolv-conf";
 import { K3S_SERVER_TLS_DIR, serverCaBundle, serverTlsFiles } from "../../infra/k3s/server-tls";
 import {
@@ -24,12 +24,23 @@ import {
   serverUserData,
 } from "../../infra/k3s/user-data";
 import { nodeNames } from "../../infra/nodes";
+import {
+  K3S_UNIT,
+  k3sRequiresBlockDropIn,
+  METADATA_BLOCK_SCRIPT_PATH,
+  METADATA_BLOCK_UNIT,
+  metadataBlockScriptText,
+  metadataBlockUnitText,
+} from "../../infra/k3s/metadata-block";
+import { SCRUB_USER_DATA_PATH, scrubUserDataScriptText } from "../../infra/k3s/user-data-scrub";
 import { mapSource, stackValues } from "../support/configSource";
+import { decodedContent, fileText } from "./support/cloud-config";
 import { buildPkiWithOpenssl, OpensslPki } from "./support/openssl-pki";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
 const FLOATING_IP = "203.0.113.10";
 const PASSWORD = "Q7pLx2Vn9Rk4Ts8Wy3Bz6Cd1Fg5Hj0MmAa2Ee4Ii6Oo8Uu0Nn";
+const AGENT_PASSWORD = "Zx8Cv7Bn6Mm5Lk4Jh3Gf2Ds1Aa0Qw9Er8Ty7Ui6Op5As4Df3";
 
 let pki: OpensslPki;
 let work: string;
@@ -46,6 +57,7 @@ interface Rendered {
   readonly cfg: StackConfig;
   readonly names: string[];
   readonly token: string;
+  readonly agentToken: string;
   readonly docs: { role: "server" | "agent"; node: string; text: string }[];
 }
 
@@ -53,6 +65,7 @@ function render(stack: string): Rendered {
   const cfg = parseStackConfig(mapSource(stackValues(stack)), stack, NOW);
   const names = nodeNames(cfg.nodes.namePrefix, cfg.nodes.count);
   const token = secureJoinToken(pki.cas.root.certPem, PASSWORD);
+  const agentToken = secureJoinToken(pki.cas.root.certPem, AGENT_PASSWORD, AGENT_TOKEN_USER);
   const install = {
     version: cfg.k3s.version,
     installerUrl: cfg.k3s.installerUrl,
@@ -70,6 +83,7 @@ function render(stack: string): Rendered {
             nodeIp: cfg.network.privateIps[0],
             floatingIp: FLOATING_IP,
             token,
+            agentTokenPassword: AGENT_PASSWORD,
             tls: pki.material,
           }),
         }
@@ -81,12 +95,12 @@ function render(stack: string): Rendered {
             nodeName: node,
             nodeIp: cfg.network.privateIps[i],
             serverIp: cfg.network.privateIps[0],
-            token,
+            agentToken,
             serverCaBundle: serverCaBundle(pki.material),
           }),
         },
   );
-  return { cfg, names, token, docs };
+  return { cfg, names, token, agentToken, docs };
 }
 
 const parsed = (text: string) => parseYaml(text) as K3sCloudConfig;
@@ -149,9 +163,12 @@ describe.each(["dev", "prod"])("%s user data", (stack) => {
   test("every embedded shell script and shell command passes shellcheck", () => {
     for (const d of r.docs) {
       const doc = parsed(d.text);
-      const scripts = doc.write_files.filter((f) => f.content.startsWith("#!"));
-      expect(scripts.map((f) => f.path)).toEqual([BOOTSTRAP_SCRIPT_PATH]);
+      const scripts = doc.write_files
+        .map((f) => ({ path: f.path, encoding: f.encoding, content: decodedContent(f) }))
+        .filter((f) => f.content.startsWith("#!"));
+      expect(scripts.map((f) => f.path).sort()).toEqual([BOOTSTRAP_SCRIPT_PATH, METADATA_BLOCK_SCRIPT_PATH, SCRUB_USER_DATA_PATH].sort());
       for (const f of scripts) {
+        expect({ path: f.path, encoding: f.encoding }).toEqual({ path: f.path, encoding: "gz+b64" });
         expect(f.content.split("\n").find((line) => !line.startsWith("#") && line.trim() !== "")).toBe("set -euo pipefail");
         expect({ node: d.node, path: f.path, ...shellcheck(f.content) }).toMatchObject({ ok: true });
       }
@@ -193,12 +210,15 @@ describe.each(["dev", "prod"])("%s user data", (stack) => {
     expect(config?.permissions).toBe("0600");
     expect(parseYaml(config?.content ?? "")).toEqual({
       token: r.token,
+      "agent-token": AGENT_PASSWORD,
       "node-ip": r.cfg.network.privateIps[0],
       "advertise-address": r.cfg.network.privateIps[0],
       "tls-san": [FLOATING_IP, r.cfg.network.privateIps[0]],
       "write-kubeconfig-mode": "0600",
       "secrets-encryption": true,
       "resolv-conf": K3S_RESOLV_CONF_PATH,
+      "cluster-cidr": "10.42.0.0/16",
+      "service-cidr": "10.43.0.0/16",
     });
     // metrics-server (the HPA's source) and the rest of k3s's packaged components stay on.
     expect(config?.content).not.toMatch(/disable/);
@@ -206,13 +226,13 @@ describe.each(["dev", "prod"])("%s user data", (stack) => {
     expect(r.docs[0].text).not.toContain(pki.cas.intermediate.keyPem.trim());
   });
 
-  test("agents join https://<node1>:6443 with the secure token, check the server CA, and carry no private key", () => {
+  test("agents join https://<node1>:6443 with the secure agent token, check the server CA, and carry no private key", () => {
     for (const [i, d] of r.docs.entries()) {
       if (d.role !== "agent") continue;
       const doc = parsed(d.text);
       expect(parseYaml(fileAt(doc, K3S_CONFIG_PATH)?.content ?? "")).toEqual({
         server: `https://${r.cfg.network.privateIps[0]}:6443`,
-        token: r.token,
+        token: r.agentToken,
         "node-ip": r.cfg.network.privateIps[i],
         "resolv-conf": K3S_RESOLV_CONF_PATH,
       });
@@ -221,6 +241,10 @@ describe.each(["dev", "prod"])("%s user data", (stack) => {
       );
       expect(doc.write_files.some((f) => f.path.startsWith(K3S_SERVER_TLS_DIR))).toBe(false);
       expect(d.text).not.toMatch(/PRIVATE KEY/);
+      // The server token (full administrator access: it fetches the CA keys) appears nowhere, not even its password.
+      expect(r.agentToken).toMatch(/^K10[0-9a-f]{64}::node:/);
+      expect(d.text).not.toContain(PASSWORD);
+      expect(d.text).not.toMatch(/::server:/);
       expect(doc.runcmd[1]).toEqual(
         expect.arrayContaining([
           "--server-url",
@@ -249,6 +273,19 @@ describe.each(["dev", "prod"])("%s user data", (stack) => {
     }
   });
 
+  test("every node installs the pod metadata block for its own k3s unit, and the per-boot user-data scrub", () => {
+    for (const d of r.docs) {
+      const doc = parsed(d.text);
+      expect(fileText(doc, METADATA_BLOCK_SCRIPT_PATH)).toBe(metadataBlockScriptText());
+      expect(fileText(doc, `/etc/systemd/system/${METADATA_BLOCK_UNIT}`)).toBe(metadataBlockUnitText(K3S_CLUSTER_CIDR));
+      expect(fileText(doc, `/etc/systemd/system/${K3S_UNIT[d.role]}.d/10-image-pipeline-metadata-block.conf`)).toBe(
+        k3sRequiresBlockDropIn(),
+      );
+      expect(fileText(doc, SCRUB_USER_DATA_PATH)).toBe(scrubUserDataScriptText());
+      expect((parsed(d.text).runcmd[1] as string[]).join(" ")).toContain(`--metadata-block-unit ${METADATA_BLOCK_UNIT}`);
+    }
+  });
+
   test("fits Nova's user-data limit with room to spare", () => {
     for (const d of r.docs) {
       const base64Bytes = Buffer.from(d.text).toString("base64").length;
@@ -266,25 +303,28 @@ test("user data over Nova's limit is refused with the node's name", () => {
   ).toThrow(/user data for node9 is \d+ bytes base64-encoded, above Nova's 65535-byte limit/);
 });
 
-describe("bootstrap script, run against stub ip/curl/sleep", () => {
+describe("bootstrap script, run against stub ip/curl/sleep/systemctl", () => {
   interface Run {
     status: number | null;
     stderr: string;
     installs: string[];
     curlCalls: string[];
+    /** systemctl calls and installer runs, in the order they happened. */
+    events: string[];
   }
 
   /** Runs the runcmd argv of a rendered document with the script extracted from the same document. */
-  function runBootstrap(text: string, options: { addresses: string; cacertsFailures?: number }): Run {
+  function runBootstrap(text: string, options: { addresses: string; cacertsFailures?: number; systemctlFails?: boolean }): Run {
     const dir = fs.mkdtempSync(path.join(work, "run-"));
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     const doc = parsed(text);
     const script = path.join(dir, "bootstrap");
-    fs.writeFileSync(script, fileAt(doc, BOOTSTRAP_SCRIPT_PATH)?.content ?? "", { mode: 0o700 });
+    fs.writeFileSync(script, fileText(doc, BOOTSTRAP_SCRIPT_PATH) ?? "", { mode: 0o700 });
     const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/usr/bin/env bash\n${body}\n`, { mode: 0o755 });
     stub("ip", `cat <<'EOF'\n${options.addresses}\nEOF`);
     stub("sleep", "exit 0");
+    stub("systemctl", 'echo "systemctl $*" >> "$STUB_DIR/events.log"; [[ "$1" != enable ]] || exit "$SYSTEMCTL_EXIT"');
     // curl: /cacerts fails the requested number of times; anything else is the installer download.
     stub(
       "curl",
@@ -292,16 +332,27 @@ describe("bootstrap script, run against stub ip/curl/sleep", () => {
         'echo "$*" >> "$STUB_DIR/curl.log"',
         'out=""; url=""; while (($#)); do case "$1" in --output) out="$2"; shift 2 ;; --max-time|--cacert|--retry|--retry-delay) shift 2 ;; -*) shift ;; *) url="$1"; shift ;; esac; done',
         'if [[ "$url" == */cacerts ]]; then n=$(cat "$STUB_DIR/cacerts.count" 2>/dev/null || echo 0); echo $((n + 1)) > "$STUB_DIR/cacerts.count"; ((n >= CACERTS_FAILURES)) || exit 7; exit 0; fi',
-        'printf \'#!/bin/sh\\necho "INSTALL_K3S_VERSION=$INSTALL_K3S_VERSION $*" >> "$STUB_DIR/installs.log"\\n\' > "$out"',
+        'printf \'#!/bin/sh\\necho "INSTALL_K3S_VERSION=$INSTALL_K3S_VERSION $*" >> "$STUB_DIR/installs.log"\\necho "installer $*" >> "$STUB_DIR/events.log"\\n\' > "$out"',
       ].join("\n"),
     );
     const argv = (doc.runcmd[1] as string[]).slice(1);
     const result = spawnSync(script, argv, {
       encoding: "utf8",
-      env: { PATH: `${bin}:${process.env.PATH}`, STUB_DIR: dir, CACERTS_FAILURES: String(options.cacertsFailures ?? 0) },
+      env: {
+        PATH: `${bin}:${process.env.PATH}`,
+        STUB_DIR: dir,
+        CACERTS_FAILURES: String(options.cacertsFailures ?? 0),
+        SYSTEMCTL_EXIT: options.systemctlFails ? "1" : "0",
+      },
     });
     const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8").trim().split("\n") : []);
-    return { status: result.status, stderr: result.stderr, installs: read("installs.log"), curlCalls: read("curl.log") };
+    return {
+      status: result.status,
+      stderr: result.stderr,
+      installs: read("installs.log"),
+      curlCalls: read("curl.log"),
+      events: read("events.log"),
+    };
   }
 
   const ADDRESSES = (ip: string) =>
@@ -340,7 +391,7 @@ describe("bootstrap script, run against stub ip/curl/sleep", () => {
       nodeName: "n2",
       nodeIp: "192.168.1.12",
       serverIp: "192.168.1.11",
-      token: r.token,
+      agentToken: r.agentToken,
       serverCaBundle: serverCaBundle(pki.material),
     });
     const run = runBootstrap(text, { addresses: ADDRESSES("192.168.1.12"), cacertsFailures: 1000 });
@@ -356,8 +407,28 @@ describe("bootstrap script, run against stub ip/curl/sleep", () => {
     expect(run.installs).toEqual([]);
   });
 
+  test.each([0, 1])("node %i starts the metadata block before k3s is installed", (i) => {
+    const run = runBootstrap(r.docs[i].text, { addresses: ADDRESSES(r.cfg.network.privateIps[i]) });
+    expect(run.status).toBe(0);
+    expect(run.events).toEqual([
+      "systemctl daemon-reload",
+      `systemctl enable --now ${METADATA_BLOCK_UNIT}`,
+      expect.stringMatching(/^installer (server|agent) --flannel-iface enp4s0$/),
+    ]);
+    expect(run.stderr).toMatch(/pods are blocked from the metadata service/);
+  });
+
+  test("no k3s when the metadata block cannot be started", () => {
+    const run = runBootstrap(r.docs[0].text, { addresses: ADDRESSES(r.cfg.network.privateIps[0]), systemctlFails: true });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(
+      /error: could not start image-pipeline-metadata-block\.service; k3s is not installed without the metadata block/,
+    );
+    expect(run.installs).toEqual([]);
+  });
+
   test("bad arguments are refused", () => {
-    const script = writeTemp("bootstrap.sh", fileAt(parsed(r.docs[0].text), BOOTSTRAP_SCRIPT_PATH)?.content ?? "");
+    const script = writeTemp("bootstrap.sh", fileText(parsed(r.docs[0].text), BOOTSTRAP_SCRIPT_PATH) ?? "");
     const result = spawnSync("bash", [script, "--role", "master", "--node-ip", "1.2.3.4", "--k3s-version", "v", "--installer-url", "u"], {
       encoding: "utf8",
     });

@@ -7,7 +7,7 @@ describe("IPv4 addresses: one parser, leading zeros refused everywhere", () => {
   test.each(["010.0.0.1", "10.0.0.01", "10.00.0.1"])("%s is refused by the network checks and by the k3s config", (address) => {
     expect(parseIpv4(address)).toBeUndefined();
     expect(parseCidr(`${address}/32`)).toBeUndefined();
-    expect(() => serverConfig({ token: "t", nodeIp: address, floatingIp: "192.0.2.10" })).toThrow(
+    expect(() => serverConfig({ token: "t", agentTokenPassword: "a", nodeIp: address, floatingIp: "192.0.2.10" })).toThrow(
       `server node-ip must be an IPv4 address, got "${address}"`,
     );
     expect(() => agentConfig({ token: "t", nodeIp: "10.0.0.12", serverIp: address })).toThrow(
@@ -19,6 +19,8 @@ describe("IPv4 addresses: one parser, leading zeros refused everywhere", () => {
     expect(parseIpv4("10.0.0.0")).toBe(10 * 2 ** 24);
     expect(parseIpv4("255.255.255.255")).toBe(2 ** 32 - 1);
     expect(parseIpv4("256.0.0.1")).toBeUndefined();
-    expect(serverConfig({ token: "t", nodeIp: "10.0.0.11", floatingIp: "192.0.2.10" })["node-ip"]).toBe("10.0.0.11");
+    expect(serverConfig({ token: "t", agentTokenPassword: "a", nodeIp: "10.0.0.11", floatingIp: "192.0.2.10" })["node-ip"]).toBe(
+      "10.0.0.11",
+    );
   });
 });
