@@ -1,8 +1,9 @@
 /**
  * Runs once before `npm test`: installs the Debian tools the tests run for real when they are missing, so the
  * README's test command passes on a fresh machine. cloud-init validates every generated cloud-config, shellcheck
- * every embedded script, openssl checks the PKI, git backs the plan-diff tests, and promtool (Debian's prometheus
- * package) checks and unit-tests the alert rules.
+ * every embedded script, openssl checks the PKI, git backs the plan-diff tests, promtool (Debian's prometheus
+ * package) checks and unit-tests the alert rules, ip and iptables run the metadata block in network namespaces,
+ * and systemd-analyze verifies the generated units.
  */
 import { ensurePackages } from "./support/system-packages";
 
@@ -12,6 +13,9 @@ export const TEST_BINARIES = {
   openssl: "openssl",
   git: "git",
   promtool: "prometheus",
+  ip: "iproute2",
+  iptables: "iptables",
+  "systemd-analyze": "systemd",
 } as const;
 
 export default function globalSetup(): void {

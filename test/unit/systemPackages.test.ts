@@ -8,10 +8,19 @@ import { ensurePackages, missingPackages } from "../support/system-packages";
 test("on a machine without the tools every package is missing; a binary on PATH satisfies its package", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "image-pipeline-path-"));
   try {
-    expect(missingPackages(TEST_BINARIES, dir)).toEqual(["cloud-init", "git", "openssl", "prometheus", "shellcheck"]);
+    expect(missingPackages(TEST_BINARIES, dir)).toEqual([
+      "cloud-init",
+      "git",
+      "iproute2",
+      "iptables",
+      "openssl",
+      "prometheus",
+      "shellcheck",
+      "systemd",
+    ]);
     fs.writeFileSync(path.join(dir, "shellcheck"), "#!/bin/sh\n", { mode: 0o755 });
     fs.writeFileSync(path.join(dir, "openssl"), "not executable\n", { mode: 0o644 });
-    expect(missingPackages(TEST_BINARIES, dir)).toEqual(["cloud-init", "git", "openssl", "prometheus"]);
+    expect(missingPackages(TEST_BINARIES, dir)).toEqual(["cloud-init", "git", "iproute2", "iptables", "openssl", "prometheus", "systemd"]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
