@@ -44,6 +44,16 @@ export interface PipelineDatabaseArgs {
   /** Kubernetes namespace of the in-cluster PostgreSQL Service. */
   readonly namespace: string;
   readonly privateNetworkId: pulumi.Input<string>;
+  /**
+   * The private network's subnet. Trove takes only the network, but an instance booted before the subnet exists gets
+   * no address on it (and Trove's guest agent cannot report back), so the instance waits for the subnet.
+   */
+  readonly privateSubnet: pulumi.Resource;
+  /**
+   * Protect the Trove instance from deletion and replacement (every change to it but its access re-creates it,
+   * empty), and keep it in the cloud whenever Pulumi would delete it.
+   */
+  readonly protect: boolean;
   /** CIDR of the private network, to pick the Trove instance's address on it. */
   readonly privateNetworkCidr: string;
   /** With an external DBaaS: its provider, its credentials for the access API, and where the cluster's traffic leaves from. */
@@ -151,6 +161,10 @@ export class PipelineDatabase extends pulumi.ComponentResource {
         {
           ...onTrove,
           additionalSecretOutputs: ["users"],
+          // Only a same-cloud instance is on the private network; an external one is reached over the Internet.
+          dependsOn: external ? [] : [args.privateSubnet],
+          protect: args.protect,
+          retainOnDelete: args.protect,
         },
       );
       if (external) {

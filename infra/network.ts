@@ -5,6 +5,7 @@
  */
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
+import { cidrSize, formatIpv4, parseCidr, parseIpv4 } from "./ipv4";
 
 export interface SecurityRuleSpec {
   readonly group: "ssh" | "http" | "kube-api";
@@ -28,6 +29,35 @@ const GROUP_NAMES: Record<SecurityRuleSpec["group"], string> = {
   "kube-api": "allow-kube-api-6443",
 };
 
+export interface AllocationPool {
+  readonly start: string;
+  readonly end: string;
+}
+
+/**
+ * The private subnet's DHCP pools: every usable address except the nodes' fixed ones. Neutron hands pool addresses
+ * to its DHCP port and to other ports on the network (a Trove instance); a pool that covered the fixed addresses
+ * could give one of them away before the node's port claims it.
+ */
+export function dhcpAllocationPools(cidrText: string, fixedIps: readonly string[]): AllocationPool[] {
+  const cidr = parseCidr(cidrText);
+  if (!cidr) throw new Error(`dhcpAllocationPools: "${cidrText}" is not an IPv4 CIDR`);
+  const fixed = fixedIps.map((ip) => {
+    const value = parseIpv4(ip);
+    if (value === undefined) throw new Error(`dhcpAllocationPools: "${ip}" is not an IPv4 address`);
+    return value;
+  });
+  const pools: AllocationPool[] = [];
+  let start = cidr.network + 1;
+  const last = cidr.network + cidrSize(cidr) - 2;
+  for (const ip of [...new Set(fixed)].sort((a, b) => a - b)) {
+    if (ip > start) pools.push({ start: formatIpv4(start), end: formatIpv4(Math.min(ip - 1, last)) });
+    start = Math.max(start, ip + 1);
+  }
+  if (start <= last) pools.push({ start: formatIpv4(start), end: formatIpv4(last) });
+  return pools;
+}
+
 export interface PipelineNetworkArgs {
   readonly resourcePrefix: string;
   readonly cidr: string;
@@ -41,6 +71,13 @@ export interface PipelineNetworkArgs {
 export class PipelineNetwork extends pulumi.ComponentResource {
   readonly privateNetworkId: pulumi.Output<string>;
   readonly privateSubnetId: pulumi.Output<string>;
+  /** The subnet itself, for resources that must wait for it without taking an input from it (Trove). */
+  readonly privateSubnet: openstack.networking.Subnet;
+  /**
+   * node1's floating IP association. What talks to the cluster through the floating IP depends on it, so a destroy
+   * removes the address from node1 only after everything that needs it is gone.
+   */
+  readonly floatingIpAssociation: openstack.networking.FloatingIpAssociate;
   readonly externalNetworkId: pulumi.Output<string>;
   readonly privateIps: string[];
   /** Port ids on the private network, node1 first. */
@@ -66,6 +103,7 @@ export class PipelineNetwork extends pulumi.ComponentResource {
         // The nodes reach the Internet through the external network; a gateway here would add a competing default route.
         noGateway: true,
         enableDhcp: true,
+        allocationPools: dhcpAllocationPools(args.cidr, args.privateIps),
         dnsNameservers: args.dnsNameservers,
       },
       child,
@@ -133,13 +171,14 @@ export class PipelineNetwork extends pulumi.ComponentResource {
       { pool: args.floatingIpPool, description: `${prefix} node1: Kubernetes API and webhook` },
       child,
     );
-    new openstack.networking.FloatingIpAssociate(
+    this.floatingIpAssociation = new openstack.networking.FloatingIpAssociate(
       `${name}-floating-ip-node1`,
       { floatingIp: floatingIp.address, portId: this.externalPortIds[0] },
       child,
     );
 
     this.privateNetworkId = network.id;
+    this.privateSubnet = subnet;
     this.privateSubnetId = subnet.id;
     this.externalNetworkId = external.id;
     this.privateIps = args.privateIps;

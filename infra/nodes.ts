@@ -82,8 +82,19 @@ export class ClusterNodes extends pulumi.ComponentResource {
             userData: args.userData[i],
             metadata: { "image-pipeline/role": i === 0 ? "server" : "agent" },
           },
-          // A template edit must never silently replace a running node: user data is applied at first boot only.
-          { parent: this, ignoreChanges: ["userData"] },
+          {
+            parent: this,
+            // A template edit must never silently replace a running node: user data is applied at first boot only.
+            // A node replaced for another reason is created with the program's current inputs, user data included.
+            ignoreChanges: ["userData"],
+            // The provider would rebuild a node for a new image (same instance id, a wiped disk, first-boot user
+            // data run again): neither the readiness gate nor the cluster's identity would notice. A reserved
+            // flavor only changes with a new lease, whose deletion ends the old instances. Both replace instead.
+            replaceOnChanges: ["imageName", "imageId", "flavorId"],
+            // The replacement takes over the same two ports (and, on a lease, the same reserved capacity), which
+            // the old instance must release first.
+            deleteBeforeReplace: true,
+          },
         ),
     );
     this.instanceIds = this.instances.map((instance) => instance.id);

@@ -109,6 +109,7 @@ export function imagePipeline(cfg: StackConfig) {
     bootstrap: k3sBootstrap,
     nodes: nodes.instances,
     nodeIds: nodes.instanceIds,
+    floatingIpAssociation: network.floatingIpAssociation,
     readyTimeoutSeconds: cfg.k3s.readyTimeoutSeconds,
   });
 
@@ -132,6 +133,8 @@ export function imagePipeline(cfg: StackConfig) {
       config: cfg.database,
       namespace: cfg.workload.namespace,
       privateNetworkId: network.privateNetworkId,
+      privateSubnet: network.privateSubnet,
+      protect: cfg.protectData,
       privateNetworkCidr: cfg.network.cidr,
       external: externalDatabase,
     },
@@ -146,7 +149,7 @@ export function imagePipeline(cfg: StackConfig) {
       : provider;
   const storage = new PipelineStorage(
     "storage",
-    { ...cfg.storage, webhookHost: network.floatingIpAddress },
+    { ...cfg.storage, webhookHost: network.floatingIpAddress, protect: cfg.protectData },
     { providers: [storageProvider] },
   );
 
@@ -156,6 +159,7 @@ export function imagePipeline(cfg: StackConfig) {
     settings: workloadSettings(cfg),
     provider: k3s.provider,
     clusterReady: k3s.readiness,
+    protectData: cfg.protectData,
     image: workerImageReference(cfg.workload.image),
     storage: {
       endpoint: storage.endpoint,

@@ -22,6 +22,11 @@ export const OBJECT_CREATED_EVENTS = ["s3:ObjectCreated:*"];
 export interface PipelineStorageArgs extends StorageConfig {
   /** Public address of the webhook (the floating IP); notifications go to http://<it>/notify. */
   readonly webhookHost: pulumi.Input<string>;
+  /**
+   * Protect the buckets from deletion and replacement, and keep them (and what is in them) in the object store
+   * whenever Pulumi would delete them: a rename, a `destroy`, a resource dropped from the program.
+   */
+  readonly protect: boolean;
 }
 
 /** The webhook URL RGW pushes notifications to. */
@@ -158,8 +163,9 @@ export class PipelineStorage extends pulumi.ComponentResource {
     const s3 = new aws.Provider(`${name}-s3`, s3ProviderArgs(args.endpoint, args.region, accessKeyId, secretAccessKey), { parent: this });
     const onS3 = { parent: this, provider: s3 };
 
-    const input = new aws.s3.Bucket(`${name}-input`, { bucket: args.inputBucket, forceDestroy: args.forceDestroy }, onS3);
-    const output = new aws.s3.Bucket(`${name}-output`, { bucket: args.outputBucket, forceDestroy: args.forceDestroy }, onS3);
+    const data = { ...onS3, protect: args.protect, retainOnDelete: args.protect };
+    const input = new aws.s3.Bucket(`${name}-input`, { bucket: args.inputBucket, forceDestroy: args.forceDestroy }, data);
+    const output = new aws.s3.Bucket(`${name}-output`, { bucket: args.outputBucket, forceDestroy: args.forceDestroy }, data);
     new aws.s3.BucketPolicy(
       `${name}-input-policy`,
       { bucket: input.bucket, policy: pulumi.all([input.bucket, principal]).apply(([b, p]) => bucketPolicyDocument(b, p, "read")) },

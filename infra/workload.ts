@@ -36,6 +36,11 @@ export interface PipelineWorkloadArgs {
   readonly clusterReady?: pulumi.Resource;
   /** Digest-pinned worker image reference (see `workerImageReference`). */
   readonly image: pulumi.Input<string>;
+  /**
+   * Protect the in-cluster PostgreSQL's data: its StatefulSet and the namespace, whose deletion would delete the
+   * volume claim and, on k3s's local-path storage, the data with it.
+   */
+  readonly protectData?: boolean;
   readonly storage: {
     readonly endpoint: pulumi.Input<string>;
     readonly region: pulumi.Input<string>;
@@ -76,6 +81,9 @@ export function promotedImage(stackReference: string, value: unknown): string {
 }
 
 type Declared = pulumi.CustomResource;
+
+/** Catalog ids of the objects whose deletion loses the in-cluster PostgreSQL's data. */
+export const PROTECTED_WITH_DATA: readonly string[] = ["namespace", "postgres"];
 
 function declare(name: string, entry: CatalogEntry, object: pulumi.Output<KubernetesObject>, opts: pulumi.CustomResourceOptions): Declared {
   // Each field is passed as its own output so a change in one shows up as a change of that field in the diff.
@@ -222,7 +230,8 @@ export class PipelineWorkload extends pulumi.ComponentResource {
         return dep;
       });
       if (args.clusterReady) dependsOn.push(args.clusterReady);
-      resources[entry.id] = declare(`${name}-${entry.id}`, entry, object, { parent: this, provider: args.provider, dependsOn });
+      const protect = args.protectData === true && inCluster && PROTECTED_WITH_DATA.includes(entry.id);
+      resources[entry.id] = declare(`${name}-${entry.id}`, entry, object, { parent: this, provider: args.provider, dependsOn, protect });
     }
 
     this.resources = resources;

@@ -78,6 +78,11 @@ export interface PlanOptions {
   readonly preview?: boolean;
   /** The program to evaluate instead of the image pipeline (tests of the plan machinery itself). */
   readonly program?: () => unknown;
+  /**
+   * Ids the mocks give named resources instead of `<name>-id`: a replaced resource comes back with a new id, so a
+   * test can show what that changes downstream (not used in preview mode, where ids are unknown).
+   */
+  readonly resourceIds?: Record<string, string>;
 }
 
 export const SECRET_PLACEHOLDER = "[secret]";
@@ -102,11 +107,20 @@ export { listStacks };
 const PEM = (label: string, name: string) =>
   `-----BEGIN ${label}-----\n${Buffer.from(`offline-plan-${name}`).toString("base64")}\n-----END ${label}-----\n`;
 
-/** Plausible computed outputs for resources whose outputs the program reads. */
-export function mockOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Plausible computed outputs for resources whose outputs the program reads. A resource given another id
+ * (`PlanOptions.resourceIds`: it was replaced) gets other computed values too, as a real replacement would.
+ */
+export function mockOutputs(
+  type: string,
+  resourceName: string,
+  inputs: Record<string, unknown>,
+  replacedBy?: string,
+): Record<string, unknown> {
+  const name = replacedBy ? `${resourceName}~${replacedBy}` : resourceName;
   switch (type) {
     case "openstack:networking/floatingIp:FloatingIp":
-      return { address: MOCK_FLOATING_IP };
+      return { address: replacedBy ? "203.0.113.11" : MOCK_FLOATING_IP };
     case "openstack:compute/instance:Instance":
       return { accessIpV4: "198.51.100.20" };
     case "tls:index/privateKey:PrivateKey":
@@ -130,12 +144,12 @@ export function mockOutputs(type: string, name: string, inputs: Record<string, u
       return { hex: "0123abcd", b64Url: "ASOrzQ", dec: "19114957" };
     case "pulumi-nodejs:dynamic/image-pipeline:TroveInstanceAccess":
       // The public address Trove attaches when the instance is made public.
-      return { publicAddress: MOCK_DBAAS_PUBLIC_ADDRESS };
+      return { publicAddress: replacedBy ? "198.51.100.41" : MOCK_DBAAS_PUBLIC_ADDRESS };
     case "pulumi-nodejs:dynamic/image-pipeline:RgwTopic":
       return { arn: `arn:aws:sns:${String(inputs.region ?? "default")}::${String(inputs.name)}`, revision: "offline" };
     case "openstack:database/instance:Instance":
       // A private-network address, as Trove reports for an instance on that network only.
-      return { addresses: ["192.168.1.50"] };
+      return { addresses: [replacedBy ? "192.168.1.51" : "192.168.1.50"] };
     case "openstack:identity/ec2CredentialV3:Ec2CredentialV3":
       return {
         access: `offline-access-${name}`,
@@ -266,7 +280,10 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
       newResource: (args) =>
         preview
           ? previewState(args, mockOutputs)
-          : { id: `${args.name}-id`, state: { ...args.inputs, ...mockOutputs(args.type, args.name, args.inputs) } },
+          : {
+              id: options.resourceIds?.[args.name] ?? `${args.name}-id`,
+              state: { ...args.inputs, ...mockOutputs(args.type, args.name, args.inputs, options.resourceIds?.[args.name]) },
+            },
       call: (args) => mockInvoke(args.token, args.inputs),
     },
     "image-pipeline",

@@ -30,7 +30,11 @@ export * from "./storage";
 export * from "./workload";
 
 /** Keys that are not a section's own: the environment and the resource prefix are derived from the stack name when "". */
-const STACK_DEFAULTS: ConfigDefaults = { environment: "", resourcePrefix: "" };
+/**
+ * Keys that are not a section's own: the environment and the resource prefix are derived from the stack name when
+ * "", and data protection from the environment.
+ */
+const STACK_DEFAULTS: ConfigDefaults = { environment: "", resourcePrefix: "", protectData: "" };
 
 /** Every key's project default, as `Pulumi.yaml` declares it (test/unit/projectFile.test.ts keeps the two equal). */
 export const CONFIG_DEFAULTS: ConfigDefaults = {
@@ -66,6 +70,11 @@ export interface StackConfig {
   /** S3 buckets, credentials and the notification topic on a Ceph RGW endpoint. */
   readonly storage: StorageConfig;
   /** Non-fatal findings, logged by the program (for example an ssh rule open to the world in dev). */
+  /**
+   * Protect what holds data (Trove instance, buckets, in-cluster PostgreSQL's namespace and StatefulSet) from
+   * deletion and replacement, and keep the Trove instance and buckets in the cloud when Pulumi deletes them.
+   */
+  readonly protectData: boolean;
   readonly warnings: string[];
 }
 
@@ -91,6 +100,7 @@ export function parseStackConfig(source: ConfigSource, stack: string, now: Date 
   const registry = readRegistry(r, workload.image);
   const database = readDatabase(r, resourcePrefix, openstack.cloud);
   const storage = readStorage(r, stack, resourcePrefix, environment);
+  const protectData = r.oneOf("protectData", ["true", "false"] as const, environment === "prod" ? "true" : "false") === "true";
 
   if (r.problems.length > 0) throw new ConfigError(r.problems, "stack configuration");
   return {
@@ -106,6 +116,7 @@ export function parseStackConfig(source: ConfigSource, stack: string, now: Date 
     registry,
     database,
     storage,
+    protectData,
     warnings: r.warnings,
   };
 }

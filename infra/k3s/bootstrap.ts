@@ -37,8 +37,8 @@ export class K3sBootstrap extends pulumi.ComponentResource {
   readonly serverCaBundle: pulumi.Output<string>;
   /** The admin kubeconfig (secret). */
   readonly kubeconfig: pulumi.Output<string>;
-  /** Stable identity of the cluster for the Kubernetes provider: changes only with the root CA. */
-  readonly clusterIdentifier: pulumi.Output<string>;
+  /** `<clusterName>-<root CA hash>`: changes only with the root CA. Part of the cluster's identity (K3sCluster). */
+  readonly pkiIdentifier: pulumi.Output<string>;
 
   constructor(name: string, args: K3sBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super("image-pipeline:k3s:Bootstrap", name, {}, opts);
@@ -95,8 +95,8 @@ export class K3sBootstrap extends pulumi.ComponentResource {
           renderKubeconfig({ clusterName: args.clusterName, server, caBundlePem, clientCertPem, clientKeyPem }),
         ),
     );
-    this.clusterIdentifier = this.pki.cas.root.certPem.apply((root) => `${args.clusterName}-${caHash(root).slice(0, 16)}`);
+    this.pkiIdentifier = this.pki.cas.root.certPem.apply((root) => `${args.clusterName}-${caHash(root).slice(0, 16)}`);
 
-    this.registerOutputs({ apiServer: this.apiServer, clusterIdentifier: this.clusterIdentifier });
+    this.registerOutputs({ apiServer: this.apiServer, pkiIdentifier: this.pkiIdentifier });
   }
 }

@@ -39,6 +39,7 @@ beforeAll(async () => {
     configOverrides: { "image-pipeline:troveCloud": "", "image-pipeline:troveCaCertificate": "" },
   });
   plans.prodVerifyOff = await planStack("prod", { configOverrides: { "image-pipeline:notificationVerifySsl": "false" } });
+  plans.devProtected = await planStack("dev", { configOverrides: { "image-pipeline:protectData": "true" } });
   plans.prodFiltered = await planStack("prod", {
     configOverrides: { "image-pipeline:notificationKeyPrefix": "uploads/", "image-pipeline:notificationKeySuffix": ".png" },
   });
@@ -62,6 +63,8 @@ describe("same-cloud Trove (prod evaluated without troveCloud)", () => {
     expect(trove.parent).toBe("database");
     expect(trove.inputs.networks).toEqual([{ uuid: "network-private-id" }]);
     expect(trove.dependsOn).toContain("network-private");
+    // Trove takes only the network; an instance booted before the subnet exists would get no address on it.
+    expect(trove.dependsOn).toContain("network-private-subnet");
     expect(trove.inputs).toMatchObject({
       name: "ip-prod-db",
       size: 10,
@@ -109,6 +112,35 @@ describe("prod: Trove on CSC Pukki, and Allas", () => {
   test("bucket policies grant the project's RGW user (tenant = user = project id) by default", () => {
     const principal = statements(byName(plans.prod, "storage-input-policy"))[0].Principal.AWS[0];
     expect(principal).toBe("arn:aws:iam::0123456789abcdef0123456789abcdef:user/0123456789abcdef0123456789abcdef");
+  });
+});
+
+describe("data protection (protectData: on in prod, off in dev)", () => {
+  const dataHolders = (plan: Plan) =>
+    plan.resources.filter((r) => r.type === T.trove || r.type === T.bucket || ["workload-postgres", "workload-namespace"].includes(r.name));
+
+  test("prod: the Trove instance and both buckets are protected and kept in the cloud if Pulumi deletes them", () => {
+    const holders = dataHolders(plans.prod);
+    expect(holders.map((r) => r.name).sort()).toEqual(["database-trove", "storage-input", "storage-output", "workload-namespace"]);
+    for (const r of holders.filter((h) => h.name !== "workload-namespace")) {
+      expect({ name: r.name, protect: r.options.protect, retainOnDelete: r.options.retainOnDelete }).toEqual({
+        name: r.name,
+        protect: true,
+        retainOnDelete: true,
+      });
+    }
+    // With Trove the namespace holds no data, so it stays free to be replaced with a new cluster.
+    expect(byName(plans.prod, "workload-namespace").options.protect).toBeUndefined();
+  });
+
+  test("dev: nothing is protected, so a short-lived stack can be torn down", () => {
+    for (const r of plans.dev.resources) expect({ name: r.name, protect: r.options.protect }).toEqual({ name: r.name, protect: undefined });
+  });
+
+  test("with in-cluster PostgreSQL, protection covers its StatefulSet and the namespace whose deletion would take the volume", () => {
+    const protectedNames = plans.devProtected.resources.filter((r) => r.options.protect).map((r) => r.name);
+    expect(protectedNames.sort()).toEqual(["storage-input", "storage-output", "workload-namespace", "workload-postgres"]);
+    expect(byName(plans.devProtected, "workload-postgres").options.retainOnDelete).toBe(false);
   });
 });
 

@@ -130,12 +130,28 @@ describe("dev plan: k3s", () => {
     expect(gate.inputs.nodeIds).toEqual(instances(plan).map((i) => `${i.name}-id`));
   });
 
-  test("the Kubernetes provider depends on the gate, uses the secret kubeconfig and a stable clusterIdentifier", () => {
+  test("the Kubernetes provider depends on the gate, uses the secret kubeconfig and a clusterIdentifier of the PKI and node1", () => {
     const provider = byName(plan, "k3s-provider");
     expect(provider.type).toBe(T.k8sProvider);
     expect(provider.dependsOn).toContain("k3s-readiness");
     expect(provider.inputs.kubeconfig).toBe(SECRET);
-    expect(String(provider.inputs.clusterIdentifier)).toMatch(new RegExp(`^${prefix()}-[0-9a-f]{16}$`));
+    // node1's disk holds the datastore: another node1 instance is another (empty) cluster, so another identity.
+    const node1 = instances(plan)[0];
+    expect(String(provider.inputs.clusterIdentifier)).toMatch(new RegExp(`^${prefix()}-[0-9a-f]{16}-${node1.name}-id$`));
+  });
+
+  test("the provider leaves deleteUnreachable unset, so a refresh that cannot reach the API never empties the state", () => {
+    // pulumi-kubernetes reads the provider argument first and the PULUMI_K8S_DELETE_UNREACHABLE variable only when
+    // the argument is absent (provider.go, Configure): absent, the variable stays usable for a cluster that is gone.
+    expect(Object.keys(byName(plan, "k3s-provider").inputs)).not.toContain("deleteUnreachable");
+  });
+
+  test("ConfigMap and Secret data change in place (no delete-then-create with the same name)", () => {
+    expect(byName(plan, "k3s-provider").inputs).toMatchObject({ enableConfigMapMutable: "true", enableSecretMutable: "true" });
+  });
+
+  test("the gate waits for node1's floating-IP association, the address it polls", () => {
+    expect(byName(plan, "k3s-readiness").dependsOn).toContain("network-floating-ip-node1");
   });
 
   test("exports the kubeconfig as a secret stack output pointing at the floating IP", () => {

@@ -1,4 +1,5 @@
 /** Policies over the declared graph of both stacks, evaluated offline under Pulumi's mocks. */
+import { dhcpAllocationPools } from "../../infra/network";
 import { planStack } from "../../scripts/plan";
 import type { Plan, PlannedResource } from "../support/plan";
 import { byName, ofType } from "../support/plan";
@@ -36,6 +37,14 @@ describe.each(["dev", "prod"])("%s topology", (stack) => {
   test("the private subnet hands out the cloud's documented resolvers, not Neutron's own", () => {
     const [subnet] = ofType(plans[stack], T.subnet);
     expect(subnet.inputs.dnsNameservers).toEqual(stack === "dev" ? ["129.114.97.1", "129.114.97.2"] : ["193.166.4.24", "193.166.4.25"]);
+  });
+
+  test("the subnet's DHCP pools leave out the nodes' fixed addresses", () => {
+    const [subnet] = ofType(plans[stack], T.subnet);
+    expect(subnet.inputs.allocationPools).toEqual([
+      { start: "192.168.1.1", end: "192.168.1.10" },
+      { start: "192.168.1.14", end: "192.168.1.254" },
+    ]);
   });
 
   test("one private port per node at .11, .12, .13 with port security off and no security groups", () => {
@@ -124,6 +133,29 @@ describe.each(["dev", "prod"])("%s topology", (stack) => {
     const prefix = stack === "dev" ? "ip-dev-" : "ip-prod-";
     for (const r of plans[stack].resources.filter((r) => r.type.startsWith("openstack:networking/") && typeof r.inputs.name === "string")) {
       expect(r.inputs.name).toMatch(new RegExp(`^${prefix}`));
+    }
+  });
+});
+
+describe("DHCP allocation pools", () => {
+  test("every usable address but the fixed ones, in as few ranges as that takes", () => {
+    expect(dhcpAllocationPools("10.0.0.0/24", ["10.0.0.1", "10.0.0.2"])).toEqual([{ start: "10.0.0.3", end: "10.0.0.254" }]);
+    expect(dhcpAllocationPools("10.0.0.0/24", ["10.0.0.254"])).toEqual([{ start: "10.0.0.1", end: "10.0.0.253" }]);
+    expect(dhcpAllocationPools("10.0.0.0/24", ["10.0.0.20", "10.0.0.10", "10.0.0.11"])).toEqual([
+      { start: "10.0.0.1", end: "10.0.0.9" },
+      { start: "10.0.0.12", end: "10.0.0.19" },
+      { start: "10.0.0.21", end: "10.0.0.254" },
+    ]);
+    expect(dhcpAllocationPools("10.0.0.0/30", ["10.0.0.1", "10.0.0.2"])).toEqual([]);
+  });
+});
+
+describe("node replacement", () => {
+  test.each(["dev", "prod"])("%s: a new image or reserved flavor replaces a node, deleting the old one first", (stack) => {
+    for (const instance of ofType(plans[stack], T.instance)) {
+      // The provider would otherwise rebuild in place (new disk, same id) or fail to attach the ports to a second VM.
+      expect(instance.options.replaceOnChanges).toEqual(["imageName", "imageId", "flavorId"]);
+      expect(instance.options.deleteBeforeReplace).toBe(true);
     }
   });
 });
