@@ -19,6 +19,11 @@ export function kubernetesMinorOf(k3sVersion: string): string {
   return match[1];
 }
 
+/** The oldest pending job alerts after 15 minutes: far beyond a healthy queue's wait, well inside the retry budget. */
+export const ALERT_OLDEST_PENDING_SECONDS = 900;
+/** The webhook alerts when more than 5 % of notifications get a 5xx for 10 minutes. */
+export const ALERT_WEBHOOK_ERROR_RATIO = 0.05;
+
 function workerDefault(name: string): number {
   return Number(workerEnvDefault(name));
 }
@@ -79,6 +84,11 @@ export function workloadSettings(cfg: StackConfig): PipelineWorkloadSettings {
       controllerNamespace: "kube-system",
       // Labels of the Traefik pods that k3s deploys from its bundled Helm chart.
       controllerPodLabels: { "app.kubernetes.io/name": "traefik" },
+    },
+    alertRules: w.alertRules && {
+      ruleLabels: w.alertRules.ruleLabels,
+      oldestPendingSeconds: ALERT_OLDEST_PENDING_SECONDS,
+      webhookErrorRatio: ALERT_WEBHOOK_ERROR_RATIO,
     },
     workerRunAsUser: WORKER_IMAGE_UID,
     // Enforce the Pod Security Standard of the cluster's own version, not a newer one it does not know.

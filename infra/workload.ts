@@ -136,6 +136,9 @@ function declare(name: string, entry: CatalogEntry, object: pulumi.Output<Kubern
       return new k8s.autoscaling.v2.HorizontalPodAutoscaler(name, { metadata, spec }, opts);
     case "PodDisruptionBudget":
       return new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec }, opts);
+    case "PrometheusRule":
+      // A custom resource: no typed class in @pulumi/kubernetes; its CRD must exist (the alertRules setting says so).
+      return new k8s.apiextensions.CustomResource(name, { apiVersion: entry.apiVersion, kind: entry.kind, metadata, spec }, opts);
   }
   /* eslint-enable @typescript-eslint/no-explicit-any */
 }

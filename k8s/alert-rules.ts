@@ -5,6 +5,7 @@
  * (worker/src/metrics.ts, worker/src/http-server.ts); a test checks each one exists.
  */
 import { pipelineLabels } from "./labels";
+import type { AlertRulesSettings, PipelineWorkloadSettings } from "./settings";
 
 export interface PrometheusRuleObject {
   readonly apiVersion: "monitoring.coreos.com/v1";
@@ -26,15 +27,15 @@ export interface AlertRule {
   readonly annotations: Record<string, string>;
 }
 
-export interface AlertRuleSettings {
+export interface AlertRuleSettings extends AlertRulesSettings {
   readonly namespace: string;
   readonly instance: string;
-  /** Extra labels on the PrometheusRule, for a Prometheus whose ruleSelector wants them (e.g. `release: <name>`). */
-  readonly ruleLabels: Readonly<Record<string, string>>;
-  /** Age of the oldest pending job that alerts, in seconds. */
-  readonly oldestPendingSeconds: number;
-  /** Share of the webhook's /notify answers that may be 5xx before it alerts (0..1). */
-  readonly webhookErrorRatio: number;
+}
+
+/** The workload's PrometheusRule; only for settings that ask for alert rules. */
+export function buildPipelineAlertRules(s: PipelineWorkloadSettings): PrometheusRuleObject {
+  if (!s.alertRules) throw new Error("buildPipelineAlertRules: the settings ask for no alert rules (alertRules is off)");
+  return buildAlertRules({ namespace: s.namespace, instance: s.instance, ...s.alertRules });
 }
 
 export function buildAlertRules(s: AlertRuleSettings): PrometheusRuleObject {

@@ -1,4 +1,5 @@
 /** Pure Kubernetes builders for the image pipeline: typed settings in, plain Kubernetes objects out. No I/O. */
+export * from "./alert-rules";
 export * from "./configuration";
 export * from "../common/image";
 export * from "./labels";

@@ -25,6 +25,7 @@ import {
   configChecksum,
   pipelineEnvironment,
 } from "./configuration";
+import { buildPipelineAlertRules, type PrometheusRuleObject } from "./alert-rules";
 import { buildMigrationJob } from "./migration";
 import { objectNames } from "./names";
 import { buildNamespace, buildServiceAccount } from "./namespace";
@@ -47,7 +48,8 @@ export type KubernetesObject =
   | IDeployment
   | IHorizontalPodAutoscaler
   | IPodDisruptionBudget
-  | IIngress;
+  | IIngress
+  | PrometheusRuleObject;
 
 export type ObjectKind = KubernetesObject["kind"];
 
@@ -172,6 +174,8 @@ function objectSpecs(s: PipelineWorkloadSettings): ObjectSpec[] {
   );
   plain("worker-hpa", "HorizontalPodAutoscaler", "autoscaling/v2", ["worker"], () => buildWorkerAutoscaler(s));
   plain("worker-pdb", "PodDisruptionBudget", "policy/v1", [], () => buildDisruptionBudget(s, "worker"));
+  // A custom resource: only when the stack says the cluster has its CRD, or applying it fails the deployment.
+  if (s.alertRules) plain("alert-rules", "PrometheusRule", "monitoring.coreos.com/v1", [], () => buildPipelineAlertRules(s));
   return specs;
 }
 

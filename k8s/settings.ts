@@ -92,6 +92,16 @@ export interface IngressSettings {
   readonly controllerPodLabels: Readonly<Record<string, string>>;
 }
 
+/** Prometheus alert rules, for a cluster with the prometheus-operator CRDs (monitoring.coreos.com). */
+export interface AlertRulesSettings {
+  /** Extra labels on the PrometheusRule, for a Prometheus whose ruleSelector wants them (e.g. `release: <name>`). */
+  readonly ruleLabels: Readonly<Record<string, string>>;
+  /** Age of the oldest pending job that alerts, in seconds. */
+  readonly oldestPendingSeconds: number;
+  /** Share of the webhook's /notify answers that may be 5xx before it alerts (0..1). */
+  readonly webhookErrorRatio: number;
+}
+
 export interface PipelineWorkloadSettings {
   readonly namespace: string;
   /** `app.kubernetes.io/instance` and the prefix of every object name. */
@@ -105,6 +115,8 @@ export interface PipelineWorkloadSettings {
   readonly workerRunAsUser: number;
   /** Pod Security Standards version the namespace enforces (`v1.<minor>` of the cluster, or `latest`). */
   readonly podSecurityVersion: string;
+  /** A PrometheusRule is created only when set: applying it without its CRD would fail the deployment. */
+  readonly alertRules?: AlertRulesSettings;
   /** Pull credentials for the worker image's registry; absent for a public image. */
   readonly registry?: RegistrySettings;
 }

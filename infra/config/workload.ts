@@ -34,6 +34,8 @@ export const WORKLOAD_DEFAULTS: ConfigDefaults = {
   s3RequestTimeoutMs: workerEnvDefault("S3_REQUEST_TIMEOUT_MS"),
   notificationMaxAgeSeconds: workerEnvDefault("NOTIFICATION_MAX_AGE_SECONDS"),
   logLevel: workerEnvDefault("LOG_LEVEL"),
+  alertRules: "false",
+  alertRuleLabels: JSON.stringify([]),
   // By digest, as every image the cluster pulls (docs/clouds.md, "Images by digest").
   postgresImage: "docker.io/library/postgres:16.9-bookworm@sha256:253815cf7579ffa05e1673d92e78d37273e61be0e4414e9a1449337d7925be94",
   postgresStorageSize: "10Gi",
@@ -73,6 +75,8 @@ export interface WorkloadConfig {
   /** Notifications older than this are refused as replays. */
   readonly notificationMaxAgeSeconds: number;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+  /** Set when the cluster has the prometheus-operator CRDs: the workload then ships its PrometheusRule. */
+  readonly alertRules?: { readonly ruleLabels: Readonly<Record<string, string>> };
   /** The in-cluster PostgreSQL, used when the database is in-cluster. */
   readonly postgres: { readonly image: string; readonly storageSize: string; readonly resources: ResourceSettings };
 }
@@ -167,6 +171,18 @@ export function readWorkload(r: ConfigReader, stack: string): WorkloadConfig {
       postgresImageProblem,
       "pulumi config set postgresImage docker.io/library/postgres:<tag>@sha256:<digest> (docker buildx imagetools inspect docker.io/library/postgres:<tag> prints it)",
     );
+  const alertRules = r.boolean("alertRules");
+  const ruleLabels: Record<string, string> = {};
+  for (const label of r.stringList("alertRuleLabels")) {
+    const match = /^([A-Za-z0-9./_-]{1,253})=([A-Za-z0-9._-]{0,63})$/.exec(label);
+    if (match) ruleLabels[match[1]] = match[2];
+    else
+      r.problem(
+        "alertRuleLabels",
+        `"${label}" is not a label <name>=<value>`,
+        "list labels as name=value in Pulumi.<stack>.yaml, e.g. [release=kube-prometheus-stack]",
+      );
+  }
   const postgresStorageSize = r.string("postgresStorageSize");
   const storageProblem = storageSizeProblem(postgresStorageSize);
   if (storageProblem) r.problem("postgresStorageSize", storageProblem, "pulumi config set postgresStorageSize 10Gi");
@@ -201,6 +217,7 @@ export function readWorkload(r: ConfigReader, stack: string): WorkloadConfig {
     s3RequestTimeoutMs: r.integer("s3RequestTimeoutMs", ...workerEnvBounds("S3_REQUEST_TIMEOUT_MS")),
     notificationMaxAgeSeconds: r.integer("notificationMaxAgeSeconds", ...workerEnvBounds("NOTIFICATION_MAX_AGE_SECONDS")),
     logLevel: r.oneOf("logLevel", ["fatal", "error", "warn", "info", "debug", "trace"] as const),
+    alertRules: alertRules ? { ruleLabels } : undefined,
     postgres: {
       image: postgresImage,
       storageSize: postgresStorageSize,

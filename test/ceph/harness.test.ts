@@ -10,6 +10,7 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutBucketNotificationConfigurationCommand,
   PutObjectCommand,
   UploadPartCommand,
@@ -167,6 +168,38 @@ describe("synchronous topic (persistent=false)", () => {
       opaqueData: "sync-secret",
       s3: { configurationId: "object-created", bucket: { name: bucket }, object: { key, size: body.length, eTag: md5(body) } },
     });
+  });
+
+  test("a notification's eventTime is the object's mtime: the listing's LastModified to the millisecond, HEAD's to the second", async () => {
+    // The worker identifies an input version by (eTag, mtime), the mtime taken from eventTime for a notification
+    // and from LastModified for a listing; both must name the same upload, also when the same content comes again.
+    const key = "in/versions/aba.bin";
+    const [a, b] = [randomBytes(2000), randomBytes(2000)];
+    const seen: { eTag: string; eventTime: string; listed: string; head: string }[] = [];
+    for (const body of [a, b, a]) {
+      // Uploads in different seconds, so HEAD's Last-Modified (whole seconds) tells them apart too.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+      const records = receiver.recordsFor(key);
+      const record = records[records.length - 1];
+      const listing = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      seen.push({
+        eTag: record.s3.object.eTag,
+        eventTime: record.eventTime,
+        listed: listing.Contents![0].LastModified!.toISOString(),
+        head: head.LastModified!.toISOString(),
+      });
+    }
+    process.stderr.write(`[ceph] eventTime vs LastModified (listing, HEAD): ${JSON.stringify(seen)}\n`);
+    expect(receiver.recordsFor(key)).toHaveLength(3);
+    expect(seen.map((v) => v.eTag)).toEqual([md5(a), md5(b), md5(a)]);
+    for (const v of seen) {
+      expect(new Date(v.eventTime).toISOString()).toBe(v.listed);
+      expect(v.head).toBe(`${v.listed.slice(0, 19)}.000Z`);
+    }
+    // The two uploads of the same content are two versions: different mtimes.
+    expect(new Set(seen.map((v) => v.listed)).size).toBe(3);
   });
 
   test("keys outside the prefix filter are not pushed", async () => {

@@ -14,3 +14,7 @@ describe("dev plan: workload", () => {
     expect((await plan()).outputs.workerImage).toBe(STAND_IN_WORKER_IMAGE);
   });
 });
+
+test("dev leaves alertRules off: no PrometheusRule, whose CRD the cluster may lack", async () => {
+  expect((await plan()).resources.filter((r) => r.type.startsWith("kubernetes:monitoring.coreos.com/"))).toEqual([]);
+});

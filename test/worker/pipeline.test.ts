@@ -4,6 +4,7 @@
  * workers. Fault injection lives in pipeline-faults.test.ts.
  */
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import { buildAlertRules, metricsUsed } from "../../k8s/alert-rules";
 import sharp from "sharp";
 import type { LocalPipeline } from "../../worker/local/pipeline";
 import { cephRecord } from "../../worker/local/forwarder";
@@ -254,5 +255,26 @@ describe("delivery semantics", () => {
     process.stdout.write(
       `200 images, 2 workers: ${seconds.toFixed(1)} s from first upload to last event row (${(200 / seconds).toFixed(0)} images/s); per worker ${JSON.stringify(Object.fromEntries(perWorker))}\n`,
     );
+  });
+});
+
+describe("the alert rules' metrics", () => {
+  it("every metric an alert rule reads is served on the running webhook's and workers' /metrics, with the labels the rules select", async () => {
+    const rule = buildAlertRules({
+      namespace: "image-pipeline",
+      instance: "image-pipeline",
+      ruleLabels: {},
+      oldestPendingSeconds: 900,
+      webhookErrorRatio: 0.05,
+    });
+    const urls = [p.webhook.url, ...p.workers.filter((w) => w.running).map((w) => w.url)];
+    const served = (await Promise.all(urls.map(async (u) => (await fetch(`${u}/metrics`)).text()))).join("\n");
+    for (const name of metricsUsed(rule))
+      expect({ name, served: new RegExp(`^# TYPE ${name} `, "m").test(served) }).toEqual({ name, served: true });
+    // The label values the expressions select on: the webhook's notify route, and every dead-letter reason.
+    expect(served).toMatch(/^image_pipeline_http_responses_total\{route="POST \/notify",code="200"\} [1-9]/m);
+    for (const reason of ["permanent", "retry_budget", "strikes"])
+      expect(served).toMatch(new RegExp(`^image_pipeline_dead_letters\\{reason="${reason}"\\} \\d+$`, "m"));
+    expect(served).toMatch(/^image_pipeline_queue_oldest_pending_seconds \d/m);
   });
 });

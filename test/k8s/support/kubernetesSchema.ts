@@ -1,8 +1,16 @@
 /**
  * Validation of plain objects against the official Kubernetes OpenAPI schemas, as packaged by kubernetes-models
  * 4.5.1 (Kubernetes v1.33.0). kubectl cannot validate offline (it needs an API server); these schemas are the same
- * ones the API server publishes.
+ * ones the API server publishes. A PrometheusRule (a custom resource, whose schema ships with prometheus-operator's
+ * CRD) has its metadata checked against ObjectMeta's schema and its rule groups by Prometheus' own checker,
+ * `promtool check rules`, which parses them as the operator's admission webhook does.
  */
+import { ObjectMeta } from "@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta";
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { stringify } from "yaml";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
@@ -15,6 +23,28 @@ import { Namespace } from "kubernetes-models/v1/Namespace";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
+
+/** A PrometheusRule: ObjectMeta's schema, exactly apiVersion/kind/metadata/spec, and rule groups promtool accepts. */
+class PrometheusRuleModel {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  constructor(private readonly data: any) {}
+
+  validate(): void {
+    const extra = Object.keys(this.data).filter((k) => !["apiVersion", "kind", "metadata", "spec"].includes(k));
+    if (extra.length > 0) throw new Error(`unknown fields ${extra.join(", ")}`);
+    new ObjectMeta(this.data.metadata).validate();
+    if (!this.data.metadata?.name || !this.data.metadata?.namespace) throw new Error("metadata needs a name and a namespace");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "prometheus-rule-"));
+    try {
+      fs.writeFileSync(path.join(dir, "rules.yaml"), stringify(this.data.spec));
+      const r = spawnSync("promtool", ["check", "rules", "rules.yaml"], { cwd: dir, encoding: "utf8" });
+      if (r.error) throw new Error(`promtool could not run (${r.error.message}); install Debian's prometheus package`);
+      if (r.status !== 0) throw new Error(`promtool check rules: ${r.stdout}${r.stderr}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ModelClass = new (data: any) => { validate(): void };
@@ -32,6 +62,7 @@ const MODELS: Record<string, ModelClass> = {
   "networking.k8s.io/v1/Ingress": Ingress,
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
+  "monitoring.coreos.com/v1/PrometheusRule": PrometheusRuleModel,
 };
 
 /** Throws with the schema's message when the object is invalid or of a kind we do not know. */
