@@ -243,7 +243,8 @@ export async function processJob(job: Job, signal: AbortSignal, deps: JobDeps, l
     } catch (recordErr) {
       if (recordErr instanceof LeaseLostError) return "lease_lost";
       // Left running: the lease runs out and the job is retried, which is what we wanted anyway.
-      log.error({ err: recordErr, cause: err }, "could not record the outcome");
+      // The attempt's own error as plain fields: pino's err serializer only formats the `err` key.
+      log.error({ err: recordErr, failure: failureOf(err) }, "could not record the outcome");
       return "retry";
     }
   }
