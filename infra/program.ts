@@ -12,7 +12,7 @@ import { K3sBootstrap, K3sCluster } from "./k3s";
 import { createOpenStackProvider } from "./openstack-provider";
 import { type ExternalDatabaseArgs, PipelineDatabase } from "./database";
 import { PipelineStorage } from "./storage";
-import { PipelineWorkload, type PipelineWorkloadArgs, workerImageReference } from "./workload";
+import { PipelineWorkload, type PipelineWorkloadArgs } from "./workload";
 import { workloadSettings } from "./workload-settings";
 
 /** The registry login as the workload takes it, split from `<username>:<token>` where it is used, kept secret. */
@@ -153,14 +153,14 @@ export function imagePipeline(cfg: StackConfig) {
     { providers: [storageProvider] },
   );
 
-  // The pipeline on the cluster (issue 6): on the k3s provider, after the readiness gate. The image comes from
-  // config or, with promoteFrom, from the stack that tested it.
+  // The pipeline on the cluster: on the k3s provider, after the readiness gate. The image comes from this stack's
+  // own config, never from another stack: promotion writes the digest dev tested into prod's stack file beforehand.
   const workload = new PipelineWorkload("workload", {
     settings: workloadSettings(cfg),
     provider: k3s.provider,
     clusterReady: k3s.readiness,
     protectData: cfg.protectData,
-    image: workerImageReference(cfg.workload.image),
+    image: cfg.workload.image,
     storage: {
       endpoint: storage.endpoint,
       region: storage.region,
@@ -194,7 +194,7 @@ export function imagePipeline(cfg: StackConfig) {
     outputBucket: storage.outputBucket,
     notificationTopicArn: storage.topicArn,
     notificationPushEndpoint: storage.pushEndpoint,
-    /** The digest-pinned worker image this stack runs; a promoting stack (promoteFrom) reads it. */
+    /** The digest-pinned worker image this stack runs; `npm run promote -- --from <this stack>` reads it. */
     workerImage: workload.image,
     workerImageDigest: workload.imageDigest,
     kubernetesNamespace: workload.namespace,

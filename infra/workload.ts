@@ -10,7 +10,6 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { WorkerImageSource } from "./config";
 import {
   buildPipelineObjects,
   buildPipelineSecrets,
@@ -34,7 +33,7 @@ export interface PipelineWorkloadArgs {
   readonly provider: k8s.Provider;
   /** The readiness gate; every object also depends on it directly so the ordering survives provider changes. */
   readonly clusterReady?: pulumi.Resource;
-  /** Digest-pinned worker image reference (see `workerImageReference`). */
+  /** Digest-pinned worker image reference, from the stack's own config. */
   readonly image: pulumi.Input<string>;
   /**
    * Protect the in-cluster PostgreSQL's data: its StatefulSet and the namespace, whose deletion would delete the
@@ -60,24 +59,6 @@ export interface PipelineWorkloadArgs {
   };
   /** Login for the worker image's registry (secret); required when settings.registry is set. */
   readonly registry?: { readonly username: pulumi.Input<string>; readonly password: pulumi.Input<string> };
-}
-
-/** The worker image to deploy: from config, or the `workerImage` output of the stack named by `promoteFrom`. */
-export function workerImageReference(source: WorkerImageSource, opts?: pulumi.CustomResourceOptions): pulumi.Output<string> {
-  if (source.kind === "reference") return pulumi.output(source.reference);
-  const ref = new pulumi.StackReference("promote-from", { name: source.stackReference }, opts);
-  return ref.getOutput("workerImage").apply((value) => promotedImage(source.stackReference, value));
-}
-
-/** Checks the `workerImage` output read from the stack `stackReference`; throws with the fix when unusable. */
-export function promotedImage(stackReference: string, value: unknown): string {
-  if (typeof value !== "string" || value === "") {
-    throw new Error(
-      `promoteFrom: stack ${stackReference} has no workerImage output; run pulumi up there first, or set workerImage instead`,
-    );
-  }
-  imageDigest(value);
-  return value;
 }
 
 type Declared = pulumi.CustomResource;

@@ -42,7 +42,7 @@ export const OFFLINE_STAND_INS: readonly StandIn[] = [
     key: "workerImage",
     value: STAND_IN_WORKER_IMAGE,
     secret: false,
-    needed: (config) => !isSet(config, "promoteFrom"),
+    needed: () => true,
   },
   {
     // The example stacks pull from ghcr.io, which makes a new package private.

@@ -94,8 +94,6 @@ export const MOCK_GATEWAY_IP = "192.0.2.1";
 export const MOCK_ROUTER_GATEWAY_IP = "198.51.100.1";
 /** The public address of an external DBaaS instance (CSC Pukki), offline. */
 export const MOCK_DBAAS_PUBLIC_ADDRESS = "198.51.100.40";
-/** What a StackReference (promoteFrom) reads offline as the other stack's workerImage output. */
-export const MOCK_PROMOTED_IMAGE = `registry.invalid/offline/image-pipeline-worker@sha256:${"0".repeat(64)}`;
 
 /** The stack's config as the CLI passes it (stack file over Pulumi.yaml defaults), for `pulumi.runtime.setAllConfig`. */
 export function readStackConfig(projectDir: string, stack: string): CliConfig {
@@ -157,9 +155,6 @@ export function mockOutputs(
         projectId: "0123456789abcdef0123456789abcdef",
         userId: "fedcba9876543210fedcba9876543210",
       };
-    case "pulumi:pulumi:StackReference":
-      // The promoted-from stack's outputs: a digest-pinned worker image, as a stack that ran `pulumi up` exports.
-      return { outputs: { workerImage: MOCK_PROMOTED_IMAGE } };
     case "pulumi-nodejs:dynamic/image-pipeline:BlazarLease":
       return {
         leaseId: `lease-${name}`,

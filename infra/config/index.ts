@@ -96,7 +96,7 @@ export function parseStackConfig(source: ConfigSource, stack: string, now: Date 
   const lease = readLease(r, resourcePrefix, now);
   const nodes = readNodes(r, nodeCount);
   const k3s = readK3s(r);
-  const workload = readWorkload(r, stack);
+  const workload = readWorkload(r);
   const registry = readRegistry(r, workload.image);
   const database = readDatabase(r, resourcePrefix, openstack.cloud);
   const storage = readStorage(r, stack, resourcePrefix, environment);

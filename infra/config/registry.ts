@@ -6,7 +6,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { registryHost } from "../../common/image";
 import type { ConfigDefaults, ConfigReader } from "./reader";
-import type { WorkerImageSource } from "./workload";
 
 /** registryCredentials is an optional secret: documented in Pulumi.yaml's comment block, it has no default. */
 export const REGISTRY_DEFAULTS: ConfigDefaults = { registryServer: "" };
@@ -36,7 +35,7 @@ export function parseRegistryCredentials(text: string): { username: string; pass
   return { username: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
-export function readRegistry(r: ConfigReader, image: WorkerImageSource): RegistryConfig | undefined {
+export function readRegistry(r: ConfigReader, image: string): RegistryConfig | undefined {
   const secret = r.optionalSecret("registryCredentials");
   // An empty value is what `pulumi config set registryCredentials ""` leaves: no login, as if unset.
   const credentials = typeof secret === "string" && secret.trim() === "" ? undefined : secret;
@@ -55,15 +54,9 @@ export function readRegistry(r: ConfigReader, image: WorkerImageSource): Registr
     const problem = registryCredentialsProblem(credentials);
     if (problem) r.problem("registryCredentials", problem, CREDENTIALS_FIX);
   }
-  const server = serverText ?? (image.kind === "reference" ? registryHost(image.reference) : undefined);
-  if (server === undefined || server === "") {
-    r.problem(
-      "registryServer",
-      "is required with registryCredentials when the image comes from another stack (promoteFrom)",
-      "pulumi config set registryServer ghcr.io",
-    );
-    return undefined;
-  }
+  const server = serverText ?? registryHost(image);
+  // No host to derive: workerImage is missing or malformed, which readWorkload has reported with its fix.
+  if (server === undefined) return undefined;
   if (!HOST.test(server))
     r.problem("registryServer", `must be a registry host such as ghcr.io, got "${server}"`, "pulumi config set registryServer ghcr.io");
   return { server, credentials };

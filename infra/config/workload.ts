@@ -9,7 +9,6 @@ import type { ConfigDefaults, ConfigReader } from "./reader";
 export const WORKLOAD_DEFAULTS: ConfigDefaults = {
   kubernetesNamespace: "image-pipeline",
   workerImage: "",
-  promoteFrom: "",
   workerMinReplicas: "1",
   workerMaxReplicas: "3",
   workerCpuTargetPercent: "50",
@@ -45,15 +44,13 @@ export const WORKLOAD_DEFAULTS: ConfigDefaults = {
   postgresMemoryLimit: "1Gi",
 };
 
-/** How the worker image is chosen: a digest-pinned reference, or the one another stack deployed. */
-export type WorkerImageSource =
-  | { readonly kind: "reference"; readonly reference: string }
-  /** `<org>/<project>/<stack>`: use that stack's `workerImage` output (prod runs exactly what dev tested). */
-  | { readonly kind: "promote"; readonly stackReference: string };
-
 export interface WorkloadConfig {
   readonly namespace: string;
-  readonly image: WorkerImageSource;
+  /**
+   * The digest-pinned worker image, always from this stack's own config, never read from another stack at deploy
+   * time: promotion (`npm run promote -- --from dev --to prod`) writes the digest dev tested into prod's stack file.
+   */
+  readonly image: string;
   readonly worker: {
     readonly minReplicas: number;
     readonly maxReplicas: number;
@@ -107,44 +104,20 @@ function workerEnvBounds(envName: string): [number, number] {
   return [spec.min, spec.max];
 }
 
-export function readWorkload(r: ConfigReader, stack: string): WorkloadConfig {
+export function readWorkload(r: ConfigReader): WorkloadConfig {
   const namespace = r.string("kubernetesNamespace");
   const namespaceProblem = dnsLabelProblem(namespace);
   if (namespaceProblem) r.problem("kubernetesNamespace", namespaceProblem, "pulumi config set kubernetesNamespace image-pipeline");
 
-  const reference = r.optionalString("workerImage");
-  const promoteFrom = r.optionalString("promoteFrom");
-  let image: WorkerImageSource = { kind: "reference", reference: reference ?? "" };
-  if (reference !== undefined && promoteFrom !== undefined) {
-    r.problem(
-      "promoteFrom",
-      "cannot be combined with workerImage (the image would come from two places)",
-      "pulumi config rm workerImage to deploy what the other stack runs, or pulumi config rm promoteFrom",
-    );
-  } else if (promoteFrom !== undefined) {
-    const parts = promoteFrom.split("/");
-    if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_.-]+$/.test(p))) {
-      r.problem(
-        "promoteFrom",
-        `must be a fully qualified stack name <org>/<project>/<stack>, got "${promoteFrom}"`,
-        "pulumi config set promoteFrom <org>/image-pipeline/dev",
-      );
-    } else if (parts[2] === stack) {
-      r.problem(
-        "promoteFrom",
-        `names this stack (${stack}) itself`,
-        "promote from the stack that tested the image, e.g. <org>/image-pipeline/dev",
-      );
-    }
-    image = { kind: "promote", stackReference: promoteFrom };
-  } else if (reference === undefined) {
+  const image = r.optionalString("workerImage") ?? "";
+  if (image === "") {
     r.problem(
       "workerImage",
-      "is required (or set promoteFrom to take the image another stack deployed)",
+      "is required: the worker image this stack runs, pinned by digest (dev: the image the deploy workflow built; prod: the one dev tested, which npm run promote -- --from dev --to prod writes)",
       `pulumi config set workerImage ${EXAMPLE_IMAGE}`,
     );
   } else {
-    const problem = pinnedImageProblem(reference);
+    const problem = pinnedImageProblem(image);
     if (problem)
       r.problem(
         "workerImage",

@@ -9,15 +9,15 @@ function problemsOf(stack: "dev" | "prod", overrides: Record<string, string | un
 describe("workload config", () => {
   test("dev deploys a digest-pinned image with 1 to 3 workers", () => {
     const w = stackConfig("dev").workload;
-    expect(w.image).toEqual({ kind: "reference", reference: expect.stringMatching(/@sha256:[0-9a-f]{64}$/) });
+    expect(w.image).toMatch(/@sha256:[0-9a-f]{64}$/);
     expect([w.worker.minReplicas, w.worker.maxReplicas, w.worker.cpuTargetPercent]).toEqual([1, 3, 50]);
     expect(w.namespace).toBe("image-pipeline");
     expect(w.postgres.storageSize).toBe("5Gi");
   });
 
-  test("prod promotes dev's image and runs 2 to 6 workers with larger requests", () => {
+  test("prod runs the image of its own config (promotion writes it) with 2 to 6 workers and larger requests", () => {
     const w = stackConfig("prod").workload;
-    expect(w.image).toEqual({ kind: "promote", stackReference: "example-org/image-pipeline/dev" });
+    expect(w.image).toMatch(/@sha256:[0-9a-f]{64}$/);
     expect([w.worker.minReplicas, w.worker.maxReplicas]).toEqual([2, 6]);
     expect(w.webhook.replicas).toBe(2);
     expect(w.worker.resources).toEqual({ requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "1", memory: "1536Mi" } });
@@ -35,25 +35,10 @@ describe("workload config", () => {
     );
   });
 
-  test("neither an image nor a stack to promote from", () => {
-    expect(problemsOf("prod", { promoteFrom: undefined })).toEqual([
-      "image-pipeline:workerImage: is required (or set promoteFrom to take the image another stack deployed). Fix: pulumi config set workerImage ghcr.io/<org>/image-pipeline-worker@sha256:<digest>",
+  test("prod without an image of its own is refused, naming promotion as the way to get one", () => {
+    expect(problemsOf("prod", { workerImage: "" })).toEqual([
+      "image-pipeline:workerImage: is required: the worker image this stack runs, pinned by digest (dev: the image the deploy workflow built; prod: the one dev tested, which npm run promote -- --from dev --to prod writes). Fix: pulumi config set workerImage ghcr.io/<org>/image-pipeline-worker@sha256:<digest>",
     ]);
-  });
-
-  test("both an image and a stack to promote from", () => {
-    expect(problemsOf("prod", { workerImage: "ghcr.io/x/y@sha256:" + "a".repeat(64) })[0]).toMatch(
-      /^image-pipeline:promoteFrom: cannot be combined with workerImage/,
-    );
-  });
-
-  test("promoteFrom must be a fully qualified stack name, and not this stack", () => {
-    expect(problemsOf("prod", { promoteFrom: "dev" })[0]).toBe(
-      'image-pipeline:promoteFrom: must be a fully qualified stack name <org>/<project>/<stack>, got "dev". Fix: pulumi config set promoteFrom <org>/image-pipeline/dev',
-    );
-    expect(problemsOf("prod", { promoteFrom: "example-org/image-pipeline/prod" })[0]).toMatch(
-      /^image-pipeline:promoteFrom: names this stack \(prod\) itself/,
-    );
   });
 
   test("max replicas below min replicas", () => {

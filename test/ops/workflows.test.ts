@@ -47,6 +47,7 @@ interface Workflow {
   on: Record<string, unknown>;
   permissions?: Record<string, string>;
   env?: Record<string, string>;
+  concurrency?: { group: string; "cancel-in-progress": boolean };
   jobs: Record<string, Job>;
 }
 
@@ -476,14 +477,40 @@ describe("deploy.yml", () => {
     expect(ups[0].with?.["config-map"]).toBeUndefined();
   });
 
-  test("prod deploys the digest dev exports: promoteFrom names the dev stack and prod pins no image of its own", () => {
+  test("promotion is an explicit step: npm run promote writes dev's checked digest into prod's own stack file", () => {
     const prodConfig = (parseYaml(fs.readFileSync(path.join(root, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> })
       .config;
-    expect(String(prodConfig["image-pipeline:promoteFrom"])).toMatch(/^[\w.-]+\/image-pipeline\/dev$/);
-    expect(prodConfig["image-pipeline:workerImage"]).toBeUndefined();
-    const show = (wf.jobs.prod.steps ?? []).find((s) => s.run?.includes("pulumi stack output workerImage"));
-    expect(show?.run).toContain('pulumi stack output workerImage --stack "$DEV_STACK"');
-    expect(show?.env?.EXPECTED_DIGEST).toBe("${{ inputs.expected_digest }}");
+    // prod's program reads no other stack: no promoteFrom, and its image comes from its own file.
+    expect(prodConfig["image-pipeline:promoteFrom"]).toBeUndefined();
+    const read = (wf.jobs.prod.steps ?? []).find((s) => s.run?.includes("pulumi stack output workerImage"));
+    expect(read?.run).toContain('pulumi stack output workerImage --stack "$DEV_STACK"');
+    const promote = (wf.jobs.prod.steps ?? []).find((s) => s.run?.includes("npm run -s promote"));
+    expect(promote?.env?.IMAGE).toBe("${{ steps.dev-image.outputs.image }}");
+    expect(promote?.run).toContain('args=(--from dev --to prod --image "$IMAGE")');
+    expect(promote?.run).toContain('args+=(--expected-digest "$EXPECTED_DIGEST")');
+    expect(promote?.env?.EXPECTED_DIGEST).toBe("${{ inputs.expected_digest }}");
+    expect(promote?.if).toBe("inputs.promote");
+    // The up comes after the promotion, in the same job, from the file it wrote.
+    const names = (wf.jobs.prod.steps ?? []).map((s) => s.name ?? s.uses);
+    expect(names.indexOf("pulumi up")).toBeGreaterThan(names.indexOf(promote?.name));
+  });
+
+  test("the deployed image is committed to the stack file on main, by the only job with a write token", () => {
+    const writers = Object.entries(wf.jobs).filter(([, job]) => job.permissions?.contents === "write");
+    expect(writers.map(([name]) => name)).toEqual(["record"]);
+    const record = wf.jobs.record;
+    expect(record.needs).toEqual(["image", "dev", "prod"]);
+    const run = (record.steps ?? []).map((s) => s.run ?? "").join("\n");
+    expect(run).toContain('scripts/set-worker-image.sh "Pulumi.${STACK}.yaml" "$IMAGE"');
+    expect(run).toContain("[skip ci]");
+    expect(run).not.toMatch(/npm (ci|install)/);
+  });
+
+  test("one run per stack at a time: the whole run, not only the up, queues behind the one in progress", () => {
+    expect(wf.concurrency).toEqual({
+      group: "deploy-run-${{ github.event_name == 'workflow_dispatch' && 'prod' || 'dev' }}",
+      "cancel-in-progress": false,
+    });
   });
 
   test("dev and prod each read their own environment's credentials; nothing is set for the whole workflow", () => {

@@ -70,10 +70,9 @@ describe("placeholder images are refused with the fix", () => {
 
   test("a real organisation and digest pass", () => {
     expect(placeholderImageProblem(`ghcr.io/acme/image-pipeline-worker@${REAL_DIGEST}`)).toBeUndefined();
-    expect(parse("dev", { workerImage: `ghcr.io/acme/image-pipeline-worker@${REAL_DIGEST}` }).workload.image).toEqual({
-      kind: "reference",
-      reference: `ghcr.io/acme/image-pipeline-worker@${REAL_DIGEST}`,
-    });
+    expect(parse("dev", { workerImage: `ghcr.io/acme/image-pipeline-worker@${REAL_DIGEST}` }).workload.image).toBe(
+      `ghcr.io/acme/image-pipeline-worker@${REAL_DIGEST}`,
+    );
   });
 
   test("postgresImage must be pinned by digest too (the project default is)", () => {
@@ -104,9 +103,9 @@ describe("registryCredentials and registryServer", () => {
     expect(registryHost(`localhost/worker@${REAL_DIGEST}`)).toBe("localhost");
   });
 
-  test("with a promoted image the server cannot be derived and is required", () => {
-    const problems = configProblems(() => parse("prod", { registryServer: undefined }));
-    expect(problems).toEqual([expect.stringMatching(/^image-pipeline:registryServer: is required with registryCredentials .*promoteFrom/)]);
+  test("prod's server comes from its own image too (promotion no longer leaves it underivable)", () => {
+    const cfg = parse("prod", { registryServer: undefined, workerImage: `registry.acme.io/team/worker@${REAL_DIGEST}` });
+    expect(cfg.registry?.server).toBe("registry.acme.io");
   });
 
   test("a public image needs nothing", () => {
