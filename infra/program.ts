@@ -190,14 +190,22 @@ export function imagePipeline(cfg: StackConfig) {
     databaseKind: database.connection.kind,
     databaseHost: database.connection.host,
     s3Endpoint: storage.endpoint,
+    s3Region: storage.region,
+    /** The pipeline's S3 credentials, for `npm run verify` (the secret key stays secret: it needs --show-secrets). */
+    s3AccessKeyId: storage.accessKeyId,
+    s3SecretAccessKey: pulumi.secret(storage.secretAccessKey),
     inputBucket: storage.inputBucket,
     outputBucket: storage.outputBucket,
+    /** The workers' OUTPUT_PREFIX: an output's key is this prefix and its input's key. */
+    outputPrefix: cfg.workload.outputPrefix,
     notificationTopicArn: storage.topicArn,
     notificationPushEndpoint: storage.pushEndpoint,
     /** The digest-pinned worker image this stack runs; `npm run promote -- --from <this stack>` reads it. */
     workerImage: workload.image,
     workerImageDigest: workload.imageDigest,
     kubernetesNamespace: workload.namespace,
+    /** The worker HorizontalPodAutoscaler (named like its Deployment), which `npm run verify` watches. */
+    workerAutoscaler: workload.workerDeploymentName,
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * `npm run local`: the whole pipeline on this machine (PostgreSQL, S3 server, webhook, workers),
- * with samples/ uploaded. Prints `READY {json}` with the endpoints and serves until interrupted.
+ * with samples/ uploaded. Prints `READY {json}` with the endpoints and serves until interrupted; the JSON has the
+ * keys of the stack's outputs that `npm run verify -- --outputs <file>` reads (s3Endpoint, buckets, credentials).
  * `npm run local -- --once`: processes the samples, prints a summary table and exits 0 only if every
  * sample was processed and logged. `--workers N` sets the number of worker processes (default 2).
  * Children are supervised and restarted after a crash; none outlives this process, and its temporary
@@ -8,7 +9,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { startLocalPipeline, waitForEvents, type EventRow } from "../worker/local/pipeline";
+import { localStackOutputs, startLocalPipeline, waitForEvents, type EventRow } from "../worker/local/pipeline";
 import { Supervisor } from "../worker/local/supervisor";
 
 const IMAGE_TYPES: Readonly<Record<string, string>> = {
@@ -89,21 +90,8 @@ async function main(supervisor: Supervisor): Promise<number> {
   for (const f of files)
     await pipeline.upload(f, fs.readFileSync(path.join(args.samplesDir, f)), IMAGE_TYPES[path.extname(f).toLowerCase()]);
   const ready = {
-    s3: {
-      endpoint: pipeline.s3.endpoint,
-      region: pipeline.s3.region,
-      accessKeyId: pipeline.s3.accessKeyId,
-      secretAccessKey: pipeline.s3.secretAccessKey,
-    },
-    inputBucket: pipeline.inputBucket,
-    outputBucket: pipeline.outputBucket,
-    databaseUrl: pipeline.databaseUrl,
-    webhookUrl: pipeline.webhookUrl,
-    webhookSecret: pipeline.webhookSecret,
-    workers: pipeline.workers.map((w) => ({ id: w.workerId, metrics: `${w.url}/metrics` })),
-    webhookMetrics: `${pipeline.webhook.url}/metrics`,
+    ...localStackOutputs(pipeline),
     rootDir: pipeline.rootDir,
-    logDir: pipeline.logDir,
     pids: pipeline.pids(),
     endpoints: [pipeline.databaseUrl, pipeline.s3.endpoint, pipeline.webhookUrl, ...pipeline.workers.map((w) => w.url)],
     samples: files,

@@ -276,6 +276,18 @@ describe.each(["dev", "prod"])("%s storage", (stack) => {
       notificationPushEndpoint: "http://203.0.113.10/notify",
     });
   });
+
+  test("stack outputs carry what npm run verify reads, the S3 secret key only as a secret", () => {
+    expect(plans[stack].outputs).toMatchObject({
+      s3Region: expect.any(String),
+      s3AccessKeyId: expect.any(String),
+      s3SecretAccessKey: "[secret]",
+      outputPrefix: "",
+      kubernetesNamespace: "image-pipeline",
+      workerAutoscaler: "image-pipeline-worker",
+    });
+    expect(plans[stack].outputs.kubeconfig).toBe("[secret]");
+  });
 });
 
 test("a change of a topic attribute changes the notification's replacement trigger, keeping its Id", () => {

@@ -462,6 +462,27 @@ describe("deploy.yml", () => {
     });
   });
 
+  test("the smoke check runs after every up of dev, and promotion runs it on dev's digest before prod's up", () => {
+    const verifyStep = (job: typeof wf.jobs.dev): number =>
+      (job.steps ?? []).findIndex((s) => /npm run -s verify -- --outputs /.test(s.run ?? ""));
+    const upStep = (job: typeof wf.jobs.dev): number => (job.steps ?? []).findIndex((s) => s.with?.command === "up");
+    const dev = wf.jobs.dev;
+    expect(verifyStep(dev)).toBeGreaterThan(upStep(dev));
+    // Its exit code is the step's: a failed smoke check fails the deployment.
+    expect(dev.steps![verifyStep(dev)].run).toMatch(/exit "\$status"\s*$/);
+    expect(dev.steps![verifyStep(dev)].if).toBeUndefined();
+    const prod = wf.jobs.prod;
+    expect(verifyStep(prod)).toBeGreaterThan(-1);
+    expect(verifyStep(prod)).toBeLessThan(upStep(prod));
+    const read = (prod.steps ?? []).find((s) => s.run?.includes("pulumi stack output --json --show-secrets"));
+    expect(read?.name).toBe("The image dev exports (what prod will run)");
+    expect(read?.run).toMatch(
+      /umask 077\n\s*pulumi stack output --json --show-secrets --stack "\$DEV_STACK" > "\$RUNNER_TEMP\/dev-outputs.json"/,
+    );
+    for (const job of [dev, prod])
+      expect((job.steps ?? []).some((s) => s.if === "always()" && /rm -f .*outputs\.json/.test(s.run ?? ""))).toBe(true);
+  });
+
   test("prod only by manual dispatch from main, behind the production environment", () => {
     expect(Object.keys(wf.on)).toContain("workflow_dispatch");
     const prod = wf.jobs.prod;

@@ -37,6 +37,8 @@ export interface LocalPipelineInfo {
   readonly s3: { readonly endpoint: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly inputBucket: string;
   readonly outputBucket: string;
+  /** The workers' OUTPUT_PREFIX: output key = prefix + input key. */
+  readonly outputPrefix: string;
   readonly databaseUrl: string;
   readonly webhookUrl: string;
   readonly webhookSecret: string;
@@ -188,6 +190,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       s3: { endpoint: objectStore.endpoint, region, ...LOCAL_S3_CREDENTIALS },
       inputBucket,
       outputBucket,
+      outputPrefix: baseEnv.OUTPUT_PREFIX ?? "",
       databaseUrl,
       webhookUrl,
       webhookSecret,
@@ -235,6 +238,31 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     await cleanup();
     throw err;
   }
+}
+
+/**
+ * The pipeline's endpoints under the names a deployed stack exports (infra/program.ts: s3Endpoint, s3Region,
+ * s3AccessKeyId, s3SecretAccessKey, inputBucket, outputBucket, outputPrefix), so `npm run verify -- --outputs`
+ * reads `npm run local`'s READY line like `pulumi stack output --json --show-secrets`; plus what only a local
+ * pipeline has (database, webhook, metrics, logs).
+ */
+export function localStackOutputs(p: LocalPipeline) {
+  return {
+    s3Endpoint: p.s3.endpoint,
+    s3Region: p.s3.region,
+    s3AccessKeyId: p.s3.accessKeyId,
+    s3SecretAccessKey: p.s3.secretAccessKey,
+    inputBucket: p.inputBucket,
+    outputBucket: p.outputBucket,
+    outputPrefix: p.outputPrefix,
+    s3: { endpoint: p.s3.endpoint, region: p.s3.region, accessKeyId: p.s3.accessKeyId, secretAccessKey: p.s3.secretAccessKey },
+    databaseUrl: p.databaseUrl,
+    webhookUrl: p.webhookUrl,
+    webhookSecret: p.webhookSecret,
+    workers: p.workers.map((w) => ({ id: w.workerId, metrics: `${w.url}/metrics` })),
+    webhookMetrics: `${p.webhook.url}/metrics`,
+    logDir: p.logDir,
+  };
 }
 
 export interface EventRow {
