@@ -1,7 +1,8 @@
 /** The Markdown summary of a verify run (for a pull-request comment or a run log). */
 import type { VerifyReport } from "./run";
+import type { WatchSample } from "./watch";
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const esc = (c: string): string => c.replace(/\|/g, "\\|");
   return [
     `| ${header.join(" | ")} |`,
@@ -12,6 +13,24 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 
 const ms = (v: number | undefined): string => (v === undefined ? "-" : `${Math.round(v)} ms`);
 
+/** The scaling timeline: one row per sample of the autoscaler, next to the load. */
+export function timelineTable(samples: readonly WatchSample[], marks: Readonly<Record<string, number>>): string {
+  const start = marks["load-start"] ?? 0;
+  const end = marks["load-end"];
+  return markdownTable(
+    ["t", "phase", "uploaded", "done", "CPU / target", "replicas (current → desired)", "pods ready/total"],
+    samples.map((s) => [
+      `${((s.atMs - start) / 1000).toFixed(0)} s`,
+      s.atMs < start ? "before" : end === undefined || s.atMs <= end ? "load" : "after",
+      String(s.load?.uploaded ?? "-"),
+      String(s.load?.done ?? "-"),
+      s.error ? `error: ${s.error}` : `${s.cpuPercent ?? "?"}% / ${s.cpuTargetPercent ?? "?"}%`,
+      s.currentReplicas === undefined ? "-" : `${s.currentReplicas} → ${s.desiredReplicas}`,
+      `${s.podsReady}/${s.podsTotal}`,
+    ]),
+  );
+}
+
 export function markdownReport(r: VerifyReport): string {
   const parts: string[] = [];
   parts.push(`## verify: ${r.ok ? "PASSED" : "FAILED"}`);
@@ -20,7 +39,7 @@ export function markdownReport(r: VerifyReport): string {
   );
   parts.push("### Smoke check");
   parts.push(
-    table(
+    markdownTable(
       ["input", "result", "PUT→output", "reason"],
       r.smoke.map((s) => [s.key, s.ok ? "ok" : "FAILED", ms(s.latencyMs), s.reason ?? ""]),
     ),
@@ -29,7 +48,7 @@ export function markdownReport(r: VerifyReport): string {
     const l = r.load;
     parts.push("### Load");
     parts.push(
-      table(
+      markdownTable(
         ["images", "size", "input bytes", "completed", "throughput", "p50", "p95", "p99", "max", "missing"],
         [
           [
@@ -53,32 +72,17 @@ export function markdownReport(r: VerifyReport): string {
     const w = r.watch;
     parts.push(`### Autoscaler ${w.autoscaler}`);
     parts.push(
-      table(
+      markdownTable(
         ["question", "answer", "evidence"],
         w.verdict.map((v) => [v.question, v.answer, v.evidence]),
       ),
     );
-    const start = w.marks["load-start"] ?? 0;
-    const end = w.marks["load-end"];
-    parts.push(
-      table(
-        ["t", "phase", "uploaded", "done", "CPU / target", "replicas (current → desired)", "pods ready/total"],
-        w.samples.map((s) => [
-          `${((s.atMs - start) / 1000).toFixed(0)} s`,
-          s.atMs < start ? "before" : end === undefined || s.atMs <= end ? "load" : "after",
-          String(s.load?.uploaded ?? "-"),
-          String(s.load?.done ?? "-"),
-          s.error ? `error: ${s.error}` : `${s.cpuPercent ?? "?"}% / ${s.cpuTargetPercent ?? "?"}%`,
-          s.currentReplicas === undefined ? "-" : `${s.currentReplicas} → ${s.desiredReplicas}`,
-          `${s.podsReady}/${s.podsTotal}`,
-        ]),
-      ),
-    );
+    parts.push(timelineTable(w.samples, w.marks));
   }
   if (r.failures.length > 0) {
     parts.push("### Failures");
     parts.push(
-      table(
+      markdownTable(
         ["key", "reason"],
         r.failures.map((f) => [f.key, f.reason]),
       ),

@@ -10,7 +10,7 @@ describe("workload config", () => {
   test("dev deploys a digest-pinned image with 1 to 3 workers", () => {
     const w = stackConfig("dev").workload;
     expect(w.image).toMatch(/@sha256:[0-9a-f]{64}$/);
-    expect([w.worker.minReplicas, w.worker.maxReplicas, w.worker.cpuTargetPercent]).toEqual([1, 3, 50]);
+    expect([w.worker.minReplicas, w.worker.maxReplicas, w.worker.cpuTargetPercent]).toEqual([1, 3, 70]);
     expect(w.namespace).toBe("image-pipeline");
     expect(w.postgres.storageSize).toBe("5Gi");
   });
@@ -20,7 +20,7 @@ describe("workload config", () => {
     expect(w.image).toMatch(/@sha256:[0-9a-f]{64}$/);
     expect([w.worker.minReplicas, w.worker.maxReplicas]).toEqual([2, 6]);
     expect(w.webhook.replicas).toBe(2);
-    expect(w.worker.resources).toEqual({ requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "1", memory: "1536Mi" } });
+    expect(w.worker.resources).toEqual({ requests: { cpu: "1", memory: "512Mi" }, limits: { cpu: "1", memory: "1536Mi" } });
   });
 
   test("an image pinned only by tag is refused, with the way to find its digest", () => {
@@ -51,7 +51,7 @@ describe("workload config", () => {
     const problems = problemsOf("dev", { workerMinReplicas: "0", workerCpuTargetPercent: "150" });
     expect(problems).toEqual([
       'image-pipeline:workerMinReplicas: must be a whole number from 1 to 100, got "0". Fix: pulumi config set workerMinReplicas 1',
-      'image-pipeline:workerCpuTargetPercent: must be a whole number from 1 to 100, got "150". Fix: pulumi config set workerCpuTargetPercent 50',
+      'image-pipeline:workerCpuTargetPercent: must be a whole number from 1 to 100, got "150". Fix: pulumi config set workerCpuTargetPercent 70',
     ]);
   });
 
@@ -69,7 +69,7 @@ describe("workload config", () => {
 
   test("resources: each key has its own default", () => {
     const w = stackConfig("dev", { workerMemoryLimit: "2Gi" }).workload;
-    expect(w.worker.resources).toEqual({ requests: { cpu: "300m", memory: "384Mi" }, limits: { cpu: "1", memory: "2Gi" } });
+    expect(w.worker.resources).toEqual({ requests: { cpu: "1", memory: "384Mi" }, limits: { cpu: "1", memory: "2Gi" } });
     expect(w.postgres.resources).toEqual({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } });
   });
 

@@ -137,7 +137,7 @@ describe.each(STACKS)("%s stack objects", (stack) => {
     expect(hpa.spec?.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: worker.metadata?.name });
     expect(hpa.metadata?.labels).toEqual(worker.metadata?.labels);
     expect(hpa.spec?.metrics).toEqual([
-      { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } },
+      { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
     ]);
     expect([hpa.spec?.minReplicas, hpa.spec?.maxReplicas]).toEqual(stack === "dev" ? [1, 3] : [2, 6]);
     expect(hpa.spec!.minReplicas!).toBeLessThanOrEqual(hpa.spec!.maxReplicas);

@@ -39,7 +39,7 @@ export function commonPlanTests(stack: "dev" | "prod", getPlan: () => Promise<Pl
     expect(spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: (worker.inputs as Json).metadata.name });
     expect([spec.minReplicas, spec.maxReplicas]).toEqual([bounds.min, bounds.max]);
     expect(spec.metrics).toEqual([
-      { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } } },
+      { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
     ]);
     expect(hpa.dependsOn).toContain(worker.name);
   });
