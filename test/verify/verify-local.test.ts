@@ -47,13 +47,20 @@ test("npm run verify -- --outputs <READY json> passes against npm run local, in 
   expect(report).toMatchObject({ ok: true, cleanedUp: true });
   expect(report.smoke).toHaveLength(6);
   expect(seen.length).toBeGreaterThan(0);
-  const alive = seen.filter((pid) => {
+  // The local stack's reaper (worker/local/reaper-main.ts) notices the supervisor's exit and then cleans up and
+  // exits itself, so give the tree a few seconds to be gone; anything still alive after that was left behind.
+  const isAlive = (pid: number): boolean => {
     try {
       process.kill(pid, 0);
       return true;
     } catch {
       return false;
     }
-  });
+  };
+  let alive = seen.filter(isAlive);
+  for (let waited = 0; alive.length > 0 && waited < 15_000; waited += 250) {
+    await new Promise((r) => setTimeout(r, 250));
+    alive = alive.filter(isAlive);
+  }
   expect(alive).toEqual([]);
 });
