@@ -4,6 +4,8 @@
  * keys of the stack's outputs that `npm run verify -- --outputs <file>` reads (s3Endpoint, buckets, credentials).
  * `npm run local -- --once`: processes the samples, prints a summary table and exits 0 only if every
  * sample was processed and logged. `--workers N` sets the number of worker processes (default 2).
+ * `--image <ref>` runs the webhook and the workers from the worker image (built by `npm run image`) with podman,
+ * on the host network, instead of as Node processes; PostgreSQL and the S3 server stay local processes.
  * Children are supervised and restarted after a crash; none outlives this process, and its temporary
  * directory is removed on every exit path (worker/local/supervisor.ts).
  */
@@ -11,6 +13,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { localStackOutputs, startLocalPipeline, waitForEvents, type EventRow } from "../worker/local/pipeline";
 import { Supervisor } from "../worker/local/supervisor";
+import { Podman } from "./image/podman";
 
 const IMAGE_TYPES: Readonly<Record<string, string>> = {
   ".png": "image/png",
@@ -27,6 +30,7 @@ interface Args {
   readonly workers: number;
   readonly samplesDir: string;
   readonly timeoutMs: number;
+  readonly image?: string;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -34,17 +38,24 @@ function parseArgs(argv: readonly string[]): Args {
   let workers = 2;
   let samplesDir = path.resolve(__dirname, "..", "samples");
   let timeoutMs = 120_000;
+  let image: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--once") once = true;
     else if (a === "--workers") workers = Number(argv[++i]);
     else if (a === "--samples") samplesDir = path.resolve(argv[++i] ?? "");
     else if (a === "--timeout-seconds") timeoutMs = Number(argv[++i]) * 1000;
-    else throw new Error(`unknown argument '${a}'; usage: npm run local -- [--once] [--workers N] [--samples DIR] [--timeout-seconds S]`);
+    else if (a === "--image") image = argv[++i];
+    else
+      throw new Error(
+        `unknown argument '${a}'; usage: npm run local -- [--once] [--workers N] [--samples DIR] [--timeout-seconds S] [--image REF]`,
+      );
   }
   if (!Number.isInteger(workers) || workers < 1) throw new Error("--workers must be a positive integer");
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error("--timeout-seconds must be a positive number");
-  return { once, workers, samplesDir, timeoutMs };
+  if (image !== undefined && (image === "" || image.startsWith("--")))
+    throw new Error("--image needs an image reference, e.g. --image localhost/image-pipeline-worker:local (npm run image builds it)");
+  return { once, workers, samplesDir, timeoutMs, image };
 }
 
 function table(rows: readonly Record<string, string>[]): string {
@@ -85,7 +96,14 @@ async function main(supervisor: Supervisor): Promise<number> {
     .sort();
   if (files.length === 0) throw new Error(`no images in ${args.samplesDir}`);
 
-  const pipeline = await startLocalPipeline({ workers: args.workers });
+  let image;
+  if (args.image !== undefined) {
+    const engine = Podman.setUp({ debianBases: false, log: (l) => supervisor.log(l) });
+    if (!engine.imageExists(args.image))
+      throw new Error(`image ${args.image} is not in ${engine.root}. Fix: npm run image (it prints the reference), then --image <that reference>`);
+    image = { engine, ref: args.image };
+  }
+  const pipeline = await startLocalPipeline({ workers: args.workers, image });
   supervisor.setStop(() => pipeline.stop());
   for (const f of files)
     await pipeline.upload(f, fs.readFileSync(path.join(args.samplesDir, f)), IMAGE_TYPES[path.extname(f).toLowerCase()]);

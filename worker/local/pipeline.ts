@@ -12,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Pool } from "pg";
 import { migrate } from "../src/db/migrate";
+import { removeOrphanContainers, type ContainerImage } from "./container";
 import { NotificationForwarder } from "./forwarder";
 import { freePort } from "./ports";
 import { LocalPostgres } from "./postgres";
@@ -31,6 +32,8 @@ export interface LocalPipelineOptions {
   readonly persistentNotifications?: boolean;
   readonly inputBucket?: string;
   readonly outputBucket?: string;
+  /** Run the webhook and the workers from this image (host network, read-only) instead of Node processes. */
+  readonly image?: ContainerImage;
 }
 
 export interface LocalPipelineInfo {
@@ -90,6 +93,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   };
 
   try {
+    if (options.image) removeOrphanContainers(options.image.engine);
     const postgres = new LocalPostgres({
       dataDir: path.join(rootDir, "pg"),
       port: await freePort(),
@@ -163,6 +167,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       env: baseEnv,
       logFile: path.join(logDir, "webhook.log"),
       onSupervisorEvent,
+      image: options.image,
     });
     await webhook.start();
     started.push(webhook);
@@ -178,6 +183,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         env: { ...baseEnv, WORKER_ID: `local-worker-${n}`, ...env },
         logFile: path.join(logDir, `worker-${n}.log`),
         onSupervisorEvent,
+        image: options.image,
       });
       workers.push(w);
       started.push({ stop: () => w.stop("SIGKILL") });

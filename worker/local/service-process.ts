@@ -6,6 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { containerName, containerRunArgs, removeContainer, type ContainerImage } from "./container";
 import { NODE_CHILD_ENV, nodeScriptArgs } from "./node-entry";
 import { SupervisedProcess, type RestartPolicy, type SupervisorEvent } from "./supervised-process";
 
@@ -18,24 +19,44 @@ export interface ServiceProcessOptions {
   readonly readyTimeoutMs?: number;
   readonly restart?: RestartPolicy | false;
   readonly onSupervisorEvent?: (event: SupervisorEvent) => void;
+  /** Run the service from this image (worker/local/container.ts) instead of as a Node process. */
+  readonly image?: ContainerImage;
 }
 
 export class ServiceProcess {
   readonly process: SupervisedProcess;
 
   constructor(readonly options: ServiceProcessOptions) {
+    const image = options.image;
+    const serviceEnv = (n: number): Record<string, string> => ({ ...this.envFor(n), PORT: String(options.port) });
+    this.container = image ? containerName(options.name) : undefined;
     this.process = new SupervisedProcess({
       name: options.name,
-      command: process.execPath,
-      args: () => [...nodeScriptArgs(path.resolve(__dirname, "..", "src"), "main"), options.command],
-      env: (n) => ({ ...process.env, ...NODE_CHILD_ENV, ...this.envFor(n), PORT: String(options.port) }),
+      ...(image
+        ? {
+            command: "podman",
+            args: (n) => containerRunArgs(image, this.container!, options.command, Object.keys(serviceEnv(n))),
+            env: (n) => ({ ...image.engine.env(), ...serviceEnv(n) }),
+          }
+        : {
+            command: process.execPath,
+            args: () => [...nodeScriptArgs(path.resolve(__dirname, "..", "src"), "main"), options.command],
+            env: (n) => ({ ...process.env, ...NODE_CHILD_ENV, ...serviceEnv(n) }),
+          }),
       cwd: path.resolve(__dirname, "..", ".."),
       output: { file: options.logFile },
       ready: () => this.waitReady(options.readyTimeoutMs ?? 60_000),
       restart: options.restart,
-      onEvent: options.onSupervisorEvent,
+      onEvent: (event) => {
+        // The engine process is gone (on purpose or not); its container must not outlive it.
+        if (image && event.type === "exited") removeContainer(image.engine, this.container!);
+        options.onSupervisorEvent?.(event);
+      },
     });
   }
+
+  /** The container's name when the service runs from the image. */
+  readonly container?: string;
 
   private envFor(incarnation: number): Record<string, string> {
     const env = { ...this.options.env };
