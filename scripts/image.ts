@@ -55,7 +55,9 @@ async function main(): Promise<void> {
       `  id     ${image.id}\n` +
       `  storage: podman --root ${podman.root} --runroot ${podman.runroot} (CONTAINERS_CONF=${podman.confFile})\n`,
   );
-  process.stdout.write(`IMAGE ${JSON.stringify({ tag: image.tag, id: image.id, digest: image.digest, sizeBytes: image.sizeBytes, base: image.base })}\n`);
+  process.stdout.write(
+    `IMAGE ${JSON.stringify({ tag: image.tag, id: image.id, digest: image.digest, sizeBytes: image.sizeBytes, base: image.base })}\n`,
+  );
 }
 
 if (require.main === module)

@@ -100,7 +100,9 @@ async function main(supervisor: Supervisor): Promise<number> {
   if (args.image !== undefined) {
     const engine = Podman.setUp({ debianBases: false, log: (l) => supervisor.log(l) });
     if (!engine.imageExists(args.image))
-      throw new Error(`image ${args.image} is not in ${engine.root}. Fix: npm run image (it prints the reference), then --image <that reference>`);
+      throw new Error(
+        `image ${args.image} is not in ${engine.root}. Fix: npm run image (it prints the reference), then --image <that reference>`,
+      );
     image = { engine, ref: args.image };
   }
   const pipeline = await startLocalPipeline({ workers: args.workers, image });

@@ -51,9 +51,13 @@ export function hostCaBundle(): string | undefined {
 
 /** The npmrc the build's RUN steps read: this machine's registry, and the mounted CA bundle when there is one. */
 export function buildNpmrc(registry: string | undefined, withCa: boolean): string {
-  return [...(registry ? [`registry=${registry}`] : []), ...(withCa ? [`cafile=${BUILD_CA_PATH}`] : []), "audit=false", "fund=false", ""].join(
-    "\n",
-  );
+  return [
+    ...(registry ? [`registry=${registry}`] : []),
+    ...(withCa ? [`cafile=${BUILD_CA_PATH}`] : []),
+    "audit=false",
+    "fund=false",
+    "",
+  ].join("\n");
 }
 
 export async function buildWorkerImage(podman: Podman, options: BuildOptions = {}): Promise<BuiltImage> {

@@ -47,7 +47,7 @@ export function ensureDebianBase(podman: Podman, recipe: DebianBaseRecipe, log: 
       ...(recipe.include.length > 0 ? [`--include=${recipe.include.join(",")}`] : []),
       ...recipe.customize.map((hook) => `--customize-hook=${hook}`),
       // Package lists and downloaded .debs are no part of a base image.
-      "--customize-hook=rm -rf \"$1\"/var/lib/apt/lists/* \"$1\"/var/cache/apt/*.bin",
+      '--customize-hook=rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin',
       "bookworm",
       tarball,
     ];

@@ -73,11 +73,10 @@ export class Podman {
    * Installs podman and runc (and mmdebstrap, with `debianBases`) when missing (apt-get as root), writes the configuration and checks
    * that podman can run here; throws a PodmanError naming what failed and the fix otherwise.
    */
-  static setUp(
-    options: { workDir?: string; debianBases?: boolean; log?: (line: string) => void } = {},
-  ): Podman {
+  static setUp(options: { workDir?: string; debianBases?: boolean; log?: (line: string) => void } = {}): Podman {
     const { workDir = DEFAULT_PODMAN_DIR, debianBases = true, log = () => undefined } = options;
-    if (process.platform !== "linux") throw new PodmanError(`podman builds and runs the image on Linux only (this is ${process.platform}).`);
+    if (process.platform !== "linux")
+      throw new PodmanError(`podman builds and runs the image on Linux only (this is ${process.platform}).`);
     try {
       const result = ensurePackages({ ...PODMAN_BINARIES, ...(debianBases ? DEBIAN_BASE_BINARIES : {}) }, log);
       if (result.installed.length > 0) log(`installed ${result.installed.join(", ")} in ${result.seconds.toFixed(0)} s`);

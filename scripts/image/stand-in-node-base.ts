@@ -33,7 +33,11 @@ export function standInNodeRecipe(nodeBinary = process.execPath): DebianBaseReci
       'chroot "$1" groupadd --gid 1000 node && chroot "$1" useradd --uid 1000 --gid node --shell /bin/bash --create-home node',
     ],
     key: `node ${nodeVersion}, npm ${npmVersion}`,
-    changes: ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", `ENV NODE_VERSION=${nodeVersion.replace(/^v/, "")}`, 'CMD ["node"]'],
+    changes: [
+      "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      `ENV NODE_VERSION=${nodeVersion.replace(/^v/, "")}`,
+      'CMD ["node"]',
+    ],
   };
 }
 
