@@ -4,6 +4,7 @@
  */
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
+import type { NodeBootImage } from "./node-image/node-image";
 
 /** How the nodes get their flavor and host: plainly, from a flavor:instance lease, or on physical:host reserved hosts. */
 export type NodePlacement =
@@ -13,7 +14,7 @@ export type NodePlacement =
 
 export interface ClusterNodesArgs {
   readonly namePrefix: string;
-  readonly image: string;
+  readonly image: NodeBootImage;
   readonly placement: NodePlacement;
   readonly externalPortIds: pulumi.Input<string>[];
   readonly privatePortIds: pulumi.Input<string>[];
@@ -73,7 +74,7 @@ export class ClusterNodes extends pulumi.ComponentResource {
           `${name}-${nodeName}`,
           {
             name: nodeName,
-            imageName: args.image,
+            ...(args.image.kind === "name" ? { imageName: args.image.name } : { imageId: args.image.id }),
             ...placementArgs(args.placement),
             keyPair,
             availabilityZone: args.availabilityZone,

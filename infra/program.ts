@@ -8,6 +8,7 @@ import { parseRegistryCredentials, type RegistryConfig, type StackConfig } from 
 import { BlazarLease } from "./blazar/lease-resource";
 import { PipelineNetwork, routerGatewayAddresses } from "./network";
 import { ClusterNodes, NodePlacement, nodeNames } from "./nodes";
+import { NodeImage, type NodeBootImage } from "./node-image/node-image";
 import { K3sBootstrap, K3sCluster } from "./k3s";
 import { createOpenStackProvider } from "./openstack-provider";
 import { type ExternalDatabaseArgs, PipelineDatabase } from "./database";
@@ -87,11 +88,18 @@ export function imagePipeline(cfg: StackConfig) {
   });
   const userData = k3sBootstrap.userData;
 
+  // The nodes boot the named image, or the one uploaded (and checked) under that name when the stack gives a source.
+  let bootImage: NodeBootImage = { kind: "name", name: cfg.nodes.image };
+  if (cfg.nodes.imageUpload) {
+    const nodeImage = new NodeImage("node-image", { name: cfg.nodes.image, upload: cfg.nodes.imageUpload }, withProvider);
+    bootImage = { kind: "id", id: nodeImage.imageId };
+  }
+
   const nodes = new ClusterNodes(
     "nodes",
     {
       namePrefix: cfg.nodes.namePrefix,
-      image: cfg.nodes.image,
+      image: bootImage,
       placement,
       externalPortIds: network.externalPortIds,
       privatePortIds: network.privatePortIds,

@@ -92,6 +92,8 @@ export const MOCK_FLOATING_IP = "203.0.113.10";
 /** The external network's gateway (the router's interface on it) and the router's public address, offline. */
 export const MOCK_GATEWAY_IP = "192.0.2.1";
 export const MOCK_ROUTER_GATEWAY_IP = "198.51.100.1";
+/** Where the offline plan says a downloaded node image was kept. */
+export const MOCK_IMAGE_CACHE_DIR = "/offline-plan/cache/image-pipeline/node-images";
 /** The public address of an external DBaaS instance (CSC Pukki), offline. */
 export const MOCK_DBAAS_PUBLIC_ADDRESS = "198.51.100.40";
 
@@ -155,6 +157,11 @@ export function mockOutputs(
         projectId: "0123456789abcdef0123456789abcdef",
         userId: "fedcba9876543210fedcba9876543210",
       };
+    case "pulumi-nodejs:dynamic/image-pipeline:VerifiedImageFile": {
+      // A downloaded image is kept in the uploading machine's cache as <sha256>.img; a local file is used in place.
+      const source = String(inputs.source);
+      return { path: /^https?:\/\//i.test(source) ? `${MOCK_IMAGE_CACHE_DIR}/${String(inputs.sha256)}.img` : source, sizeBytes: 1 << 20 };
+    }
     case "pulumi-nodejs:dynamic/image-pipeline:BlazarLease":
       return {
         leaseId: `lease-${name}`,

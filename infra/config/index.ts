@@ -11,6 +11,7 @@ import { readDatabase, DATABASE_DEFAULTS, type DatabaseConfig } from "./database
 import { readK3s, K3S_DEFAULTS, type K3sConfig } from "./k3s";
 import { readLease, LEASE_DEFAULTS, type LeaseConfig } from "./lease";
 import { readNetwork, NETWORK_DEFAULTS, type NetworkConfig } from "./network";
+import { NODE_IMAGE_DEFAULTS } from "./node-image";
 import { readNodes, NODES_DEFAULTS, type NodesConfig } from "./nodes";
 import { readOpenStack, OPENSTACK_DEFAULTS, type OpenStackAuthConfig } from "./openstack";
 import { CONFIG_NAMESPACE, ConfigError, ConfigReader, type ConfigDefaults, type ConfigSource, type Environment } from "./reader";
@@ -22,6 +23,7 @@ export * from "./database";
 export * from "./k3s";
 export * from "./lease";
 export * from "./network";
+export * from "./node-image";
 export * from "./nodes";
 export * from "./openstack";
 export * from "./reader";
@@ -42,6 +44,7 @@ export const CONFIG_DEFAULTS: ConfigDefaults = {
   ...OPENSTACK_DEFAULTS,
   ...NETWORK_DEFAULTS,
   ...NODES_DEFAULTS,
+  ...NODE_IMAGE_DEFAULTS,
   ...LEASE_DEFAULTS,
   ...K3S_DEFAULTS,
   ...WORKLOAD_DEFAULTS,

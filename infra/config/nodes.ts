@@ -1,4 +1,5 @@
 /** The nodes: how many, their names, image and flavor, and how operators log in. */
+import { readNodeImage, type NodeImageUpload } from "./node-image";
 import type { ConfigDefaults, ConfigReader } from "./reader";
 
 /** image and flavor are required: their names differ per cloud. */
@@ -13,7 +14,10 @@ export const NODES_DEFAULTS: ConfigDefaults = {
 export interface NodesConfig {
   readonly count: number;
   readonly namePrefix: string;
+  /** The Glance image the nodes boot: an existing one by this name, or, with `imageUpload`, the one uploaded under it. */
   readonly image: string;
+  /** Upload the node image from a URL or a local file instead of booting an existing one. */
+  readonly imageUpload?: NodeImageUpload;
   readonly flavor: string;
   readonly keypairName?: string;
   readonly sshPublicKey?: string;
@@ -45,6 +49,7 @@ export function readNodes(r: ConfigReader, count: number): NodesConfig {
     count,
     namePrefix,
     image: r.requiredString("image", "CC-Ubuntu24.04"),
+    imageUpload: readNodeImage(r),
     flavor: r.requiredString("flavor", "m1.medium"),
     keypairName,
     sshPublicKey,

@@ -19,7 +19,7 @@
  *     templates, serviceName and selector; a Deployment's selector; ConfigMap and Secret data unless the provider
  *     sets enableConfigMapMutable / enableSecretMutable;
  *   - this program's dynamic providers: their own `diff` (lease: name, reservation, start; topic: name, endpoint,
- *     region; the Trove access: the instance id; the readiness gate never replaces).
+ *     region; the Trove access: the instance id; the node-image file: its sha256; the readiness gate never replaces).
  */
 import { planStack, type Plan, type PlannedResource } from "../../scripts/plan";
 import { changedPaths } from "../../scripts/plan-diff";
@@ -56,6 +56,18 @@ const FORCE_NEW: Record<string, readonly string[] | "all"> = {
   "openstack:compute/keypair:Keypair": "all",
   "openstack:database/instance:Instance": ["name", "flavorId", "size", "volumeType", "datastore", "networks", "databases", "users"],
   "openstack:identity/ec2CredentialV3:Ec2CredentialV3": "all",
+  "openstack:images/image:Image": [
+    "region",
+    "containerFormat",
+    "diskFormat",
+    "imageSourceUrl",
+    "localFilePath",
+    "minDiskGb",
+    "minRamMb",
+    "protected",
+    "imageId",
+    "decompress",
+  ],
   "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix"],
   "aws:s3/bucketPolicy:BucketPolicy": ["bucket"],
   "aws:s3/bucketNotification:BucketNotification": ["bucket"],
@@ -64,6 +76,7 @@ const FORCE_NEW: Record<string, readonly string[] | "all"> = {
   "pulumi-nodejs:dynamic/image-pipeline:RgwTopic": ["name", "endpoint", "region"],
   "pulumi-nodejs:dynamic/image-pipeline:K3sReadiness": [],
   "pulumi-nodejs:dynamic/image-pipeline:TroveInstanceAccess": ["instanceId"],
+  "pulumi-nodejs:dynamic/image-pipeline:VerifiedImageFile": ["sha256"],
 };
 
 const KUBERNETES_FORCE_NEW: Record<string, readonly string[]> = {
