@@ -85,6 +85,13 @@ export function workloadSettings(cfg: StackConfig): PipelineWorkloadSettings {
       // Labels of the Traefik pods that k3s deploys from its bundled Helm chart.
       controllerPodLabels: { "app.kubernetes.io/name": "traefik" },
     },
+    egress: {
+      dnsNamespace: "kube-system",
+      // Labels of the CoreDNS pods k3s deploys (its coredns manifest keeps the kube-dns names).
+      dnsPodLabels: { "k8s-app": "kube-dns" },
+      s3Cidrs: cfg.storage.egress.cidrs,
+      s3Port: cfg.storage.egress.port,
+    },
     alertRules: w.alertRules && {
       ruleLabels: w.alertRules.ruleLabels,
       oldestPendingSeconds: ALERT_OLDEST_PENDING_SECONDS,

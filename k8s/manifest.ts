@@ -26,6 +26,7 @@ import {
   pipelineEnvironment,
 } from "./configuration";
 import { buildPipelineAlertRules, type PrometheusRuleObject } from "./alert-rules";
+import { buildDatabaseEgressPolicy, buildDefaultDenyEgress, buildDnsEgressPolicy, buildS3EgressPolicy } from "./egress";
 import { buildMigrationJob } from "./migration";
 import { objectNames } from "./names";
 import { buildNamespace, buildServiceAccount } from "./namespace";
@@ -139,6 +140,16 @@ function objectSpecs(s: PipelineWorkloadSettings): ObjectSpec[] {
   bound("config", "ConfigMap", "v1", [], ({ bindings }) => buildConfigMap(s, bindings));
   plain("default-deny-ingress", "NetworkPolicy", "networking.k8s.io/v1", [], () => buildDefaultDenyIngress(s));
   plain("webhook-networkpolicy", "NetworkPolicy", "networking.k8s.io/v1", [], () => buildWebhookIngressPolicy(s));
+  // Pods start only once their egress is open: the default denies everything else from the first apply.
+  plain("default-deny-egress", "NetworkPolicy", "networking.k8s.io/v1", [], () => buildDefaultDenyEgress(s));
+  plain("dns-egress", "NetworkPolicy", "networking.k8s.io/v1", [], () => buildDnsEgressPolicy(s));
+  if (inCluster) plain("database-egress", "NetworkPolicy", "networking.k8s.io/v1", [], () => buildDatabaseEgressPolicy(s));
+  else
+    bound("database-egress", "NetworkPolicy", "networking.k8s.io/v1", [], (ctx) =>
+      buildDatabaseEgressPolicy(s, ctx.bindings.databaseTarget),
+    );
+  plain("s3-egress", "NetworkPolicy", "networking.k8s.io/v1", [], () => buildS3EgressPolicy(s));
+  podInputs.push("default-deny-egress", "dns-egress", "database-egress", "s3-egress");
   if (s.database.kind === "trove" && s.database.caCertificate !== undefined) {
     plain("database-ca", "ConfigMap", "v1", [], () => buildDatabaseCaConfigMap(s));
     podInputs.push("database-ca");

@@ -4,8 +4,9 @@
  * k3s enforces NetworkPolicies with its embedded kube-router controller. Ingress is denied to every pod in the
  * namespace, then opened exactly where needed: the ingress controller to the webhook, and the pipeline's own pods
  * (webhook, worker, migration Job) to the in-cluster PostgreSQL. Kubelet probes come from the node itself and are
- * not subject to these rules. Egress stays open: the S3 endpoint and Trove are outside the cluster, addressed by
- * name, and DNS-based egress rules are not part of the NetworkPolicy API.
+ * not subject to these rules. Egress is denied too and opened only for DNS, PostgreSQL and the S3 endpoint's
+ * addresses (egress.ts): NetworkPolicies take no DNS names, so the endpoint's addresses are stack config
+ * (s3EgressCidrs) and a managed database is allowed by the address it was created with.
  */
 import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";

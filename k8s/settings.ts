@@ -92,6 +92,19 @@ export interface IngressSettings {
   readonly controllerPodLabels: Readonly<Record<string, string>>;
 }
 
+/**
+ * Where the pipeline's pods may open connections; everything else is denied. NetworkPolicies match addresses and
+ * labels, never DNS names, so the S3 endpoint is given by its addresses.
+ */
+export interface EgressSettings {
+  /** The cluster DNS: k3s runs CoreDNS in kube-system, its pods labelled k8s-app=kube-dns. */
+  readonly dnsNamespace: string;
+  readonly dnsPodLabels: Readonly<Record<string, string>>;
+  /** The S3 endpoint's IPv4 addresses (CIDRs) and port; only the worker talks to S3. */
+  readonly s3Cidrs: readonly string[];
+  readonly s3Port: number;
+}
+
 /** Prometheus alert rules, for a cluster with the prometheus-operator CRDs (monitoring.coreos.com). */
 export interface AlertRulesSettings {
   /** Extra labels on the PrometheusRule, for a Prometheus whose ruleSelector wants them (e.g. `release: <name>`). */
@@ -111,6 +124,7 @@ export interface PipelineWorkloadSettings {
   readonly runtime: WorkerRuntimeSettings;
   readonly database: InClusterPostgresSettings | ExternalDatabaseSettings;
   readonly ingress: IngressSettings;
+  readonly egress: EgressSettings;
   /** UID/GID the worker image runs as (the Dockerfile's non-root user); numeric so runAsNonRoot can be verified. */
   readonly workerRunAsUser: number;
   /** Pod Security Standards version the namespace enforces (`v1.<minor>` of the cluster, or `latest`). */
@@ -190,6 +204,11 @@ export function workloadSettingsProblems(s: PipelineWorkloadSettings): string[] 
   if (!Number.isInteger(s.webhook.replicas) || s.webhook.replicas < 1)
     problems.push(`webhook.replicas: must be a whole number of at least 1, got ${s.webhook.replicas}`);
   problems.push(...resourceSettingsProblems("webhook.resources", s.webhook.resources));
+  if (s.egress.s3Cidrs.length === 0) problems.push("egress.s3Cidrs: must list the S3 endpoint's addresses, or the worker cannot reach it");
+  for (const cidr of s.egress.s3Cidrs)
+    if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(cidr)) problems.push(`egress.s3Cidrs: "${cidr}" is not an IPv4 CIDR`);
+  if (!Number.isInteger(s.egress.s3Port) || s.egress.s3Port < 1 || s.egress.s3Port > 65535)
+    problems.push(`egress.s3Port: must be a TCP port, got ${s.egress.s3Port}`);
   if (!s.ingress.path.startsWith("/")) problems.push(`ingress.path: must start with "/", got "${s.ingress.path}"`);
   if (!Number.isInteger(s.workerRunAsUser) || s.workerRunAsUser < 1)
     problems.push(`workerRunAsUser: must be a non-root UID (1 or more), got ${s.workerRunAsUser}`);

@@ -30,12 +30,26 @@ qfCN8kwiIRcsJEoCIGLg+QLfvl25djFHD7LVPhgznCvHHtPx4+IXuw+hhzPJ
 `;
 
 const key = (short: string) => `${CONFIG_NAMESPACE}:${short}`;
-const isSet = (config: Readonly<Record<string, string>>, short: string) => (config[key(short)] ?? "").trim() !== "";
+/** Unset, empty, or an empty list (the CLI passes a list default of [] as "[]"). */
+const isEmpty = (value: string | undefined) => ["", "[]"].includes((value ?? "").trim());
+const isSet = (config: Readonly<Record<string, string>>, short: string) => !isEmpty(config[key(short)]);
 
 /** A digest-pinned reference that passes the config checks; nothing is ever pulled from it. */
 export const STAND_IN_WORKER_IMAGE =
   "ghcr.io/offline-plan/image-pipeline-worker@sha256:41f5bfc5d865298d2e3978435432dbed89cb936f1f72a41573ee89fbb34d3c10";
 export const STAND_IN_REGISTRY_CREDENTIALS = "offline-plan:offline-registry-token";
+
+/** A documentation address (RFC 5737): the S3 endpoint's addresses are resolved by the operator, never by the plan. */
+export const STAND_IN_S3_EGRESS_CIDRS = JSON.stringify(["192.0.2.80/32"]);
+
+/** Whether the stack's S3 endpoint is a host name, whose addresses s3EgressCidrs must then list. */
+function s3EndpointIsName(config: Readonly<Record<string, string>>): boolean {
+  try {
+    return !/^\d+\.\d+\.\d+\.\d+$/.test(new URL(config[key("s3Endpoint")] ?? "").hostname);
+  } catch {
+    return false;
+  }
+}
 
 export const OFFLINE_STAND_INS: readonly StandIn[] = [
   {
@@ -57,6 +71,12 @@ export const OFFLINE_STAND_INS: readonly StandIn[] = [
     secret: false,
     needed: (config) => isSet(config, "troveCloud"),
   },
+  {
+    key: "s3EgressCidrs",
+    value: STAND_IN_S3_EGRESS_CIDRS,
+    secret: false,
+    needed: s3EndpointIsName,
+  },
 ];
 
 /**
@@ -73,7 +93,7 @@ export function applyStandIns(
   const used: string[] = [];
   for (const standIn of standIns) {
     const full = key(standIn.key);
-    if (explicit.includes(full) || (config[full] ?? "").trim() !== "" || !standIn.needed(config)) continue;
+    if (explicit.includes(full) || !isEmpty(config[full]) || !standIn.needed(config)) continue;
     config[full] = standIn.value;
     if (standIn.secret) secretKeys.push(full);
     used.push(standIn.key);

@@ -102,7 +102,7 @@ export function parseStackConfig(source: ConfigSource, stack: string, now: Date 
   const workload = readWorkload(r);
   const registry = readRegistry(r, workload.image);
   const database = readDatabase(r, resourcePrefix, openstack.cloud);
-  const storage = readStorage(r, stack, resourcePrefix, environment);
+  const storage = readStorage(r, stack, resourcePrefix, environment, network.cidr);
   const protectData = r.oneOf("protectData", ["true", "false"] as const, environment === "prod" ? "true" : "false") === "true";
 
   if (r.problems.length > 0) throw new ConfigError(r.problems, "stack configuration");

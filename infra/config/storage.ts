@@ -1,6 +1,7 @@
 /** S3 buckets, their credentials and the notification topic on a Ceph RGW endpoint. */
 import type * as pulumi from "@pulumi/pulumi";
 import { workerEnvDefault } from "../../worker/src/config";
+import { EGRESS_DEFAULTS, readS3Egress, type S3Egress } from "./egress";
 import type { ConfigDefaults, ConfigReader, Environment } from "./reader";
 
 /** s3Endpoint is required. The key filters and the region are the worker's own defaults, so both sides agree. */
@@ -16,6 +17,7 @@ export const STORAGE_DEFAULTS: ConfigDefaults = {
   notificationVerifySsl: "true",
   notificationKeyPrefix: workerEnvDefault("KEY_PREFIX_FILTER"),
   notificationKeySuffix: workerEnvDefault("KEY_SUFFIX_FILTER"),
+  ...EGRESS_DEFAULTS,
 };
 
 export type S3Credentials =
@@ -29,6 +31,8 @@ export type S3Credentials =
 
 export interface StorageConfig {
   readonly endpoint: string;
+  /** The endpoint's addresses and port, for the worker's egress NetworkPolicy. */
+  readonly egress: S3Egress;
   /** RGW zonegroup, used as the signing region and in topic ARNs. */
   readonly region: string;
   readonly inputBucket: string;
@@ -55,7 +59,13 @@ export function bucketNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-export function readStorage(r: ConfigReader, stack: string, resourcePrefix: string, environment: Environment): StorageConfig {
+export function readStorage(
+  r: ConfigReader,
+  stack: string,
+  resourcePrefix: string,
+  environment: Environment,
+  nodeNetworkCidr?: string,
+): StorageConfig {
   const endpoint = r.requiredString("s3Endpoint", "https://a3s.fi");
   let endpointUrl: URL | undefined;
   try {
@@ -75,6 +85,7 @@ export function readStorage(r: ConfigReader, stack: string, resourcePrefix: stri
   } else if (endpointUrl?.protocol === "http:" && environment === "prod") {
     r.warn("s3Endpoint", `${endpoint} is plain http: S3 credentials and objects cross the network unencrypted`);
   }
+  const egress = readS3Egress(r, endpoint !== "" && endpointUrl?.pathname === "/" ? endpointUrl : undefined, nodeNetworkCidr);
   const region = r.string("s3Region");
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(region))
     r.problem("s3Region", `must be the RGW zonegroup name, got "${region}"`, "pulumi config set s3Region default");
@@ -181,6 +192,7 @@ export function readStorage(r: ConfigReader, stack: string, resourcePrefix: stri
 
   return {
     endpoint,
+    egress,
     region,
     inputBucket,
     outputBucket,

@@ -10,7 +10,8 @@ import { field, isRecord, strings, type Props } from "../values";
 import { POD_CARRYING_TYPES } from "./podSpecs";
 
 export const DEFAULT_DENY_POLICY = "namespace-default-deny";
-export const DEFAULT_DENY_DIRECTIONS: readonly string[] = ["Ingress"];
+/** Both directions: a pod that may send anywhere reaches the nodes, the metadata service and the Internet. */
+export const DEFAULT_DENY_DIRECTIONS: readonly string[] = ["Ingress", "Egress"];
 
 export interface DefaultDenyConfig {
   /** Directions the default-deny policy must cover: Ingress, Egress. */

@@ -1,7 +1,7 @@
 /** Policy-style assertions over every object the builders produce, for both stacks. */
 import { buildPipelineManifest, objectNames, parseQuantity, POSTGRES_PORT, HTTP_PORT, terminationGraceSeconds } from "../../k8s";
-import { bindings, secretValues, stackSettings, STACKS } from "./support/fixtures";
-import { ingressAllowed, type PodRef } from "./support/networkPolicy";
+import { bindings, secretValues, stackConfig, stackSettings, STACKS } from "./support/fixtures";
+import { egressAllowed, ingressAllowed, type Destination, type PodRef } from "./support/networkPolicy";
 import { all, find, podTemplates, type PodTemplate } from "./support/objects";
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -229,6 +229,94 @@ describe.each(STACKS)("%s stack objects", (stack) => {
           expect(ingressAllowed(policies, from, postgres, POSTGRES_PORT)).toBe(false);
       });
     }
+  });
+
+  describe("egress", () => {
+    const policies = all(objects, "NetworkPolicy");
+    const cfg = stackConfig(stack);
+    const ref = (pod: PodTemplate): PodRef => ({ namespace: pod.namespace, labels: pod.labels });
+    const coreDns: Destination = { ip: "10.42.0.4", pod: { namespace: "kube-system", labels: { "k8s-app": "kube-dns" } } };
+    const traefik: Destination = { ip: "10.42.0.7", pod: { namespace: "kube-system", labels: { "app.kubernetes.io/name": "traefik" } } };
+    const s3 = settings.egress.s3Cidrs[0].replace(/\/32$/, "");
+    const s3Port = stack === "dev" ? 7480 : 443;
+    const stranger: PodRef = { namespace: settings.namespace, labels: { app: "debug" } };
+    const clients = ["webhook", "worker", "migrate"];
+    const everyPod = [...pods.map(ref), stranger];
+
+    test("the S3 endpoint's port and addresses come from s3Endpoint and s3EgressCidrs", () => {
+      expect(settings.egress.s3Port).toBe(s3Port);
+      expect(settings.egress.s3Cidrs).toEqual(cfg.storage.egress.cidrs);
+      expect(settings.egress.s3Cidrs.length).toBeGreaterThan(0);
+    });
+
+    test("the pipeline's pods resolve names at the cluster DNS only, over UDP and TCP 53", () => {
+      for (const c of clients) {
+        const from = ref(podsOf(c));
+        for (const protocol of ["UDP", "TCP"] as const)
+          expect([c, protocol, egressAllowed(policies, from, coreDns, 53, protocol)]).toEqual([c, protocol, true]);
+        expect([c, egressAllowed(policies, from, coreDns, 9153)]).toEqual([c, false]);
+        expect([
+          c,
+          egressAllowed(policies, from, { ip: "10.42.0.9", pod: { namespace: "default", labels: { "k8s-app": "kube-dns" } } }, 53, "UDP"),
+        ]).toEqual([c, false]);
+        // Upstream resolvers are CoreDNS's business, not the pods'.
+        for (const resolver of cfg.network.dnsNameservers)
+          expect([c, resolver, egressAllowed(policies, from, { ip: resolver }, 53, "UDP")]).toEqual([c, resolver, false]);
+      }
+    });
+
+    test("only the worker reaches the S3 endpoint, and only on its port", () => {
+      expect(egressAllowed(policies, ref(podsOf("worker")), { ip: s3 }, s3Port)).toBe(true);
+      expect(egressAllowed(policies, ref(podsOf("worker")), { ip: s3 }, 22)).toBe(false);
+      expect(egressAllowed(policies, ref(podsOf("worker")), { ip: s3 }, s3Port, "UDP")).toBe(false);
+      for (const c of ["webhook", "migrate"]) expect([c, egressAllowed(policies, ref(podsOf(c)), { ip: s3 }, s3Port)]).toEqual([c, false]);
+      expect(egressAllowed(policies, stranger, { ip: s3 }, s3Port)).toBe(false);
+    });
+
+    test("the database clients reach PostgreSQL and nothing else of the database's", () => {
+      const database: Destination =
+        stack === "dev"
+          ? { ip: "10.42.1.5", pod: { namespace: settings.namespace, labels: podsOf("postgres").labels } }
+          : { ip: "192.168.1.50" };
+      for (const c of clients) {
+        expect([c, egressAllowed(policies, ref(podsOf(c)), database, POSTGRES_PORT)]).toEqual([c, true]);
+        expect([c, egressAllowed(policies, ref(podsOf(c)), database, 22)]).toEqual([c, false]);
+      }
+      expect(egressAllowed(policies, stranger, database, POSTGRES_PORT)).toBe(false);
+      if (stack === "prod") expect(egressAllowed(policies, ref(podsOf("worker")), { ip: "192.168.1.51" }, POSTGRES_PORT)).toBe(false);
+    });
+
+    test("no pod reaches the metadata service, the nodes (kubelet, API), the API's Service address, other pods or the Internet", () => {
+      const forbidden: [string, Destination, number][] = [
+        ["metadata", { ip: "169.254.169.254" }, 80],
+        ["metadata https", { ip: "169.254.169.254" }, 443],
+        ["API Service", { ip: "10.43.0.1" }, 443],
+        ["traefik", traefik, 8000],
+        ["internet", { ip: "1.1.1.1" }, 443],
+        ...cfg.network.privateIps.flatMap((ip): [string, Destination, number][] => [
+          [`kubelet ${ip}`, { ip }, 10250],
+          [`API ${ip}`, { ip }, 6443],
+          [`ssh ${ip}`, { ip }, 22],
+        ]),
+      ];
+      for (const from of everyPod)
+        for (const [what, to, port] of forbidden)
+          for (const protocol of ["TCP", "UDP"] as const)
+            expect([
+              from.labels["app.kubernetes.io/component"] ?? "stranger",
+              what,
+              protocol,
+              egressAllowed(policies, from, to, port, protocol),
+            ]).toEqual([from.labels["app.kubernetes.io/component"] ?? "stranger", what, protocol, false]);
+    });
+
+    test("PostgreSQL's own pod and strangers in the namespace may open no connection at all", () => {
+      const isolated = [stranger, ...(stack === "dev" ? [ref(podsOf("postgres"))] : [])];
+      for (const from of isolated) {
+        expect(egressAllowed(policies, from, coreDns, 53, "UDP")).toBe(false);
+        expect(egressAllowed(policies, from, { ip: s3 }, s3Port)).toBe(false);
+      }
+    });
   });
 
   test("in-cluster PostgreSQL exists exactly when the stack has no Trove", () => {

@@ -240,6 +240,12 @@ describe("the pack is live on prod's real resources (a mutated copy of the plan 
     expect(found[0][0]).toBe("namespace-default-deny");
   });
 
+  test("no default-deny egress NetworkPolicy", async () => {
+    const denyEgress = named("workload-default-deny-egress");
+    expect(specOf(denyEgress)).toEqual({ podSelector: {}, policyTypes: ["Egress"] });
+    expect(await fired(plans.prod.resources.filter((r) => r !== denyEgress))).toEqual([["namespace-default-deny", expect.any(String)]]);
+  });
+
   test("no HorizontalPodAutoscaler for the worker", async () => {
     const hpa = named("workload-worker-hpa");
     expect(await fired(plans.prod.resources.filter((r) => r !== hpa))).toEqual([["autoscaled-deployments-have-hpa", "workload-worker"]]);

@@ -28,7 +28,8 @@ export function bindings(overrides: Partial<PipelineBindings> = {}): PipelineBin
     inputBucket: "input-bucket-dev",
     outputBucket: "output-bucket-dev",
     secretsChecksum: "0".repeat(64),
-    databaseTarget: "postgres.image-pipeline.svc.cluster.local:5432/pipeline_db",
+    // The managed database's address (prod's Trove); the in-cluster stack only carries it on the migration Job.
+    databaseTarget: "192.168.1.50:5432/pipeline_db",
     ...overrides,
   };
 }
