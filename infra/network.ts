@@ -66,6 +66,8 @@ export interface PipelineNetworkArgs {
   readonly externalNetwork: string;
   readonly floatingIpPool: string;
   readonly adminCidr: string;
+  /** Provider segment of the private network (a VLAN on Chameleon's bare-metal sites); absent: the cloud's default. */
+  readonly privateSegment?: { readonly networkType: string; readonly physicalNetwork: string };
 }
 
 export class PipelineNetwork extends pulumi.ComponentResource {
@@ -92,7 +94,20 @@ export class PipelineNetwork extends pulumi.ComponentResource {
     const child = { parent: this };
     const prefix = args.resourcePrefix;
 
-    const network = new openstack.networking.Network(`${name}-private`, { name: `${prefix}-private-net`, adminStateUp: true }, child);
+    const network = new openstack.networking.Network(
+      `${name}-private`,
+      {
+        name: `${prefix}-private-net`,
+        adminStateUp: true,
+        // Neutron picks the segmentation id (any free VLAN), as `openstack network create --provider-network-type vlan
+        // --provider-physical-network physnet1` does.
+        segments: args.privateSegment
+          ? [{ networkType: args.privateSegment.networkType, physicalNetwork: args.privateSegment.physicalNetwork }]
+          : undefined,
+      },
+      // ML2 cannot change a network's provider segment in place: another type or physical network is a new network.
+      { ...child, replaceOnChanges: ["segments"] },
+    );
     const subnet = new openstack.networking.Subnet(
       `${name}-private-subnet`,
       {

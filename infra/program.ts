@@ -37,6 +37,7 @@ export function imagePipeline(cfg: StackConfig) {
       externalNetwork: cfg.network.externalNetwork,
       floatingIpPool: cfg.network.floatingIpPool,
       adminCidr: cfg.network.adminCidr,
+      privateSegment: cfg.network.privateSegment,
     },
     withProvider,
   );

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { readDatabase, DATABASE_DEFAULTS, type DatabaseConfig } from "./database";
 import { readK3s, K3S_DEFAULTS, type K3sConfig } from "./k3s";
 import { readLease, LEASE_DEFAULTS, type LeaseConfig } from "./lease";
-import { readNetwork, NETWORK_DEFAULTS, type NetworkConfig } from "./network";
+import { checkPrivateNetworkForLease, readNetwork, NETWORK_DEFAULTS, type NetworkConfig } from "./network";
 import { NODE_IMAGE_DEFAULTS } from "./node-image";
 import { readNodes, NODES_DEFAULTS, type NodesConfig } from "./nodes";
 import { readOpenStack, OPENSTACK_DEFAULTS, type OpenStackAuthConfig } from "./openstack";
@@ -97,6 +97,7 @@ export function parseStackConfig(source: ConfigSource, stack: string, now: Date 
   const openstack = readOpenStack(r);
   const network = readNetwork(r, environment, nodeCount);
   const lease = readLease(r, resourcePrefix, now);
+  checkPrivateNetworkForLease(r, network, lease?.type);
   const nodes = readNodes(r, nodeCount);
   const k3s = readK3s(r);
   const workload = readWorkload(r);

@@ -9,7 +9,28 @@ export const LEASE_DEFAULTS: ConfigDefaults = {
   leaseEnd: "",
   leaseResourceProperties: "",
   leaseTimeoutMinutes: "30",
+  leaseRequireSecondNic: "true",
 };
+
+/**
+ * The host filter for a second enabled NIC (network adapter slot 1, slots count from 0). Chameleon's docs say two
+ * networks need two enabled NICs and that such nodes are found "by filtering by the 'Enabled' flag for a given
+ * Network Adapter slot"; the Blazar property name is the one the reference API's node records use (not in the
+ * docs, so a warning says it is unverified).
+ */
+export const SECOND_NIC_FILTER = ["=", "$network_adapters.1.enabled", "True"] as const;
+
+/** The user's filter and, when asked, the second-NIC filter, as one Blazar resource_properties JSON string. */
+export function hostFilter(userFilter: string, requireSecondNic: boolean): string {
+  if (!requireSecondNic) return userFilter;
+  if (userFilter === "") return JSON.stringify(SECOND_NIC_FILTER);
+  return JSON.stringify(["and", JSON.parse(userFilter) as unknown, SECOND_NIC_FILTER]);
+}
+
+/** Whether a filter uses "==", which Chameleon's Blazar rejects (its query language's equality is "="). */
+function usesDoubleEquals(filter: unknown): boolean {
+  return Array.isArray(filter) && (filter[0] === "==" || filter.some(usesDoubleEquals));
+}
 
 export type LeaseEnd = { readonly kind: "duration"; readonly hours: number } | { readonly kind: "absolute"; readonly date: string };
 
@@ -19,7 +40,10 @@ export interface LeaseConfig {
   /** "now" or an ISO-8601 UTC date. */
   readonly start: string;
   readonly end: LeaseEnd;
-  /** Blazar resource_properties filter for physical:host leases, e.g. ["==", "$node_type", "compute_skylake"]. */
+  /**
+   * Blazar resource_properties filter for physical:host leases, e.g. ["=", "$node_type", "compute_skylake"], with the
+   * second-NIC filter added unless leaseRequireSecondNic is false.
+   */
   readonly resourceProperties: string;
   readonly timeoutMinutes: number;
 }
@@ -49,7 +73,7 @@ export function readLease(r: ConfigReader, resourcePrefix: string, now: Date): L
   const durationText = r.optionalString("leaseDuration");
   const endText = r.optionalString("leaseEnd");
   if (type === "none") {
-    for (const key of ["leaseDuration", "leaseEnd", "leaseStart", "leaseResourceProperties"]) {
+    for (const key of ["leaseDuration", "leaseEnd", "leaseStart", "leaseResourceProperties", "leaseRequireSecondNic"]) {
       if (r.isSet(key))
         r.problem(key, "is set but leaseType is none", `pulumi config rm ${key}, or pulumi config set leaseType flavor:instance`);
     }
@@ -105,23 +129,40 @@ export function readLease(r: ConfigReader, resourcePrefix: string, now: Date): L
     }
   }
 
-  const resourceProperties = r.string("leaseResourceProperties");
-  if (resourceProperties !== "") {
-    let valid = false;
+  const userFilter = r.string("leaseResourceProperties");
+  let parsedFilter: unknown;
+  if (userFilter !== "") {
     try {
-      valid = Array.isArray(JSON.parse(resourceProperties));
+      parsedFilter = JSON.parse(userFilter);
     } catch {
-      valid = false;
+      parsedFilter = undefined;
     }
-    if (!valid)
+    if (!Array.isArray(parsedFilter))
       r.problem(
         "leaseResourceProperties",
-        `must be a Blazar filter as a JSON array, got ${resourceProperties}`,
-        `pulumi config set leaseResourceProperties '["==", "$node_type", "compute_skylake"]'`,
+        `must be a Blazar filter as a JSON array, got ${userFilter}`,
+        `pulumi config set leaseResourceProperties '["=", "$node_type", "compute_skylake"]'`,
+      );
+    else if (usesDoubleEquals(parsedFilter))
+      r.problem(
+        "leaseResourceProperties",
+        `uses "==", which Blazar's filter language does not have (Chameleon's lease docs: "==" is not valid and makes the lease request fail), got ${userFilter}`,
+        `write equality as "=", e.g. pulumi config set leaseResourceProperties '${userFilter.replace(/"=="/g, '"="')}'`,
       );
     if (type !== "physical:host")
       r.problem("leaseResourceProperties", "only applies to physical:host leases", "pulumi config rm leaseResourceProperties");
   }
+  const requireSecondNic = r.boolean("leaseRequireSecondNic");
+  if (type !== "physical:host" && r.isSet("leaseRequireSecondNic"))
+    r.problem("leaseRequireSecondNic", "only applies to physical:host leases", "pulumi config rm leaseRequireSecondNic");
+  const bareMetal = type === "physical:host";
+  if (bareMetal && requireSecondNic)
+    r.warn(
+      "leaseRequireSecondNic",
+      `the lease asks Blazar for hosts with ${JSON.stringify(SECOND_NIC_FILTER)} (a second enabled NIC, for the private network). Chameleon's docs name the "Enabled" flag of a network adapter slot but not this Blazar property: unverified. If the lease fails with no matching hosts, check the name with \`openstack reservation host show <id>\` and filter yourself (leaseResourceProperties, leaseRequireSecondNic false)`,
+    );
+  const resourceProperties =
+    bareMetal && (userFilter === "" || Array.isArray(parsedFilter)) ? hostFilter(userFilter, requireSecondNic) : userFilter;
 
   return {
     type,

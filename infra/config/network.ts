@@ -13,7 +13,19 @@ export const NETWORK_DEFAULTS: ConfigDefaults = {
   privateNetworkCidr: "192.168.1.0/24",
   firstNodeIp: "192.168.1.11",
   dnsNameservers: JSON.stringify(["8.8.8.8", "8.8.4.4"]),
+  privateNetworkType: "tenant",
+  privateNetworkPhysicalNetwork: "physnet1",
 };
+
+/**
+ * The private network's provider segment, when the cloud needs one: at Chameleon's bare-metal (CHI) sites an
+ * isolated network is a VLAN on physnet1 (`openstack network create --provider-network-type vlan
+ * --provider-physical-network physnet1`). Absent: the cloud's default tenant network type.
+ */
+export interface PrivateNetworkSegment {
+  readonly networkType: "vlan";
+  readonly physicalNetwork: string;
+}
 
 export interface NetworkConfig {
   readonly cidr: string;
@@ -25,6 +37,8 @@ export interface NetworkConfig {
   readonly adminCidr: string;
   /** Resolvers of the private subnet's DHCP and of k3s (kubelet, CoreDNS): 1 to 3 unicast IPv4 addresses. */
   readonly dnsNameservers: string[];
+  /** Provider segment of the private network (a VLAN at Chameleon's CHI sites), or the cloud's default type. */
+  readonly privateSegment?: PrivateNetworkSegment;
 }
 
 /** How to find the address to put in adminCidr, for the messages that ask for it. */
@@ -115,6 +129,8 @@ export function readNetwork(r: ConfigReader, environment: Environment, nodeCount
       `set one to three resolvers the nodes can reach, e.g. pulumi config set --path 'dnsNameservers[0]' 8.8.8.8 (the cloud's own resolvers are in its documentation; docs/clouds.md)`,
     );
 
+  const privateSegment = readPrivateSegment(r);
+
   return {
     cidr: cidrText,
     privateIps,
@@ -122,5 +138,47 @@ export function readNetwork(r: ConfigReader, environment: Environment, nodeCount
     floatingIpPool: r.requiredString("floatingIpPool", "public"),
     adminCidr,
     dnsNameservers,
+    privateSegment,
   };
+}
+
+/**
+ * The private network against the lease: Chameleon's bare-metal sites (the physical:host path) make isolated
+ * networks as VLANs, and elsewhere provider arguments are an admin's (Neutron's default policy), which a project
+ * may not be allowed to set.
+ */
+export function checkPrivateNetworkForLease(r: ConfigReader, network: NetworkConfig, leaseType: string | undefined): void {
+  if (leaseType === "physical:host" && !network.privateSegment) {
+    r.problem(
+      "privateNetworkType",
+      "is tenant, but a physical:host lease runs on Chameleon's bare-metal (CHI) sites, where an isolated network is a VLAN on physnet1 (docs/clouds.md, Bare metal)",
+      "pulumi config set privateNetworkType vlan",
+    );
+  } else if (network.privateSegment && leaseType !== "physical:host") {
+    r.warn(
+      "privateNetworkType",
+      "vlan creates the private network with provider arguments, which Neutron's default policy leaves to admins; Chameleon documents them for its bare-metal sites only. If `up` fails at the network with a policy error, use privateNetworkType tenant",
+    );
+  }
+}
+
+function readPrivateSegment(r: ConfigReader): PrivateNetworkSegment | undefined {
+  const type = r.oneOf("privateNetworkType", ["tenant", "vlan"] as const);
+  const physicalNetwork = r.string("privateNetworkPhysicalNetwork");
+  if (type === "tenant") {
+    if (r.isSet("privateNetworkPhysicalNetwork"))
+      r.problem(
+        "privateNetworkPhysicalNetwork",
+        "only applies to privateNetworkType vlan",
+        "pulumi config rm privateNetworkPhysicalNetwork, or pulumi config set privateNetworkType vlan",
+      );
+    return undefined;
+  }
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(physicalNetwork))
+    r.problem(
+      "privateNetworkPhysicalNetwork",
+      `must be a Neutron physical network name, got "${physicalNetwork}"`,
+      "pulumi config set privateNetworkPhysicalNetwork physnet1",
+    );
+  return { networkType: "vlan", physicalNetwork };
 }

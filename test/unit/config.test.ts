@@ -132,14 +132,16 @@ describe("stack config", () => {
   test("physical:host leases take a JSON filter; other lease types refuse it", () => {
     const cfg = parse("dev", {
       leaseType: "physical:host",
-      leaseResourceProperties: '["==", "$node_type", "compute_skylake"]',
+      leaseResourceProperties: '["=", "$node_type", "compute_skylake"]',
+      leaseRequireSecondNic: "false",
+      privateNetworkType: "vlan",
       flavor: "baremetal",
     });
-    expect(cfg.lease).toMatchObject({ type: "physical:host", resourceProperties: '["==", "$node_type", "compute_skylake"]' });
-    expect(problemsOf("dev", { leaseResourceProperties: '["==", "$node_type", "x"]' })).toEqual([
+    expect(cfg.lease).toMatchObject({ type: "physical:host", resourceProperties: '["=", "$node_type", "compute_skylake"]' });
+    expect(problemsOf("dev", { leaseResourceProperties: '["=", "$node_type", "x"]' })).toEqual([
       expect.stringMatching(/^image-pipeline:leaseResourceProperties: only applies to physical:host leases/),
     ]);
-    expect(problemsOf("dev", { leaseType: "physical:host", leaseResourceProperties: "node_type=x" })).toEqual([
+    expect(problemsOf("dev", { leaseType: "physical:host", privateNetworkType: "vlan", leaseResourceProperties: "node_type=x" })).toEqual([
       expect.stringMatching(/^image-pipeline:leaseResourceProperties: must be a Blazar filter as a JSON array/),
     ]);
   });

@@ -51,8 +51,17 @@ const variants: [string, string, Record<string, string>, string[]][] = [
   [
     "dev on a physical:host lease",
     "dev",
-    { leaseType: "physical:host", leaseResourceProperties: '["==", "$node_type", "compute_skylake"]' },
+    { leaseType: "physical:host", privateNetworkType: "vlan", leaseResourceProperties: '["=", "$node_type", "compute_skylake"]' },
     ALL,
+  ],
+  [
+    "dev uploading its node image",
+    "dev",
+    {
+      nodeImageSource: "https://cloud-images.ubuntu.com/noble/20261201/noble-server-cloudimg-amd64.img",
+      nodeImageSha256: "a".repeat(64),
+    },
+    [...ALL, "node-image-file"],
   ],
   ["dev without a lease", "dev", { leaseType: "none", leaseDuration: "" }, NO_LEASE],
   ["dev with Trove", "dev", { databaseKind: "trove", troveFlavor: "standard.small", troveDatastoreVersion: "17.2" }, ALL],

@@ -90,7 +90,7 @@ test("create: authenticates, posts a flavor:instance reservation, waits through 
 
 test("create: physical:host reservations send min, max and the host filter; no reserved flavor is output", async () => {
   await startFake();
-  const filter = '["==", "$node_type", "compute_skylake"]';
+  const filter = '["=", "$node_type", "compute_skylake"]';
   const result = await provider().create!(
     inputs({
       reservation: { type: "physical:host", count: 3, resourceProperties: filter },

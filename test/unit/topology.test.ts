@@ -202,14 +202,16 @@ describe("bare-metal leases", () => {
       configOverrides: {
         "image-pipeline:leaseType": "physical:host",
         "image-pipeline:flavor": "baremetal",
-        "image-pipeline:leaseResourceProperties": '["==", "$node_type", "compute_skylake"]',
+        "image-pipeline:leaseResourceProperties": '["=", "$node_type", "compute_skylake"]',
+        "image-pipeline:leaseRequireSecondNic": "false",
+        "image-pipeline:privateNetworkType": "vlan",
       },
     });
     const [lease] = ofType(plan, T.lease);
     expect(lease.inputs.reservation).toEqual({
       type: "physical:host",
       count: 3,
-      resourceProperties: '["==", "$node_type", "compute_skylake"]',
+      resourceProperties: '["=", "$node_type", "compute_skylake"]',
     });
     for (const instance of ofType(plan, T.instance)) {
       expect(instance.inputs.flavorName).toBe("baremetal");

@@ -1,0 +1,121 @@
+/**
+ * The physical:host path (Chameleon's bare-metal CHI sites) in the offline plan: the private network is a VLAN on
+ * physnet1, the lease asks for hosts with a second enabled NIC, each node attaches the external network to its first
+ * NIC and the private one to its second, and the config says which of this is unverified.
+ */
+import { parseStackConfig } from "../../infra/config";
+import { SECOND_NIC_FILTER } from "../../infra/config/lease";
+import { planStack } from "../../scripts/plan";
+import { configProblems, mapSource, stackValues } from "../support/configSource";
+import type { Plan } from "../support/plan";
+import { byName, ofType } from "../support/plan";
+
+const T = {
+  network: "openstack:networking/network:Network",
+  lease: "pulumi-nodejs:dynamic/image-pipeline:BlazarLease",
+  instance: "openstack:compute/instance:Instance",
+  port: "openstack:networking/port:Port",
+};
+const SKYLAKE = '["=", "$node_type", "compute_skylake"]';
+const BARE_METAL = {
+  leaseType: "physical:host",
+  flavor: "baremetal",
+  image: "CC-Ubuntu24.04",
+  privateNetworkType: "vlan",
+  leaseResourceProperties: SKYLAKE,
+};
+const namespaced = (values: Record<string, string>) =>
+  Object.fromEntries(Object.entries(values).map(([k, v]) => [`image-pipeline:${k}`, v]));
+
+let bareMetal: Plan;
+let dev: Plan;
+beforeAll(async () => {
+  bareMetal = await planStack("dev", { configOverrides: namespaced(BARE_METAL) });
+  dev = await planStack("dev");
+}, 120_000);
+
+test("the private network is a VLAN on physnet1, Neutron choosing the segment; a change of segment is a new network", () => {
+  const network = byName(bareMetal, "network-private");
+  expect(network.inputs.segments).toEqual([{ networkType: "vlan", physicalNetwork: "physnet1" }]);
+  expect(network.options.replaceOnChanges).toEqual(["segments"]);
+  // KVM and cPouta: the cloud's default tenant network, no provider arguments.
+  expect(byName(dev, "network-private").inputs.segments).toBeUndefined();
+});
+
+test("the lease reserves hosts of the node type with a second enabled NIC", () => {
+  const [lease] = ofType(bareMetal, T.lease);
+  expect(lease.inputs.reservation).toEqual({
+    type: "physical:host",
+    count: 3,
+    resourceProperties: JSON.stringify(["and", ["=", "$node_type", "compute_skylake"], SECOND_NIC_FILTER]),
+  });
+  expect(SECOND_NIC_FILTER).toEqual(["=", "$network_adapters.1.enabled", "True"]);
+});
+
+test("each node takes the external network on its first NIC and the private VLAN on its second, on the reserved hosts", () => {
+  const ports = ofType(bareMetal, T.port);
+  const portNetwork = new Map(ports.map((p) => [`${p.name}-id`, p.inputs.networkId]));
+  for (const instance of ofType(bareMetal, T.instance)) {
+    const networks = (instance.inputs.networks as { port: string }[]).map((n) => portNetwork.get(n.port));
+    expect(networks).toEqual(["network-sharednet1", "network-private-id"]);
+    expect(instance.inputs.flavorName).toBe("baremetal");
+    expect(instance.inputs.schedulerHints).toEqual([{ additionalProperties: { reservation: "reservation-lease" } }]);
+  }
+});
+
+describe("config", () => {
+  const values = (overrides: Record<string, string | undefined>) => stackValues("dev", { ...BARE_METAL, ...overrides });
+  const parse = (overrides: Record<string, string | undefined> = {}) => parseStackConfig(mapSource(values(overrides)), "dev");
+
+  test("a physical:host lease on the default tenant network is refused, naming the fix", () => {
+    expect(configProblems(() => parse({ privateNetworkType: undefined }))).toEqual([
+      "image-pipeline:privateNetworkType: is tenant, but a physical:host lease runs on Chameleon's bare-metal (CHI) sites, where an isolated network is a VLAN on physnet1 (docs/clouds.md, Bare metal). Fix: pulumi config set privateNetworkType vlan",
+    ]);
+  });
+
+  test('"==" is refused with the filter rewritten to "=", which Chameleon documents', () => {
+    expect(
+      configProblems(() => parse({ leaseResourceProperties: '["and", ["==", "$node_type", "compute_skylake"], [">=", "$vcpus", "48"]]' })),
+    ).toEqual([
+      `image-pipeline:leaseResourceProperties: uses "==", which Blazar's filter language does not have (Chameleon's lease docs: "==" is not valid and makes the lease request fail), got ["and", ["==", "$node_type", "compute_skylake"], [">=", "$vcpus", "48"]]. Fix: write equality as "=", e.g. pulumi config set leaseResourceProperties '["and", ["=", "$node_type", "compute_skylake"], [">=", "$vcpus", "48"]]'`,
+    ]);
+  });
+
+  test("the unverified second-NIC property is a warning on every bare-metal stack that uses it, and can be turned off", () => {
+    expect(parse().warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^image-pipeline:leaseRequireSecondNic: .*\$network_adapters\.1\.enabled.*unverified/),
+      ]),
+    );
+    const own = parse({ leaseRequireSecondNic: "false" });
+    expect(own.lease?.resourceProperties).toBe(SKYLAKE);
+    expect(own.warnings.filter((w) => w.includes("leaseRequireSecondNic"))).toEqual([]);
+    // With no filter of its own the lease filters by the second NIC alone.
+    expect(parse({ leaseResourceProperties: undefined }).lease?.resourceProperties).toBe(JSON.stringify(SECOND_NIC_FILTER));
+  });
+
+  test("bare-metal settings on other stacks: a VLAN warns (provider arguments are usually admin-only), the rest is refused", () => {
+    const kvm = { leaseType: "flavor:instance", flavor: "m1.medium", leaseResourceProperties: undefined };
+    expect(parse({ ...kvm }).warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^image-pipeline:privateNetworkType: vlan creates the private network with provider arguments/),
+      ]),
+    );
+    expect(
+      configProblems(() =>
+        parse({ ...kvm, privateNetworkType: undefined, privateNetworkPhysicalNetwork: "physnet2", leaseRequireSecondNic: "false" }),
+      ),
+    ).toEqual([
+      "image-pipeline:privateNetworkPhysicalNetwork: only applies to privateNetworkType vlan. Fix: pulumi config rm privateNetworkPhysicalNetwork, or pulumi config set privateNetworkType vlan",
+      "image-pipeline:leaseRequireSecondNic: only applies to physical:host leases. Fix: pulumi config rm leaseRequireSecondNic",
+    ]);
+  });
+
+  test("the committed stacks are not bare metal and get no bare-metal warnings", () => {
+    for (const stack of ["dev", "prod"]) {
+      const cfg = parseStackConfig(mapSource(stackValues(stack)), stack);
+      expect(cfg.network.privateSegment).toBeUndefined();
+      expect(cfg.warnings.filter((w) => /privateNetworkType|leaseRequireSecondNic/.test(w))).toEqual([]);
+    }
+  });
+});
