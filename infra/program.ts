@@ -13,6 +13,7 @@ import { K3sBootstrap, K3sCluster } from "./k3s";
 import { createOpenStackProvider } from "./openstack-provider";
 import { type ExternalDatabaseArgs, PipelineDatabase } from "./database";
 import { PipelineStorage } from "./storage";
+import { KedaOperator } from "./keda";
 import { PipelineWorkload, type PipelineWorkloadArgs } from "./workload";
 import { workloadSettings } from "./workload-settings";
 
@@ -164,10 +165,17 @@ export function imagePipeline(cfg: StackConfig) {
 
   // The pipeline on the cluster: on the k3s provider, after the readiness gate. The image comes from this stack's
   // own config, never from another stack: promotion writes the digest dev tested into prod's stack file beforehand.
+  // Queue-depth scaling needs KEDA: installed here from its pinned chart unless the stack says the cluster has it.
+  const scaling = cfg.workload.scaling;
+  const keda =
+    scaling.kind === "queue-depth" && scaling.keda.install
+      ? new KedaOperator("keda", { chartVersion: scaling.keda.chartVersion, provider: k3s.provider, clusterReady: k3s.readiness })
+      : undefined;
   const workload = new PipelineWorkload("workload", {
     settings: workloadSettings(cfg),
     provider: k3s.provider,
     clusterReady: k3s.readiness,
+    autoscalerReady: keda?.release,
     protectData: cfg.protectData,
     image: cfg.workload.image,
     storage: {
@@ -213,8 +221,8 @@ export function imagePipeline(cfg: StackConfig) {
     workerImage: workload.image,
     workerImageDigest: workload.imageDigest,
     kubernetesNamespace: workload.namespace,
-    /** The worker HorizontalPodAutoscaler (named like its Deployment), which `npm run verify` watches. */
-    workerAutoscaler: workload.workerDeploymentName,
+    /** The worker HorizontalPodAutoscaler (ours, or the one KEDA makes for queue-depth scaling), which `npm run verify` watches. */
+    workerAutoscaler: workload.workerAutoscalerName,
   };
 }
 

@@ -6,6 +6,7 @@ import type { StackConfig } from "./config";
 import { DATABASE_NAME, DATABASE_USER } from "./database";
 import type { InClusterPostgresSettings, PipelineWorkloadSettings } from "../k8s/settings";
 import { workerEnvDefault } from "../worker/src/config";
+import { KEDA_NAMESPACE, KEDA_OPERATOR_POD_LABELS } from "./keda";
 
 /** UID of the worker image's non-root user (the official Node.js images' `node` user). */
 export const WORKER_IMAGE_UID = 1000;
@@ -51,6 +52,16 @@ export function workloadSettings(cfg: StackConfig): PipelineWorkloadSettings {
       maxReplicas: w.worker.maxReplicas,
       cpuTargetPercent: w.worker.cpuTargetPercent,
       scaleDownStabilizationSeconds: w.worker.scaleDownStabilizationSeconds,
+      scaling:
+        w.scaling.kind === "queue-depth"
+          ? {
+              kind: "queue-depth",
+              jobsPerReplica: w.scaling.jobsPerReplica,
+              pollingIntervalSeconds: w.scaling.pollingIntervalSeconds,
+              operatorNamespace: KEDA_NAMESPACE,
+              operatorPodLabels: KEDA_OPERATOR_POD_LABELS,
+            }
+          : { kind: "cpu" },
       resources: w.worker.resources,
     },
     webhook: w.webhook,

@@ -57,6 +57,8 @@ export interface PipelineWorkloadArgs {
     /** `<host>:<port>/<database>`, no credentials: a different one re-runs the migrations (see k8s/migration.ts). */
     readonly target: pulumi.Input<string>;
   };
+  /** The KEDA install, when the program makes it: the ScaledObject and its TriggerAuthentication wait for it. */
+  readonly autoscalerReady?: pulumi.Resource;
   /** Login for the worker image's registry (secret); required when settings.registry is set. */
   readonly registry?: { readonly username: pulumi.Input<string>; readonly password: pulumi.Input<string> };
 }
@@ -118,7 +120,10 @@ function declare(name: string, entry: CatalogEntry, object: pulumi.Output<Kubern
     case "PodDisruptionBudget":
       return new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec }, opts);
     case "PrometheusRule":
-      // A custom resource: no typed class in @pulumi/kubernetes; its CRD must exist (the alertRules setting says so).
+    case "ScaledObject":
+    case "TriggerAuthentication":
+      // Custom resources: no typed class in @pulumi/kubernetes; their CRDs must exist (alertRules says so for the
+      // PrometheusRule; KEDA's are installed by the program or, with kedaInstall false, already on the cluster).
       return new k8s.apiextensions.CustomResource(name, { apiVersion: entry.apiVersion, kind: entry.kind, metadata, spec }, opts);
   }
   /* eslint-enable @typescript-eslint/no-explicit-any */
@@ -132,6 +137,7 @@ export class PipelineWorkload extends pulumi.ComponentResource {
   readonly image: pulumi.Output<string>;
   readonly imageDigest: pulumi.Output<string>;
   readonly workerDeploymentName: pulumi.Output<string>;
+  readonly workerAutoscalerName: pulumi.Output<string>;
   readonly migrationJobName: pulumi.Output<string>;
 
   constructor(name: string, args: PipelineWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -214,6 +220,8 @@ export class PipelineWorkload extends pulumi.ComponentResource {
         return dep;
       });
       if (args.clusterReady) dependsOn.push(args.clusterReady);
+      if (args.autoscalerReady && (entry.kind === "ScaledObject" || entry.kind === "TriggerAuthentication"))
+        dependsOn.push(args.autoscalerReady);
       const protect = args.protectData === true && inCluster && PROTECTED_WITH_DATA.includes(entry.id);
       resources[entry.id] = declare(`${name}-${entry.id}`, entry, object, { parent: this, provider: args.provider, dependsOn, protect });
     }
@@ -223,6 +231,7 @@ export class PipelineWorkload extends pulumi.ComponentResource {
     this.image = image;
     this.imageDigest = image.apply(imageDigest);
     this.workerDeploymentName = pulumi.output(objectNames(settings).worker);
+    this.workerAutoscalerName = pulumi.output(objectNames(settings).workerAutoscaler);
     this.migrationJobName = image.apply((ref) => migrationJobName(settings, ref));
     this.registerOutputs({
       namespace: this.namespace,

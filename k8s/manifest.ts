@@ -27,6 +27,12 @@ import {
 } from "./configuration";
 import { buildPipelineAlertRules, type PrometheusRuleObject } from "./alert-rules";
 import { buildDatabaseEgressPolicy, buildDefaultDenyEgress, buildDnsEgressPolicy, buildS3EgressPolicy } from "./egress";
+import {
+  buildWorkerScaledObject,
+  buildWorkerTriggerAuthentication,
+  type ScaledObjectObject,
+  type TriggerAuthenticationObject,
+} from "./keda";
 import { buildMigrationJob } from "./migration";
 import { objectNames } from "./names";
 import { buildNamespace, buildServiceAccount } from "./namespace";
@@ -50,7 +56,9 @@ export type KubernetesObject =
   | IHorizontalPodAutoscaler
   | IPodDisruptionBudget
   | IIngress
-  | PrometheusRuleObject;
+  | PrometheusRuleObject
+  | ScaledObjectObject
+  | TriggerAuthenticationObject;
 
 export type ObjectKind = KubernetesObject["kind"];
 
@@ -183,7 +191,13 @@ function objectSpecs(s: PipelineWorkloadSettings): ObjectSpec[] {
   bound("worker", "Deployment", "apps/v1", ["worker-serviceaccount", ...podInputs, "migrate"], (ctx) =>
     buildWorkerDeployment(s, ctx.bindings, ctx.podAnnotations),
   );
-  plain("worker-hpa", "HorizontalPodAutoscaler", "autoscaling/v2", ["worker"], () => buildWorkerAutoscaler(s));
+  if (s.worker.scaling.kind === "queue-depth") {
+    // Custom resources: KEDA's CRDs must exist (the program installs KEDA, or the stack says the cluster has it).
+    plain("worker-scaler-auth", "TriggerAuthentication", "keda.sh/v1alpha1", ["secrets"], () => buildWorkerTriggerAuthentication(s));
+    plain("worker-scaler", "ScaledObject", "keda.sh/v1alpha1", ["worker", "worker-scaler-auth"], () => buildWorkerScaledObject(s));
+  } else {
+    plain("worker-hpa", "HorizontalPodAutoscaler", "autoscaling/v2", ["worker"], () => buildWorkerAutoscaler(s));
+  }
   plain("worker-pdb", "PodDisruptionBudget", "policy/v1", [], () => buildDisruptionBudget(s, "worker"));
   // A custom resource: only when the stack says the cluster has its CRD, or applying it fails the deployment.
   if (s.alertRules) plain("alert-rules", "PrometheusRule", "monitoring.coreos.com/v1", [], () => buildPipelineAlertRules(s));

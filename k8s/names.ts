@@ -1,5 +1,5 @@
 /** Object names, in one place so cross-references (selectors, secretRefs, scaleTargetRef) cannot drift apart. */
-import type { PipelineWorkloadSettings } from "./settings";
+import type { PipelineWorkloadSettings, WorkerScaling } from "./settings";
 import { shortHash } from "../common/image";
 import { IN_CLUSTER_POSTGRES_SERVICE } from "../common/postgres-service";
 
@@ -23,9 +23,19 @@ export interface ObjectNames {
   readonly registry: string;
   /** The ConfigMap with the external database's CA certificate. */
   readonly databaseCa: string;
+  /**
+   * The worker's HorizontalPodAutoscaler: ours (cpu scaling) or the one KEDA makes for the ScaledObject
+   * (queue-depth). Different names, so switching between the two in one `pulumi up` never has two owners fight
+   * over one object: the new HPA is created before the old one is deleted.
+   */
+  readonly workerAutoscaler: string;
+  /** The KEDA TriggerAuthentication that hands the scaler the database connection. */
+  readonly workerScalerAuth: string;
 }
 
-export function objectNames(s: Pick<PipelineWorkloadSettings, "instance">): ObjectNames {
+export function objectNames(
+  s: Pick<PipelineWorkloadSettings, "instance"> & { readonly worker?: { readonly scaling: WorkerScaling } },
+): ObjectNames {
   return {
     webhook: `${s.instance}-webhook`,
     worker: `${s.instance}-worker`,
@@ -36,6 +46,8 @@ export function objectNames(s: Pick<PipelineWorkloadSettings, "instance">): Obje
     postgresCredentials: `${IN_CLUSTER_POSTGRES_SERVICE}-credentials`,
     registry: `${s.instance}-registry`,
     databaseCa: `${s.instance}-database-ca`,
+    workerAutoscaler: s.worker?.scaling.kind === "queue-depth" ? `${s.instance}-worker-queue` : `${s.instance}-worker`,
+    workerScalerAuth: `${s.instance}-worker-scaler`,
   };
 }
 

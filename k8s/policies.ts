@@ -10,6 +10,7 @@
  */
 import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
 import { APP_NAME, componentLabels, pipelineLabels, selectorLabels, type Component } from "./labels";
 import { HTTP_PORT, objectNames, POSTGRES_PORT } from "./names";
 import type { PipelineWorkloadSettings } from "./settings";
@@ -51,6 +52,17 @@ export function buildWebhookIngressPolicy(s: PipelineWorkloadSettings): INetwork
 }
 
 export function buildPostgresClientsPolicy(s: PipelineWorkloadSettings): INetworkPolicy {
+  const scaling = s.worker.scaling;
+  // With queue-depth scaling, KEDA's operator (another namespace) runs the scaler's query against the database.
+  const scaler: INetworkPolicyPeer[] =
+    scaling.kind === "queue-depth"
+      ? [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": scaling.operatorNamespace } },
+            podSelector: { matchLabels: { ...scaling.operatorPodLabels } },
+          },
+        ]
+      : [];
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
@@ -67,6 +79,7 @@ export function buildPostgresClientsPolicy(s: PipelineWorkloadSettings): INetwor
                 matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: [...DATABASE_CLIENTS] }],
               },
             },
+            ...scaler,
           ],
           ports: [{ protocol: "TCP", port: POSTGRES_PORT }],
         },

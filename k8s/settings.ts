@@ -12,6 +12,24 @@ import type { ResourceGroup, ResourceKind } from "../common/workload-rules";
 
 export type { ResourceSettings } from "../common/resources";
 
+/**
+ * What the worker autoscaler follows. `cpu`: an HPA on CPU utilisation (needs only k3s's metrics-server).
+ * `queue-depth`: a KEDA ScaledObject whose PostgreSQL trigger reads the jobs that want a worker now, with CPU kept
+ * as a second trigger (docs/capacity.md says why: CPU cannot see a backlog).
+ */
+export type WorkerScaling =
+  | { readonly kind: "cpu" }
+  | {
+      readonly kind: "queue-depth";
+      /** Outstanding jobs (claimable + running) one replica should carry: replicas = ceil(outstanding / this). */
+      readonly jobsPerReplica: number;
+      /** How often KEDA runs the query, in seconds. */
+      readonly pollingIntervalSeconds: number;
+      /** Namespace and pod labels of the KEDA operator, the pod that connects to PostgreSQL. */
+      readonly operatorNamespace: string;
+      readonly operatorPodLabels: Readonly<Record<string, string>>;
+    };
+
 export interface WorkerSettings {
   /** HPA bounds; the Deployment itself has no replica count so re-applying never fights the autoscaler. */
   readonly minReplicas: number;
@@ -20,6 +38,7 @@ export interface WorkerSettings {
   readonly cpuTargetPercent: number;
   /** How long load must stay low before the HPA removes pods (seed 001 observed about 5 minutes). */
   readonly scaleDownStabilizationSeconds: number;
+  readonly scaling: WorkerScaling;
   readonly resources: ResourceSettings;
 }
 
@@ -199,6 +218,18 @@ export function workloadSettingsProblems(s: PipelineWorkloadSettings): string[] 
     problems.push(`worker.cpuTargetPercent: must be 1..100, got ${w.cpuTargetPercent}`);
   if (!Number.isInteger(w.scaleDownStabilizationSeconds) || w.scaleDownStabilizationSeconds < 0 || w.scaleDownStabilizationSeconds > 3600) {
     problems.push(`worker.scaleDownStabilizationSeconds: must be 0..3600, got ${w.scaleDownStabilizationSeconds}`);
+  }
+  if (w.scaling.kind === "queue-depth") {
+    if (!Number.isInteger(w.scaling.jobsPerReplica) || w.scaling.jobsPerReplica < 1)
+      problems.push(`worker.scaling.jobsPerReplica: must be a whole number of at least 1, got ${w.scaling.jobsPerReplica}`);
+    if (!Number.isInteger(w.scaling.pollingIntervalSeconds) || w.scaling.pollingIntervalSeconds < 1)
+      problems.push(`worker.scaling.pollingIntervalSeconds: must be a whole number of at least 1, got ${w.scaling.pollingIntervalSeconds}`);
+    problems.push(...named("worker.scaling.operatorNamespace", dnsLabelProblem(w.scaling.operatorNamespace)));
+    // KEDA reads DATABASE_URL, whose sslrootcert is a file only the pipeline's pods have: it could not verify the server.
+    if (s.database.kind === "trove" && s.database.caCertificate !== undefined)
+      problems.push(
+        "worker.scaling: queue-depth cannot reach an external database over verified TLS (KEDA's operator has no copy of its CA); use cpu",
+      );
   }
   problems.push(...resourceSettingsProblems("worker.resources", w.resources));
   if (!Number.isInteger(s.webhook.replicas) || s.webhook.replicas < 1)

@@ -1,10 +1,11 @@
-/** The transform workers and their HorizontalPodAutoscaler (seed 001: autoscaling/v2 on CPU utilization). */
+/** The transform workers and their HorizontalPodAutoscaler (autoscaling/v2 on CPU utilization; k8s/keda.ts for queue depth). */
 import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import type { IHorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
+import type { IHorizontalPodAutoscalerBehavior } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscalerBehavior";
 import { componentLabels, selectorLabels } from "./labels";
 import { objectNames } from "./names";
 import { pipelineContainer, pipelinePodSpec } from "./pods";
-import { terminationGraceSeconds, type PipelineBindings, type PipelineWorkloadSettings } from "./settings";
+import { terminationGraceSeconds, type PipelineBindings, type PipelineWorkloadSettings, type WorkerSettings } from "./settings";
 
 export function buildWorkerDeployment(
   s: PipelineWorkloadSettings,
@@ -43,35 +44,49 @@ export function buildWorkerDeployment(
   };
 }
 
+/**
+ * How fast the worker fleet grows and shrinks, whichever signal drives it (the HPA here, or the one KEDA makes).
+ * Removing a worker interrupts its in-flight jobs (they are released and retried), so shrink slowly: one pod per
+ * minute once load has stayed low for the whole window. Grow at once: by 2 pods or doubling per 30 s.
+ */
+export function workerScalingBehavior(w: WorkerSettings): IHorizontalPodAutoscalerBehavior {
+  return {
+    scaleDown: {
+      stabilizationWindowSeconds: w.scaleDownStabilizationSeconds,
+      selectPolicy: "Max",
+      policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
+    },
+    scaleUp: {
+      stabilizationWindowSeconds: 0,
+      selectPolicy: "Max",
+      policies: [
+        { type: "Pods", value: 2, periodSeconds: 30 },
+        { type: "Percent", value: 100, periodSeconds: 30 },
+      ],
+    },
+  };
+}
+
 export function buildWorkerAutoscaler(s: PipelineWorkloadSettings): IHorizontalPodAutoscaler {
   const names = objectNames(s);
   const w = s.worker;
   return {
     apiVersion: "autoscaling/v2",
     kind: "HorizontalPodAutoscaler",
-    metadata: { name: names.worker, namespace: s.namespace, labels: componentLabels(s.instance, "worker") },
+    metadata: {
+      name: names.workerAutoscaler,
+      namespace: s.namespace,
+      labels: componentLabels(s.instance, "worker"),
+      // Switching the stack to queue-depth creates KEDA's ScaledObject before `pulumi up` deletes this HPA; KEDA's
+      // admission webhook refuses a ScaledObject for a Deployment another HPA scales, unless that HPA opts out.
+      annotations: { "validations.keda.sh/hpa-ownership": "false" },
+    },
     spec: {
       scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: names.worker },
       minReplicas: w.minReplicas,
       maxReplicas: w.maxReplicas,
       metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: w.cpuTargetPercent } } }],
-      behavior: {
-        // Removing a worker interrupts its in-flight jobs (they are released and retried), so shrink slowly:
-        // one pod per minute once load has stayed low for the whole window.
-        scaleDown: {
-          stabilizationWindowSeconds: w.scaleDownStabilizationSeconds,
-          selectPolicy: "Max",
-          policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
-        },
-        scaleUp: {
-          stabilizationWindowSeconds: 0,
-          selectPolicy: "Max",
-          policies: [
-            { type: "Pods", value: 2, periodSeconds: 30 },
-            { type: "Percent", value: 100, periodSeconds: 30 },
-          ],
-        },
-      },
+      behavior: workerScalingBehavior(w),
     },
   };
 }

@@ -32,6 +32,8 @@ export const KUBERNETES = {
   cronJob: "kubernetes:batch/v1:CronJob",
   hpaV2: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
   hpaV1: "kubernetes:autoscaling/v1:HorizontalPodAutoscaler",
+  /** KEDA's ScaledObject: KEDA makes the HPA from it (workerScaling: queue-depth). */
+  scaledObject: "kubernetes:keda.sh/v1alpha1:ScaledObject",
 } as const;
 
 export const AWS_S3 = {

@@ -104,6 +104,13 @@ export function parseStackConfig(source: ConfigSource, stack: string, now: Date 
   const registry = readRegistry(r, workload.image);
   const database = readDatabase(r, resourcePrefix, openstack.cloud);
   const storage = readStorage(r, stack, resourcePrefix, environment, network.cidr);
+  if (workload.scaling.kind === "queue-depth" && database.kind === "trove" && database.site.kind === "external") {
+    r.problem(
+      "workerScaling",
+      "queue-depth needs KEDA's operator to query the database, and it cannot verify an external database's TLS certificate (the CA is mounted only in the pipeline's pods)",
+      "pulumi config set workerScaling cpu",
+    );
+  }
   const protectData = r.oneOf("protectData", ["true", "false"] as const, environment === "prod" ? "true" : "false") === "true";
 
   if (r.problems.length > 0) throw new ConfigError(r.problems, "stack configuration");

@@ -12,6 +12,11 @@ export const WORKLOAD_DEFAULTS: ConfigDefaults = {
   workerMinReplicas: "1",
   workerMaxReplicas: "3",
   workerCpuTargetPercent: "70",
+  workerScaling: "cpu",
+  workerQueueJobsPerReplica: "20",
+  workerQueuePollingSeconds: "15",
+  kedaInstall: "true",
+  kedaChartVersion: "2.20.2",
   workerScaleDownStabilizationSeconds: "300",
   workerCpuRequest: "1",
   workerCpuLimit: "1",
@@ -59,6 +64,18 @@ export interface WorkloadConfig {
     readonly resources: ResourceSettings;
     readonly concurrency: number;
   };
+  /**
+   * `cpu`: an HPA on CPU. `queue-depth`: a KEDA ScaledObject on the jobs that want a worker now, CPU kept as a
+   * second trigger; `keda` says whether the program installs KEDA (its Helm chart, pinned) or the cluster has it.
+   */
+  readonly scaling:
+    | { readonly kind: "cpu" }
+    | {
+        readonly kind: "queue-depth";
+        readonly jobsPerReplica: number;
+        readonly pollingIntervalSeconds: number;
+        readonly keda: { readonly install: false } | { readonly install: true; readonly chartVersion: string };
+      };
   readonly webhook: { readonly replicas: number; readonly resources: ResourceSettings };
   readonly outputPrefix: string;
   readonly reconcileMode: "notifications" | "poll" | "both";
@@ -102,6 +119,27 @@ function workerEnvBounds(envName: string): [number, number] {
   const spec = WORKER_ENV.find((v) => v.name === envName);
   if (spec?.min === undefined || spec.max === undefined) throw new Error(`worker/src/config.ts declares no bounds for ${envName}`);
   return [spec.min, spec.max];
+}
+
+function readScaling(r: ConfigReader): WorkloadConfig["scaling"] {
+  const kind = r.oneOf("workerScaling", ["cpu", "queue-depth"] as const);
+  const jobsPerReplica = r.integer("workerQueueJobsPerReplica", 1, 10000);
+  const pollingIntervalSeconds = r.integer("workerQueuePollingSeconds", 1, 600);
+  const install = r.boolean("kedaInstall");
+  const chartVersion = r.string("kedaChartVersion");
+  if (kind === "cpu") {
+    for (const key of ["workerQueueJobsPerReplica", "workerQueuePollingSeconds", "kedaInstall", "kedaChartVersion"]) {
+      if (r.isSet(key)) r.problem(key, "is set but workerScaling is cpu", "pulumi config set workerScaling queue-depth, or remove the key");
+    }
+    return { kind };
+  }
+  if (install && !/^\d+\.\d+\.\d+$/.test(chartVersion))
+    r.problem(
+      "kedaChartVersion",
+      `must be a chart version such as 2.20.2, got "${chartVersion}"`,
+      "pulumi config set kedaChartVersion 2.20.2",
+    );
+  return { kind, jobsPerReplica, pollingIntervalSeconds, keda: install ? { install, chartVersion } : { install } };
 }
 
 export function readWorkload(r: ConfigReader): WorkloadConfig {
@@ -156,6 +194,7 @@ export function readWorkload(r: ConfigReader): WorkloadConfig {
         "list labels as name=value in Pulumi.<stack>.yaml, e.g. [release=kube-prometheus-stack]",
       );
   }
+  const scaling = readScaling(r);
   const postgresStorageSize = r.string("postgresStorageSize");
   const storageProblem = storageSizeProblem(postgresStorageSize);
   if (storageProblem) r.problem("postgresStorageSize", storageProblem, "pulumi config set postgresStorageSize 10Gi");
@@ -173,6 +212,7 @@ export function readWorkload(r: ConfigReader): WorkloadConfig {
       }),
       concurrency: r.integer("workerConcurrency", 1, 64),
     },
+    scaling,
     webhook: {
       replicas: r.integer("webhookReplicas", 1, 20),
       resources: checkedResources(r, "webhook", {

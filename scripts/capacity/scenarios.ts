@@ -123,11 +123,11 @@ export function scenarios(): Scenario[] {
           },
         },
         {
-          label: "queue depth: 20 pending jobs per replica",
+          label: "queue depth (workerScaling queue-depth): 20 jobs per replica, CPU 70 % as second trigger",
           input: {
             pod: workerPod("12mp", 1),
             hpa: workerBehavior(2, 6),
-            signal: { kind: "queue-depth", pendingPerReplica: 20 },
+            signal: { kind: "queue-depth", pendingPerReplica: 20, cpuTargetPercent: 70 },
             arrivals: steady(100),
             loadSeconds: 50,
             durationSeconds: 900,

@@ -25,7 +25,8 @@ export interface WorkerPodModel {
 
 export type ScaleSignal =
   | { readonly kind: "cpu"; readonly targetPercent: number }
-  | { readonly kind: "queue-depth"; readonly pendingPerReplica: number };
+  /** The ScaledObject of workerScaling queue-depth: the larger of the queue trigger and its CPU trigger. */
+  | { readonly kind: "queue-depth"; readonly pendingPerReplica: number; readonly cpuTargetPercent: number };
 
 export interface SimulationInput {
   readonly pod: WorkerPodModel;
@@ -99,10 +100,13 @@ export function simulate(input: SimulationInput): SimulationResult {
       const cpuPerPod = recent.reduce((a, b) => a + b, 0) / recent.length;
       const utilisation = (100 * cpuPerPod) / pod.cpuRequest;
       const current = readyAt.length;
+      const byCpu = (targetPercent: number) =>
+        metricRecommendation(current, { ratio: utilisation / targetPercent, readyPods: ready, unreadyPods: current - ready });
+      // With several metrics the HPA takes the largest recommendation.
       const metricDesired =
         signal.kind === "cpu"
-          ? metricRecommendation(current, { ratio: utilisation / signal.targetPercent, readyPods: ready, unreadyPods: current - ready })
-          : Math.max(1, Math.ceil((backlog / signal.pendingPerReplica) * (1 - 1e-9)));
+          ? byCpu(signal.targetPercent)
+          : Math.max(1, Math.ceil((backlog / signal.pendingPerReplica) * (1 - 1e-9)), byCpu(signal.cpuTargetPercent));
       desired = controller.decide(t, current, metricDesired);
       if (desired > current) for (let i = current; i < desired; i++) readyAt.push(t + pod.startupSeconds);
       if (desired < current) readyAt.splice(desired);
@@ -112,7 +116,7 @@ export function simulate(input: SimulationInput): SimulationResult {
         currentReplicas: current,
         desiredReplicas: desired,
         cpuPercent: Math.round(utilisation),
-        cpuTargetPercent: signal.kind === "cpu" ? signal.targetPercent : undefined,
+        cpuTargetPercent: signal.kind === "cpu" ? signal.targetPercent : signal.cpuTargetPercent,
         podsReady: readyAt.filter((r) => r <= t).length,
         podsTotal: readyAt.length,
         load: { uploaded, done },

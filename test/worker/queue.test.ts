@@ -62,6 +62,32 @@ describe("migrations", () => {
   });
 });
 
+describe("outstanding jobs (the queue-depth autoscaler's query)", () => {
+  it("counts claimable and running jobs, not backing-off, done or dead ones", async () => {
+    expect(await queue.outstanding()).toBe(0);
+    await queue.enqueue([obj("running.png"), obj("backing-off.png"), obj("done.png"), obj("dead.png")], "notification");
+    const claimed = await queue.claim("w1", 4);
+    const job = (key: string) => claimed.find((j) => j.key === key)!;
+    await queue.fail(job("backing-off.png"), { message: "S3 down", code: "storage_unavailable", kind: "transient" }, { startedAt });
+    await queue.complete(job("done.png"), { status: "processed", startedAt });
+    await queue.fail(job("dead.png"), { message: "not an image", code: "unsupported_input", kind: "permanent" }, { startedAt });
+    await queue.enqueue([obj("waiting-1.png"), obj("waiting-2.png")], "notification");
+    const statuses = (
+      await pool.query("SELECT object_key, status, run_after > now() AS later FROM image_pipeline.jobs ORDER BY object_key")
+    ).rows;
+    expect(statuses).toEqual([
+      { object_key: "backing-off.png", status: "pending", later: true },
+      { object_key: "dead.png", status: "dead", later: false },
+      { object_key: "done.png", status: "done", later: false },
+      { object_key: "running.png", status: "running", later: false },
+      { object_key: "waiting-1.png", status: "pending", later: false },
+      { object_key: "waiting-2.png", status: "pending", later: false },
+    ]);
+    // running.png + waiting-1.png + waiting-2.png
+    expect(await queue.outstanding()).toBe(3);
+  });
+});
+
 describe("enqueue", () => {
   it("is idempotent per (bucket, key, eTag): duplicates and re-deliveries make one job", async () => {
     const a = obj("same.jpg", "e1");

@@ -38,6 +38,7 @@ import { recordOutputIntent } from "./db/queue/record-output-intent";
 import { redrive } from "./db/queue/redrive";
 import { release } from "./db/queue/release";
 import { renewLease } from "./db/queue/renew-lease";
+import { outstandingJobs } from "./db/queue/outstanding";
 import { stats } from "./db/queue/stats";
 
 export * from "./db/queue/job-types";
@@ -133,6 +134,11 @@ export class JobQueue {
 
   stats(): Promise<QueueStats> {
     return stats(this.pool);
+  }
+
+  /** Jobs that want a worker now (claimable or running): what the queue-depth autoscaler reads. */
+  outstanding(): Promise<number> {
+    return outstandingJobs(this.pool);
   }
 
   /** Milliseconds until the next job becomes claimable without a notification; null when nothing is scheduled. */

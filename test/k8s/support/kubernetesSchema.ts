@@ -3,9 +3,11 @@
  * 4.5.1 (Kubernetes v1.33.0). kubectl cannot validate offline (it needs an API server); these schemas are the same
  * ones the API server publishes. A PrometheusRule (a custom resource, whose schema ships with prometheus-operator's
  * CRD) has its metadata checked against ObjectMeta's schema and its rule groups by Prometheus' own checker,
- * `promtool check rules`, which parses them as the operator's admission webhook does.
+ * `promtool check rules`, which parses them as the operator's admission webhook does. KEDA's ScaledObject and
+ * TriggerAuthentication are checked against the CRD schemas of the KEDA release the stack installs.
  */
 import { ObjectMeta } from "@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta";
+import Ajv from "ajv";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -46,6 +48,40 @@ class PrometheusRuleModel {
   }
 }
 
+/**
+ * A custom resource checked against its CRD's openAPIV3Schema, vendored from the operator's release
+ * (test/k8s/schemas/<operator>/<Kind>.json, each naming its source). The API server prunes fields a structural
+ * schema does not declare, silently, so a misspelt field would vanish: here every object that declares its
+ * properties refuses others, unless the schema preserves unknown fields.
+ */
+function crdModel(schemaFile: string): ModelClass {
+  const crd = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "schemas", schemaFile), "utf8")) as { openAPIV3Schema: object };
+  const strict = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(strict);
+    if (node === null || typeof node !== "object") return node;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) out[k] = k === "enum" || k === "required" ? v : strict(v);
+    if (out.properties !== undefined && out.additionalProperties === undefined && out["x-kubernetes-preserve-unknown-fields"] !== true)
+      out.additionalProperties = false;
+    return out;
+  };
+  const schema = strict(crd.openAPIV3Schema) as Record<string, unknown>;
+  // metadata is `type: object` in every CRD: the API server checks it as ObjectMeta, and so does validate() below.
+  (schema.properties as Record<string, unknown>).metadata = { type: "object" };
+  const ajv = new Ajv({ strict: false, allErrors: true, formats: { int32: true, int64: true, "date-time": true } });
+  const check = ajv.compile(schema);
+  return class {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    constructor(private readonly data: any) {}
+
+    validate(): void {
+      new ObjectMeta(this.data.metadata).validate();
+      if (!this.data.metadata?.name || !this.data.metadata?.namespace) throw new Error("metadata needs a name and a namespace");
+      if (!check(this.data)) throw new Error(ajv.errorsText(check.errors, { dataVar: "" }));
+    }
+  };
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ModelClass = new (data: any) => { validate(): void };
 
@@ -63,6 +99,8 @@ const MODELS: Record<string, ModelClass> = {
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
   "monitoring.coreos.com/v1/PrometheusRule": PrometheusRuleModel,
+  "keda.sh/v1alpha1/ScaledObject": crdModel("keda/ScaledObject.json"),
+  "keda.sh/v1alpha1/TriggerAuthentication": crdModel("keda/TriggerAuthentication.json"),
 };
 
 /** Throws with the schema's message when the object is invalid or of a kind we do not know. */

@@ -20,12 +20,23 @@ describe("autoscaled-deployments-have-hpa", () => {
     expect(await stackViolations(deploymentAutoscalersPolicy, [deployment("webhook", 2)])).toEqual([]);
   });
 
+  test("passes one a KEDA ScaledObject targets (scaleTargetRef.kind defaults to Deployment there)", async () => {
+    const scaled = (kind?: string) => ({
+      type: KUBERNETES.scaledObject,
+      name: "so-worker",
+      props: { metadata: { name: "worker", namespace: "p" }, spec: { scaleTargetRef: { name: "worker", ...(kind ? { kind } : {}) } } },
+    });
+    expect(await stackViolations(deploymentAutoscalersPolicy, [deployment("worker"), scaled()])).toEqual([]);
+    expect(await stackViolations(deploymentAutoscalersPolicy, [deployment("worker"), scaled("Deployment")])).toEqual([]);
+    expect(await stackViolations(deploymentAutoscalersPolicy, [deployment("worker"), scaled("StatefulSet")])).toHaveLength(1);
+  });
+
   test("fails one no HPA targets, also when the HPA is in another namespace or names another Deployment", async () => {
     for (const others of [[], [hpa("worker", "elsewhere")], [hpa("webhook")]]) {
       expect(await stackViolations(deploymentAutoscalersPolicy, [deployment("worker"), ...others])).toEqual([
         {
           message: expect.stringMatching(
-            /^Deployment p\/worker leaves replicas to an autoscaler, but no HorizontalPodAutoscaler targets it/,
+            /^Deployment p\/worker leaves replicas to an autoscaler, but no HorizontalPodAutoscaler \(or KEDA ScaledObject\) targets it/,
           ),
           urn: expect.stringMatching(/::r-worker$/),
         },

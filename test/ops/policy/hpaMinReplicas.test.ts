@@ -33,6 +33,20 @@ describe("hpa-min-replicas", () => {
     ]);
   });
 
+  test("applies to a KEDA ScaledObject's minReplicaCount, which KEDA defaults to 0", async () => {
+    const scaled = (spec: Record<string, unknown>) => ({
+      metadata: { name: "worker" },
+      spec: { scaleTargetRef: { name: "worker" }, ...spec },
+    });
+    expect(await resourceViolations(hpaMinReplicasPolicy, KUBERNETES.scaledObject, scaled({ minReplicaCount: 2 }))).toEqual([]);
+    expect(await resourceViolations(hpaMinReplicasPolicy, KUBERNETES.scaledObject, scaled({ minReplicaCount: 1 }))).toEqual([
+      "minReplicaCount is 1; at least 2 are required. Fix: pulumi config set workerMinReplicas 2",
+    ]);
+    expect(await resourceViolations(hpaMinReplicasPolicy, KUBERNETES.scaledObject, scaled({}))).toEqual([
+      expect.stringContaining("minReplicaCount is not set (KEDA defaults it to 0)"),
+    ]);
+  });
+
   test("ignores Deployments", async () => {
     expect(await resourceViolations(hpaMinReplicasPolicy, KUBERNETES.deployment, { spec: { replicas: 1 } })).toEqual([]);
   });

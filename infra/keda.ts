@@ -1,0 +1,46 @@
+/**
+ * KEDA, the operator behind queue-depth scaling (workerScaling: queue-depth), installed from its official Helm
+ * chart at a pinned version when the stack asks for it (kedaInstall). A helm.v3.Release waits until the chart's
+ * Deployments are ready, so the ScaledObject that depends on it finds KEDA's CRDs and admission webhook in place.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Where the chart installs KEDA, and the labels of its operator pod (the one that runs the scaler's query). */
+export const KEDA_NAMESPACE = "keda";
+export const KEDA_OPERATOR_POD_LABELS: Readonly<Record<string, string>> = { "app.kubernetes.io/name": "keda-operator" };
+export const KEDA_CHART_REPOSITORY = "https://kedacore.github.io/charts";
+
+export interface KedaOperatorArgs {
+  /** A version of the `keda` chart (the chart and KEDA share version numbers), e.g. 2.20.2. */
+  readonly chartVersion: string;
+  readonly provider: k8s.Provider;
+  /** The cluster must be up before Helm can talk to it. */
+  readonly clusterReady?: pulumi.Resource;
+}
+
+export class KedaOperator extends pulumi.ComponentResource {
+  readonly release: k8s.helm.v3.Release;
+  readonly namespace: pulumi.Output<string>;
+
+  constructor(name: string, args: KedaOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("image-pipeline:keda:KedaOperator", name, {}, opts);
+    this.release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      {
+        name: "keda",
+        chart: "keda",
+        version: args.chartVersion,
+        repositoryOpts: { repo: KEDA_CHART_REPOSITORY },
+        namespace: KEDA_NAMESPACE,
+        createNamespace: true,
+        // A failed install or upgrade is rolled back instead of leaving half an operator behind.
+        atomic: true,
+        timeout: 600,
+      },
+      { parent: this, provider: args.provider, dependsOn: args.clusterReady ? [args.clusterReady] : [] },
+    );
+    this.namespace = pulumi.output(KEDA_NAMESPACE);
+    this.registerOutputs({ namespace: this.namespace });
+  }
+}
