@@ -318,7 +318,7 @@ function formatText(plan: Plan): string {
   const lines = [`stack ${plan.stack}: ${plan.resources.length} resources`];
   for (const r of plan.resources) {
     lines.push(
-      `\n${r.type}  ${r.name}${r.parent ? `  (parent ${r.parent})` : ""}${r.dependsOn.length ? `  dependsOn [${r.dependsOn.join(", ")}]` : ""}`,
+      `\n${r.type}  ${r.name}${r.parent ? `  (parent ${r.parent})` : ""}${r.provider ? `  provider ${r.provider}` : ""}${r.dependsOn.length ? `  dependsOn [${r.dependsOn.join(", ")}]` : ""}`,
     );
     for (const [k, v] of Object.entries(r.inputs)) lines.push(`    ${k}: ${JSON.stringify(v)}`);
   }
@@ -374,7 +374,7 @@ async function main(): Promise<void> {
   const plan = await planStack(args.stack, { showSecrets: args.showSecrets, preview: args.preview, configOverrides: args.configOverrides });
   const out = args.json
     ? JSON.stringify(
-        plan.resources.map(({ type, name, parent, inputs, dependsOn }) => ({ type, name, parent, inputs, dependsOn })),
+        plan.resources.map(({ type, name, parent, provider, inputs, dependsOn }) => ({ type, name, parent, provider, inputs, dependsOn })),
         null,
         2,
       )
