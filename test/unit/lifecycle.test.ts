@@ -289,7 +289,8 @@ describe("prod (no lease, Trove)", () => {
         created: [],
         deleted: [],
         workloadReplaced: ["workload-migrate"],
-        workloadUpdated: ["workload-secrets", "workload-webhook", "workload-worker"],
+        // The new instance's address is the one the pods' egress policy allows.
+        workloadUpdated: ["workload-database-egress", "workload-secrets", "workload-webhook", "workload-worker"],
       });
       // The engine does not replace a protected resource: the up stops at the instance before anything is lost.
       expect(before.resources.find((r) => r.name === "database-trove")?.options.protect).toBe(true);
