@@ -213,6 +213,9 @@ export function validateReadinessTarget(t: ReadinessTarget): string[] {
  * Polls until the cluster is ready or `timeoutSeconds` pass. `report` receives a line whenever what is seen
  * changes, and a heartbeat while it does not, so a long bootstrap is visibly alive in `pulumi up`.
  */
+/** The shortest request timeout a check gets, whatever is left of the deadline. */
+export const MIN_CHECK_TIMEOUT_MS = 1000;
+
 export async function waitForClusterReady(target: ReadinessTarget, report: (message: string) => void): Promise<ReadyCluster> {
   const problems = validateReadinessTarget(target);
   if (problems.length > 0) throw new Error(`k3s readiness gate: ${problems.join("; ")}`);
@@ -231,7 +234,10 @@ export async function waitForClusterReady(target: ReadinessTarget, report: (mess
   let description = "";
   return pollUntil<ReadyCluster>(
     async () => {
-      observation = await observeCluster(target, Math.min(requestTimeoutMs, Math.max(1, deadline - Date.now())));
+      // Even a check that starts just before the deadline gets a real request timeout: one clamped to the few
+      // milliseconds left would time out and replace what the gate last saw (e.g. "2/3 nodes Ready") with
+      // "unreachable" in the final message. The gate may overrun its deadline by at most this much.
+      observation = await observeCluster(target, Math.min(requestTimeoutMs, Math.max(MIN_CHECK_TIMEOUT_MS, deadline - Date.now())));
       checks += 1;
       description = describeObservation(observation, target.expectedNodes);
       const elapsed = Math.round((Date.now() - started) / 1000);

@@ -46,13 +46,14 @@ afterEach(async () => {
 });
 afterAll(() => fs.rmSync(pki.dir, { recursive: true, force: true }));
 
-async function startApi(state: (i: number) => ApiState, port = 0): Promise<FakeKubeApi> {
+async function startApi(state: (i: number) => ApiState, port = 0, responseDelayMs = 0): Promise<FakeKubeApi> {
   const api = await startFakeKubeApi(
     {
       servingCertPem: serving.certPem,
       servingKeyPem: serving.keyPem,
       clientCaPem: [pki.cas.client.certPem, pki.cas.intermediate.certPem, pki.cas.root.certPem].join(""),
       state,
+      responseDelayMs,
     },
     port,
   );
@@ -118,6 +119,15 @@ describe("readiness gate", () => {
     const api = await startApi(() => ({ readyz: "ok", nodes: nodes(2) }));
     await expect(waitForClusterReady(targetFromKubeconfig(api.port, { timeoutSeconds: 1 }), () => undefined)).rejects.toThrow(
       /was not ready after 1s \(\d+ checks\)\. Last seen: 2\/3 nodes Ready \(ip-gate-node1, ip-gate-node2\); not Ready: ip-gate-node3\. .*openstack console log show/,
+    );
+  });
+
+  test("a check that starts just before the deadline still gets a real timeout, so the message keeps what the gate saw", async () => {
+    // Each answer takes 400 ms: the third check starts about 100 ms before the 1 s deadline. Given only those
+    // 100 ms it would time out and the message would say "unreachable" instead of the nodes it saw.
+    const api = await startApi(() => ({ readyz: "ok", nodes: nodes(2) }), 0, 400);
+    await expect(waitForClusterReady(targetFromKubeconfig(api.port, { timeoutSeconds: 1 }), () => undefined)).rejects.toThrow(
+      /was not ready after 1s \(\d+ checks\)\. Last seen: 2\/3 nodes Ready/,
     );
   });
 

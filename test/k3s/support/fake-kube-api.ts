@@ -28,6 +28,8 @@ export interface FakeKubeApiOptions {
   readonly clientCaPem: string;
   /** What the API reports for the n-th request (0-based), so tests script a bootstrap deterministically. */
   readonly state: (requestIndex: number) => ApiState;
+  /** How long each answer takes (a loaded or distant API server); 0 by default. */
+  readonly responseDelayMs?: number;
 }
 
 export interface FakeKubeApi {
@@ -66,8 +68,13 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions, port = 0): P
       const state = options.state(requests.length);
       const send = (code: number, body: string, type = "application/json") => {
         requests.push({ path: req.url ?? "", status: code, user: socket.authorized ? socket.getPeerCertificate().subject?.CN : undefined });
-        res.writeHead(code, { "content-type": type });
-        res.end(body);
+        const answer = () => {
+          if (res.destroyed) return;
+          res.writeHead(code, { "content-type": type });
+          res.end(body);
+        };
+        if (options.responseDelayMs) setTimeout(answer, options.responseDelayMs);
+        else answer();
       };
       if (!socket.authorized) return send(401, status(401, "Unauthorized", "Unauthorized"));
       const subject = socket.getPeerCertificate().subject;
