@@ -23,6 +23,7 @@ import { measurePlans, type PlanCase } from "./sections/plan";
 import { measureTransform, type BenchImage, type TransformResults } from "./sections/transform";
 import type { WebhookResult } from "./probes/pipeline-probe";
 import { WORKER_ENV } from "../worker/src/config";
+import { parseCommandLine } from "../common/command-line";
 
 const SECTIONS = ["transform", "memory", "plan", "pipeline", "webhook"] as const;
 type Section = (typeof SECTIONS)[number];
@@ -45,25 +46,24 @@ export interface BenchArgs {
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs | "help" {
+  const values = parseCommandLine(
+    argv,
+    { only: { type: "string" }, quick: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    USAGE.split("\n")[0],
+  );
+  if (values.help) return "help";
   let sections: Section[] = [...SECTIONS];
-  let quick = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--help" || a === "-h") return "help";
-    if (a === "--quick") quick = true;
-    else if (a === "--only" || a.startsWith("--only=")) {
-      const list = a === "--only" ? argv[++i] : a.slice("--only=".length);
-      const wanted = (list ?? "")
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
-      const unknown = wanted.filter((s) => !(SECTIONS as readonly string[]).includes(s));
-      if (wanted.length === 0 || unknown.length > 0)
-        throw new Error(`--only: unknown section(s) ${unknown.join(", ") || "(none given)"}; sections: ${SECTIONS.join(", ")}`);
-      sections = SECTIONS.filter((s) => wanted.includes(s));
-    } else throw new Error(`unknown argument '${a}'\n${USAGE}`);
+  if (values.only !== undefined) {
+    const wanted = values.only
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const unknown = wanted.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+    if (wanted.length === 0 || unknown.length > 0)
+      throw new Error(`--only: unknown section(s) ${unknown.join(", ") || "(none given)"}; sections: ${SECTIONS.join(", ")}`);
+    sections = SECTIONS.filter((s) => wanted.includes(s));
   }
-  return { sections, quick };
+  return { sections, quick: values.quick === true };
 }
 
 /** Samples per measurement: enough for a median and a spread within ~10 minutes on 2 cores. */

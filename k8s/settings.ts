@@ -36,7 +36,7 @@ export interface WorkerSettings {
   readonly maxReplicas: number;
   /** Average CPU utilization target, in percent of the CPU request. */
   readonly cpuTargetPercent: number;
-  /** How long load must stay low before the HPA removes pods (seed 001 observed about 5 minutes). */
+  /** How long load must stay low before the HPA removes pods (the HPA default is 5 minutes). */
   readonly scaleDownStabilizationSeconds: number;
   readonly scaling: WorkerScaling;
   readonly resources: ResourceSettings;

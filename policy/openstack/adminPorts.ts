@@ -1,6 +1,6 @@
 /**
- * ssh and the Kubernetes API must not be reachable from the whole Internet. Seed 001 opens 22 to 0.0.0.0/0 for a
- * class exercise; the stacks take an `adminCidr` instead, and this policy holds prod to it.
+ * ssh and the Kubernetes API must not be reachable from the whole Internet. A classroom set-up opens 22 to
+ * 0.0.0.0/0; the stacks take an `adminCidr` instead, and this policy holds prod to it.
  *
  * A Neutron rule matches "any source" when it names neither a remote prefix nor a remote group, and "any port"
  * when it has no port range; both count as open.

@@ -1,6 +1,6 @@
 /**
- * The Trove instance holds the event log and must only be reachable on the stack's private network (seed 000's
- * `--is-public` is what we do not do). A resource policy cannot tell which network id is private, so this is a
+ * The Trove instance holds the event log and must only be reachable on the stack's private network (never
+ * `openstack database instance create --is-public`). A resource policy cannot tell which network id is private, so this is a
  * stack policy: every network the instance attaches to (by `uuid`, or by `port`) must be a network this stack
  * declares without `external: true`. Networks looked up by name (the provider's shared or public network) are
  * not declared here, so attaching to one is a violation.

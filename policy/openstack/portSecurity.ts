@@ -2,7 +2,8 @@
  * A Neutron port with port security disabled cannot carry security groups (Neutron refuses the combination), and
  * a port that lists none without `noSecurityGroups: true` "yields to the default behaviour of the Networking
  * service, which is to usually apply the default security group" (openstack_networking_port_v2 docs). The
- * private ports of seed 001 rely on port security being off, so both must hold.
+ * nodes' private ports (fixed addresses .11-.13 on the gateway-less network) rely on port security being off, so
+ * both must hold.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { OPENSTACK } from "../resourceTypes";

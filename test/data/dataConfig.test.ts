@@ -1,4 +1,4 @@
-/** Stack config for the database and storage (issue 4): the committed stacks, defaults, and every error message. */
+/** Stack config for the database and storage: the committed stacks, defaults, and every error message. */
 import { bucketNameProblem, parseStackConfig } from "../../infra/config";
 import { configProblems, mapSource, stackValues } from "../support/configSource";
 
@@ -70,7 +70,7 @@ test("S3 keys from config are taken as secrets with the RGW user they belong to"
 });
 
 describe("defaults", () => {
-  test("bucket names follow seed 000's input/output pattern with the stack as suffix", () => {
+  test("bucket names are input-bucket-<stack> and output-bucket-<stack> by default", () => {
     const cfg = parse("prod", { s3InputBucket: undefined, s3OutputBucket: undefined, notificationTopicName: undefined });
     expect([cfg.storage.inputBucket, cfg.storage.outputBucket, cfg.storage.topicName]).toEqual([
       "input-bucket-prod",
@@ -106,7 +106,7 @@ describe("errors name the key, the problem and the fix", () => {
     ["prod", "endpoint not a URL", { s3Endpoint: "a3s.fi" }, /^image-pipeline:s3Endpoint: must be the S3 endpoint URL/],
     [
       "prod",
-      "seed 000's underscore bucket name",
+      "an underscore in a bucket name (input_bucket)",
       { s3InputBucket: "input_bucket" },
       /^image-pipeline:s3InputBucket: "input_bucket" may contain only lower-case letters.*no "_".*Fix: pulumi config set s3InputBucket input-bucket-prod$/,
     ],

@@ -1,5 +1,5 @@
 /**
- * Policies over the offline plan of both stacks for the data services (issue 4): the database, the buckets and
+ * Policies over the offline plan of both stacks for the data services: the database, the buckets and
  * their policies, the notification topic and the bucket notification.
  */
 import { planStack } from "../../scripts/plan";

@@ -10,7 +10,7 @@ const hpa = (spec: Record<string, unknown>) => ({
 });
 
 describe("hpa-min-replicas", () => {
-  test("passes min 2 (seed 001's prod bounds) and more", async () => {
+  test("passes min 2 (prod's bounds are 2 to 6) and more", async () => {
     expect(await resourceViolations(hpaMinReplicasPolicy, KUBERNETES.hpaV2, hpa({ minReplicas: 2 }))).toEqual([]);
     expect(await resourceViolations(hpaMinReplicasPolicy, KUBERNETES.hpaV2, hpa({ minReplicas: 3 }))).toEqual([]);
   });

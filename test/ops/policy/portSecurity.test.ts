@@ -5,7 +5,7 @@ import { resourceViolations } from "../support/policyHarness";
 const check = (props: Record<string, unknown>) => resourceViolations(portSecurityPolicy, OPENSTACK.port, props);
 
 describe("port-security-off-without-security-groups", () => {
-  test("passes a private port with port security off and noSecurityGroups (seed 001's .11 port)", async () => {
+  test("passes a private port with port security off and noSecurityGroups (node1's private .11 port)", async () => {
     expect(
       await check({ networkId: "net", portSecurityEnabled: false, noSecurityGroups: true, fixedIps: [{ ipAddress: "192.168.1.11" }] }),
     ).toEqual([]);
