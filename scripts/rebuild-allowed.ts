@@ -12,6 +12,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { parseCommandLine } from "../common/command-line";
 
 export interface LockPackage {
   readonly version?: string;
@@ -109,7 +110,13 @@ function main(): void {
   console.log(
     `rebuild-allowed: npm ${command.join(" ")}${plan.skipped.length > 0 ? ` (scripts kept off: ${plan.skipped.join(", ")})` : ""}`,
   );
-  if (process.argv.includes("--dry-run") || plan.rebuild.length === 0) return;
+  if (
+    parseCommandLine(process.argv.slice(2), { "dry-run": { type: "boolean" } }, "usage: npm run rebuild:allowed [-- --dry-run]")[
+      "dry-run"
+    ] === true ||
+    plan.rebuild.length === 0
+  )
+    return;
   execFileSync("npm", command, { cwd: root, stdio: "inherit" });
 }
 

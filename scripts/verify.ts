@@ -8,6 +8,7 @@
  * VERIFY_S3_ACCESS_KEY_ID / VERIFY_S3_SECRET_ACCESS_KEY replace the stack's S3 credentials (needed when the
  * pipeline's user is not the buckets' owner: its bucket policy lets it neither upload inputs nor delete).
  */
+import { parseCommandLine } from "../common/command-line";
 import { markdownReport } from "./verify/report";
 import { kubeClientFrom } from "./verify/kube-api";
 import type { ImageSize, LoadProgress } from "./verify/load";
@@ -34,72 +35,47 @@ export interface CliArgs {
 }
 
 export function parseArgs(argv: readonly string[]): CliArgs {
-  const a: { -readonly [K in keyof CliArgs]: CliArgs[K] } = {
-    images: 0,
-    size: "1mp",
-    concurrency: 8,
-    timeoutSeconds: 120,
-    watchIntervalSeconds: 5,
-    cooldownSeconds: 420,
-    keep: false,
-    json: false,
-  };
-  const value = (i: number, flag: string): string => {
-    const v = argv[i];
-    if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value; ${USAGE}`);
-    return v;
-  };
-  const positive = (v: string, flag: string, integer: boolean): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
-      throw new Error(`${flag} must be a positive ${integer ? "integer" : "number"}, got '${v}'`);
+  const text = { type: "string" } as const;
+  const v = parseCommandLine(
+    argv,
+    {
+      stack: text,
+      outputs: text,
+      images: text,
+      size: text,
+      concurrency: text,
+      rate: text,
+      "timeout-seconds": text,
+      "watch-interval-seconds": text,
+      "cooldown-seconds": text,
+      keep: { type: "boolean" },
+      json: { type: "boolean" },
+    },
+    USAGE,
+  );
+  const positive = (flag: keyof typeof v, fallback: number, integer: boolean): number => {
+    const raw = v[flag];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (typeof raw !== "string" || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+      throw new Error(`--${flag} must be a positive ${integer ? "integer" : "number"}, got '${String(raw)}'`);
     return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    switch (flag) {
-      case "--stack":
-        a.stack = value(++i, flag);
-        break;
-      case "--outputs":
-        a.outputs = value(++i, flag);
-        break;
-      case "--images":
-        a.images = positive(value(++i, flag), flag, true);
-        break;
-      case "--size": {
-        const v = value(++i, flag);
-        if (v !== "1mp" && v !== "12mp") throw new Error(`--size must be 1mp or 12mp, got '${v}'`);
-        a.size = v;
-        break;
-      }
-      case "--concurrency":
-        a.concurrency = positive(value(++i, flag), flag, true);
-        break;
-      case "--rate":
-        a.rate = positive(value(++i, flag), flag, false);
-        break;
-      case "--timeout-seconds":
-        a.timeoutSeconds = positive(value(++i, flag), flag, false);
-        break;
-      case "--watch-interval-seconds":
-        a.watchIntervalSeconds = positive(value(++i, flag), flag, false);
-        break;
-      case "--cooldown-seconds":
-        a.cooldownSeconds = positive(value(++i, flag), flag, false);
-        break;
-      case "--keep":
-        a.keep = true;
-        break;
-      case "--json":
-        a.json = true;
-        break;
-      default:
-        throw new Error(`unknown argument '${flag}'; ${USAGE}`);
-    }
-  }
-  if ((a.stack === undefined) === (a.outputs === undefined)) throw new Error(`give exactly one of --stack and --outputs; ${USAGE}`);
-  return a;
+  if (v.size !== undefined && v.size !== "1mp" && v.size !== "12mp") throw new Error(`--size must be 1mp or 12mp, got '${v.size}'`);
+  if ((v.stack === undefined) === (v.outputs === undefined)) throw new Error(`give exactly one of --stack and --outputs; ${USAGE}`);
+  return {
+    stack: v.stack,
+    outputs: v.outputs,
+    images: positive("images", 0, true),
+    size: (v.size ?? "1mp") as ImageSize,
+    concurrency: positive("concurrency", 8, true),
+    rate: v.rate === undefined ? undefined : positive("rate", 0, false),
+    timeoutSeconds: positive("timeout-seconds", 120, false),
+    watchIntervalSeconds: positive("watch-interval-seconds", 5, false),
+    cooldownSeconds: positive("cooldown-seconds", 420, false),
+    keep: v.keep === true,
+    json: v.json === true,
+  };
 }
 
 async function main(): Promise<number> {
