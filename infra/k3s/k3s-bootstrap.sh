@@ -52,7 +52,7 @@ fi
 
 # Pods must never reach the metadata service: it serves this node's user data, with the cluster's keys and
 # tokens. The unit installs the block now and at every boot before k3s, whose unit requires it.
-systemctl daemon-reload
+systemctl daemon-reload || die "systemctl daemon-reload failed"
 systemctl enable --now "$metadata_block_unit" || die "could not start ${metadata_block_unit}; k3s is not installed without the metadata block"
 log "pods are blocked from the metadata service (${metadata_block_unit})"
 
@@ -84,9 +84,12 @@ fi
 
 installer="$(mktemp)"
 trap 'rm -f "$installer"' EXIT
+# A failure names the step and the URL: curl's own message alone does not say what was being fetched, or why.
+log "downloading the k3s installer from ${installer_url}"
 curl --silent --show-error --fail --location --retry 5 --retry-delay 5 --retry-connrefused \
-  --output "$installer" "$installer_url"
+  --output "$installer" "$installer_url" || die "downloading the k3s installer from ${installer_url} failed (curl exit $?)"
 
 log "installing k3s ${k3s_version} as ${role}"
-INSTALL_K3S_VERSION="$k3s_version" sh "$installer" "$role" --flannel-iface "$private_iface"
+INSTALL_K3S_VERSION="$k3s_version" sh "$installer" "$role" --flannel-iface "$private_iface" ||
+  die "the k3s installer from ${installer_url} failed (exit $?) installing k3s ${k3s_version} as ${role}"
 log "k3s ${role} installed"

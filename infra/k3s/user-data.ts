@@ -14,7 +14,7 @@ import { HOSTS_LINE_COMMAND, renderCloudConfig } from "./cloud-config";
 import { agentConfig, K3S_CLUSTER_CIDR, K3S_CONFIG_PATH, renderK3sConfig, serverConfig, serverUrl } from "./k3s-config";
 import { METADATA_BLOCK_UNIT, metadataBlockFiles } from "./metadata-block";
 import { K3S_RESOLV_CONF_PATH, renderResolvConf } from "./resolv-conf";
-import { FileMode, ServerTlsMaterial, serverTlsFiles } from "./server-tls";
+import { FileMode, K3S_SERVER_TLS_DIR, ServerTlsMaterial, serverTlsFiles } from "./server-tls";
 import { userDataScrubFile } from "./user-data-scrub";
 
 export const BOOTSTRAP_SCRIPT_PATH = "/usr/local/sbin/image-pipeline-k3s-bootstrap";
@@ -46,8 +46,10 @@ export interface CloudConfigWriteFile {
 /** cloud-init's write_files encoding for gzip then base64 (cloudinit.readthedocs.io, module write_files). */
 export const SCRIPT_ENCODING = "gz+b64";
 
-/** The subset of cloud-config this program emits (cloudinit.readthedocs.io, modules write_files and runcmd). */
+/** The subset of cloud-config this program emits (cloudinit.readthedocs.io, modules bootcmd, write_files and runcmd). */
 export interface K3sCloudConfig {
+  /** Runs at every boot, before write_files (both in cloud-init's init stage, bootcmd first). */
+  readonly bootcmd: string[][];
   readonly write_files: CloudConfigWriteFile[];
   readonly runcmd: (string | string[])[];
 }
@@ -78,6 +80,15 @@ let bootstrapScript: string | undefined;
 export function bootstrapScriptText(): string {
   bootstrapScript ??= fs.readFileSync(path.join(__dirname, "k3s-bootstrap.sh"), "utf8");
   return bootstrapScript;
+}
+
+/**
+ * write_files creates missing parent directories 0755, so anyone on the node could list the key and token
+ * directories. bootcmd runs before write_files at every boot and makes them root-only first (`install -d` sets
+ * the mode whether the directory is new or not).
+ */
+export function privateDirectoriesCommand(dirs: readonly string[]): string[] {
+  return ["install", "-d", "-m", "0700", "-o", "root", "-g", "root", ...dirs];
 }
 
 function file(filePath: string, content: string, permissions: FileMode): CloudConfigWriteFile {
@@ -124,6 +135,7 @@ function hardeningFiles(role: "server" | "agent"): CloudConfigWriteFile[] {
 
 export function serverCloudConfig(p: ServerUserDataParams): K3sCloudConfig {
   return {
+    bootcmd: [privateDirectoriesCommand([K3S_SERVER_TLS_DIR, path.posix.dirname(K3S_CONFIG_PATH)])],
     write_files: [
       ...serverTlsFiles(p.tls).map((f) => file(f.path, f.content, f.permissions)),
       file(
@@ -143,6 +155,7 @@ export function serverCloudConfig(p: ServerUserDataParams): K3sCloudConfig {
 
 export function agentCloudConfig(p: AgentUserDataParams): K3sCloudConfig {
   return {
+    bootcmd: [privateDirectoriesCommand([path.posix.dirname(K3S_CONFIG_PATH)])],
     write_files: [
       file(AGENT_SERVER_CA_PATH, p.serverCaBundle, "0644"),
       file(K3S_CONFIG_PATH, renderK3sConfig(agentConfig({ token: p.agentToken, nodeIp: p.nodeIp, serverIp: p.serverIp })), "0600"),

@@ -148,7 +148,7 @@ describe.each(["dev", "prod"])("%s user data", (stack) => {
     expect(r.docs.map((d) => d.role)).toEqual(["server", ...r.names.slice(1).map(() => "agent")]);
     for (const d of r.docs) {
       expect(d.text.startsWith("#cloud-config\n")).toBe(true);
-      expect(Object.keys(parsed(d.text)).sort()).toEqual(["runcmd", "write_files"]);
+      expect(Object.keys(parsed(d.text)).sort()).toEqual(["bootcmd", "runcmd", "write_files"]);
     }
   });
 
@@ -176,6 +176,13 @@ describe.each(["dev", "prod"])("%s user data", (stack) => {
       for (const cmd of doc.runcmd.filter((c): c is string => typeof c === "string")) {
         expect({ node: d.node, cmd, ...shellcheck(cmd, "sh") }).toMatchObject({ ok: true });
       }
+    }
+  });
+
+  test("bootcmd makes the key and token directories root-only before write_files fills them", () => {
+    for (const d of r.docs) {
+      const dirs = d.role === "server" ? [K3S_SERVER_TLS_DIR, "/etc/rancher/k3s"] : ["/etc/rancher/k3s"];
+      expect(parsed(d.text).bootcmd).toEqual([["install", "-d", "-m", "0700", "-o", "root", "-g", "root", ...dirs]]);
     }
   });
 
@@ -297,6 +304,7 @@ describe.each(["dev", "prod"])("%s user data", (stack) => {
 test("user data over Nova's limit is refused with the node's name", () => {
   expect(() =>
     renderUserData("node9", {
+      bootcmd: [],
       write_files: [{ path: "/big", content: "x".repeat(50_000), permissions: "0644", owner: "root:root" }],
       runcmd: [],
     }),
