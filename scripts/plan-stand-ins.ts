@@ -5,6 +5,7 @@
  * cloud. So the offline plan fills in these stand-ins for keys the stack file leaves empty and `--config` does not
  * set, and reports which it used (`Plan.standIns`). `pulumi up` never sees them.
  */
+import { offlineSecretPlaceholder } from "../infra/config/cli-config";
 import { CONFIG_NAMESPACE } from "../infra/config/reader";
 
 export interface StandIn {
@@ -93,7 +94,14 @@ export function applyStandIns(
   const used: string[] = [];
   for (const standIn of standIns) {
     const full = key(standIn.key);
-    if (explicit.includes(full) || !isEmpty(config[full]) || !standIn.needed(config)) continue;
+    if (explicit.includes(full)) continue;
+    // Set, but encrypted: offline its placeholder would fail the value's own format (a login is <user>:<token>), so
+    // the plan reads the stand-in instead. The operator has made this setting, so it is not reported as missing.
+    if (secretKeys.includes(full) && config[full] === offlineSecretPlaceholder(full)) {
+      config[full] = standIn.value;
+      continue;
+    }
+    if (!isEmpty(config[full]) || !standIn.needed(config)) continue;
     config[full] = standIn.value;
     if (standIn.secret) secretKeys.push(full);
     used.push(standIn.key);

@@ -43,6 +43,14 @@ export function listStacks(projectDir: string): string[] {
     .filter((s): s is string => s !== undefined);
 }
 
+/**
+ * What an encrypted (`secure:`) stack value reads as without the stack's secrets provider: a placeholder, since
+ * only the Pulumi CLI can decrypt it.
+ */
+export function offlineSecretPlaceholder(fullKey: string): string {
+  return `offline-secret-${fullKey.split(":").pop()}`;
+}
+
 /** The stack's config as the CLI passes it: the stack file over the project defaults. */
 export function readCliConfig(projectDir: string, stack: string): CliConfig {
   const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
@@ -52,7 +60,7 @@ export function readCliConfig(projectDir: string, stack: string): CliConfig {
   const secretKeys: string[] = [];
   for (const [key, value] of Object.entries((readYaml(file).config ?? {}) as Record<string, unknown>)) {
     if (value !== null && typeof value === "object" && "secure" in (value as object)) {
-      config[key] = `offline-secret-${key.split(":").pop()}`;
+      config[key] = offlineSecretPlaceholder(key);
       secretKeys.push(key);
     } else {
       config[key] = cliConfigValue(value);
