@@ -25,6 +25,8 @@ export const TROVE_ACCESS_TIMEOUT_MINUTES = 30;
 
 export const DATABASE_NAME = "pipeline_db";
 export const DATABASE_USER = "pipeline";
+/** The in-cluster PostgreSQL's superuser (the official image's default): only the migration Job connects as it. */
+export const DATABASE_ADMIN_USER = "postgres";
 export { POSTGRES_PORT };
 
 export interface DatabaseConnection {
@@ -37,6 +39,11 @@ export interface DatabaseConnection {
   readonly password: pulumi.Output<string>;
   /** Secret: it embeds the password. */
   readonly connectionString: pulumi.Output<string>;
+  /**
+   * In-cluster only: the superuser the image creates, for the migration Job alone; `user` is then the services'
+   * least-privilege role, which the migration creates with `password`.
+   */
+  readonly admin?: { readonly user: string; readonly password: pulumi.Output<string>; readonly connectionString: pulumi.Output<string> };
 }
 
 export interface PipelineDatabaseArgs {
@@ -193,7 +200,30 @@ export class PipelineDatabase extends pulumi.ComponentResource {
     }
 
     const port = pulumi.output(POSTGRES_PORT);
+    let admin: DatabaseConnection["admin"];
+    if (cfg.kind === "in-cluster") {
+      const adminPassword = pulumi.secret(
+        new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, { parent: this }).result,
+      );
+      admin = {
+        user: DATABASE_ADMIN_USER,
+        password: adminPassword,
+        connectionString: pulumi.secret(
+          pulumi.all([host, adminPassword]).apply(([h, p]) =>
+            postgresConnectionString({
+              host: h,
+              port: POSTGRES_PORT,
+              database: DATABASE_NAME,
+              user: DATABASE_ADMIN_USER,
+              password: p,
+              tls,
+            }),
+          ),
+        ),
+      };
+    }
     this.connection = {
+      admin,
       kind: cfg.kind,
       host,
       port,

@@ -190,6 +190,7 @@ export function imagePipeline(cfg: StackConfig) {
     database: {
       connectionString: database.connection.connectionString,
       password: database.connection.password,
+      admin: database.connection.admin,
       target: pulumi.interpolate`${database.connection.host}:${database.connection.port}/${database.connection.database}`,
     },
     registry: registryLogin(cfg.registry),

@@ -3,7 +3,7 @@
  * see exactly the settings `pulumi up` uses.
  */
 import type { StackConfig } from "./config";
-import { DATABASE_NAME, DATABASE_USER } from "./database";
+import { DATABASE_ADMIN_USER, DATABASE_NAME, DATABASE_USER } from "./database";
 import type { InClusterPostgresSettings, PipelineWorkloadSettings } from "../k8s/settings";
 import { workerEnvDefault } from "../worker/src/config";
 import { KEDA_NAMESPACE, KEDA_OPERATOR_POD_LABELS } from "./keda";
@@ -40,6 +40,7 @@ export function workloadSettings(cfg: StackConfig): PipelineWorkloadSettings {
           storageClassName: "local-path",
           database: DATABASE_NAME,
           user: DATABASE_USER,
+          adminUser: DATABASE_ADMIN_USER,
           resources: w.postgres.resources,
           runAsUser: POSTGRES_IMAGE_UID,
         }

@@ -19,6 +19,7 @@ import {
   objectNames,
   pipelineObjectCatalog,
   secretsChecksum,
+  appRoleChecksum,
   type CatalogEntry,
   type KubernetesObject,
   type PipelineBindings,
@@ -52,8 +53,10 @@ export interface PipelineWorkloadArgs {
   };
   readonly database: {
     readonly connectionString: pulumi.Input<string>;
-    /** The in-cluster PostgreSQL's password; required when settings.database.kind is in-cluster. */
+    /** The services' role's password (in `connectionString`); the migration sets it with the in-cluster PostgreSQL. */
     readonly password?: pulumi.Input<string>;
+    /** The in-cluster PostgreSQL's superuser: its password (POSTGRES_PASSWORD) and URL, for the migration Job only. */
+    readonly admin?: { readonly password: pulumi.Input<string>; readonly connectionString: pulumi.Input<string> };
     /** `<host>:<port>/<database>`, no credentials: a different one re-runs the migrations (see k8s/migration.ts). */
     readonly target: pulumi.Input<string>;
   };
@@ -147,9 +150,9 @@ export class PipelineWorkload extends pulumi.ComponentResource {
     if (settings.registry && args.registry === undefined) {
       throw new Error(`PipelineWorkload: registry credentials are required to pull from ${settings.registry.server}`);
     }
-    if (inCluster && args.database.password === undefined) {
+    if (inCluster && (args.database.password === undefined || args.database.admin === undefined)) {
       throw new Error(
-        "PipelineWorkload: database.password is required for an in-cluster database (the database component's RandomPassword)",
+        "PipelineWorkload: database.password and database.admin are required for an in-cluster database (the database component's RandomPasswords)",
       );
     }
 
@@ -157,6 +160,12 @@ export class PipelineWorkload extends pulumi.ComponentResource {
       imageDigest(ref); // throws with the fix when the reference is not pinned
       return ref;
     });
+    // In-cluster: the superuser's URL for the migration Job, and the services' role password it sets.
+    const migration = pulumi
+      .all([inCluster ? args.database.admin?.connectionString : undefined, inCluster ? args.database.password : undefined])
+      .apply(([adminUrl, appRolePassword]) =>
+        adminUrl !== undefined && appRolePassword !== undefined ? { databaseUrl: adminUrl, appRolePassword } : undefined,
+      );
     const secretValues: pulumi.Output<PipelineSecretValues> = pulumi.secret(
       pulumi
         .all([
@@ -164,24 +173,31 @@ export class PipelineWorkload extends pulumi.ComponentResource {
           args.storage.accessKeyId,
           args.storage.secretAccessKey,
           args.storage.webhookSecret,
-          inCluster ? args.database.password : undefined,
+          inCluster ? args.database.admin?.password : undefined,
           args.registry?.username,
           args.registry?.password,
+          migration,
         ])
-        .apply(([databaseUrl, s3AccessKeyId, s3SecretAccessKey, webhookSecret, postgresPassword, registryUsername, registryPassword]) => ({
-          databaseUrl,
-          s3AccessKeyId,
-          s3SecretAccessKey,
-          webhookSecret,
-          postgresPassword,
-          registry:
-            registryUsername !== undefined && registryPassword !== undefined
-              ? { username: registryUsername, password: registryPassword }
-              : undefined,
-        })),
+        .apply(
+          ([databaseUrl, s3AccessKeyId, s3SecretAccessKey, webhookSecret, postgresPassword, registryUsername, registryPassword, m]) => ({
+            databaseUrl,
+            s3AccessKeyId,
+            s3SecretAccessKey,
+            webhookSecret,
+            postgresPassword,
+            migration: m,
+            registry:
+              registryUsername !== undefined && registryPassword !== undefined
+                ? { username: registryUsername, password: registryPassword }
+                : undefined,
+          }),
+        ),
     );
     // A salted hash of random or credential values: it reveals only that they changed, so it need not be secret.
     const checksum = pulumi.unsecret(secretValues.apply(secretsChecksum));
+    const roleChecksum = pulumi.unsecret(
+      secretValues.apply((v) => (v.migration ? appRoleChecksum(v.migration.appRolePassword) : undefined)),
+    );
     const bindings: pulumi.Output<PipelineBindings> = pulumi
       .all([
         image,
@@ -191,8 +207,9 @@ export class PipelineWorkload extends pulumi.ComponentResource {
         args.storage.outputBucket,
         checksum,
         args.database.target,
+        roleChecksum,
       ])
-      .apply(([imageRef, s3Endpoint, s3Region, inputBucket, outputBucket, secretsChecksumValue, databaseTarget]) => ({
+      .apply(([imageRef, s3Endpoint, s3Region, inputBucket, outputBucket, secretsChecksumValue, databaseTarget, appRoleChecksumValue]) => ({
         image: imageRef,
         s3Endpoint,
         s3Region,
@@ -200,6 +217,7 @@ export class PipelineWorkload extends pulumi.ComponentResource {
         outputBucket,
         secretsChecksum: secretsChecksumValue,
         databaseTarget,
+        appRoleChecksum: appRoleChecksumValue,
       }));
     const objects = bindings.apply((b) => buildPipelineObjects(settings, b));
     // Objects that need no bindings are passed as known values, so a preview shows them in full even while

@@ -53,6 +53,8 @@ export function pipelineEnvironment(s: PipelineWorkloadSettings, b: PipelineBind
       WORKER_CONCURRENCY: String(r.concurrency),
       SHUTDOWN_GRACE_SECONDS: String(r.shutdownGraceSeconds),
       LOG_LEVEL: r.logLevel,
+      // Only the migration reads it: the role it creates for the services (in-cluster PostgreSQL).
+      ...(s.database.kind === "in-cluster" ? { DATABASE_APP_ROLE: s.database.user } : {}),
     },
     false,
   );
@@ -89,6 +91,25 @@ export function buildPipelineSecret(s: PipelineWorkloadSettings, v: PipelineSecr
   };
 }
 
+/** The migration Job's Secret with the in-cluster PostgreSQL: the superuser's URL and the role password it sets. */
+export function buildMigrationSecret(s: PipelineWorkloadSettings, v: PipelineSecretValues): ISecret {
+  if (s.database.kind !== "in-cluster") throw new Error("buildMigrationSecret: database.kind is not in-cluster");
+  if (!v.migration)
+    throw new Error("the migration's credentials are required when database.kind is in-cluster (superuser URL, role password)");
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: objectNames(s).migrateSecrets, namespace: s.namespace, labels: componentLabels(s.instance, "migrate") },
+    type: "Opaque",
+    stringData: checkedEnv({ DATABASE_URL: v.migration.databaseUrl, DATABASE_APP_PASSWORD: v.migration.appRolePassword }, true),
+  };
+}
+
+/** A salted fingerprint of the application role's password: it reveals only that the password changed. */
+export function appRoleChecksum(appRolePassword: string): string {
+  return createHash("sha256").update("image-pipeline/app-role/v1:").update(appRolePassword).digest("hex");
+}
+
 /** The CA that signs the external database's server certificate; the pods mount it at DATABASE_CA_PATH. */
 export function buildDatabaseCaConfigMap(s: PipelineWorkloadSettings): IConfigMap {
   if (s.database.kind !== "trove" || s.database.caCertificate === undefined) {
@@ -122,7 +143,15 @@ export function buildPostgresSecret(s: PipelineWorkloadSettings, v: PipelineSecr
  */
 export function secretsChecksum(v: PipelineSecretValues): string {
   const h = createHash("sha256").update("image-pipeline/secrets/v1");
-  for (const value of [v.databaseUrl, v.s3AccessKeyId, v.s3SecretAccessKey, v.webhookSecret, v.postgresPassword ?? ""]) {
+  for (const value of [
+    v.databaseUrl,
+    v.s3AccessKeyId,
+    v.s3SecretAccessKey,
+    v.webhookSecret,
+    v.postgresPassword ?? "",
+    v.migration?.databaseUrl ?? "",
+    v.migration?.appRolePassword ?? "",
+  ]) {
     h.update(String(value.length)).update(":").update(value);
   }
   return h.digest("hex");

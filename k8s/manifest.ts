@@ -20,6 +20,7 @@ import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import {
   buildConfigMap,
   buildDatabaseCaConfigMap,
+  buildMigrationSecret,
   buildPipelineSecret,
   buildPostgresSecret,
   configChecksum,
@@ -179,7 +180,9 @@ function objectSpecs(s: PipelineWorkloadSettings): ObjectSpec[] {
     databaseReady.push("postgres");
   }
 
-  bound("migrate", "Job", "batch/v1", ["migrate-serviceaccount", ...podInputs, ...databaseReady], (ctx) =>
+  const migrateInputs = inCluster ? [...podInputs.filter((id) => id !== "secrets"), "migrate-secrets"] : podInputs;
+  if (inCluster) secret("migrate-secrets", (v) => buildMigrationSecret(s, v));
+  bound("migrate", "Job", "batch/v1", ["migrate-serviceaccount", ...migrateInputs, ...databaseReady], (ctx) =>
     buildMigrationJob(s, ctx.bindings),
   );
   bound("webhook", "Deployment", "apps/v1", ["webhook-serviceaccount", ...podInputs, "migrate"], (ctx) =>

@@ -22,6 +22,8 @@ export const MIGRATION_DEADLINE_SECONDS = 600;
 export const REPLACE_UNREADY_ANNOTATION = "pulumi.com/replaceUnready";
 /** On the Job's pod template: a different database is a different template, so its migrations run. */
 export const DATABASE_TARGET_ANNOTATION = "image-pipeline/database";
+/** On the Job's pod template (in-cluster PostgreSQL): a new role password is a new template, so the Job sets it. */
+export const APP_ROLE_ANNOTATION = "image-pipeline/app-role";
 
 /**
  * A Job's `.spec.template` cannot change: pulumi-kubernetes replaces the Job when it does, deleting it first because
@@ -45,7 +47,13 @@ export function buildMigrationJob(s: PipelineWorkloadSettings, b: PipelineBindin
       // No ttlSecondsAfterFinished: the finished Job is the record that this image's migrations ran, and a Job
       // deleted behind Pulumi's back would be re-created on the next refresh.
       template: {
-        metadata: { labels: componentLabels(s.instance, "migrate"), annotations: { [DATABASE_TARGET_ANNOTATION]: b.databaseTarget } },
+        metadata: {
+          labels: componentLabels(s.instance, "migrate"),
+          annotations: {
+            [DATABASE_TARGET_ANNOTATION]: b.databaseTarget,
+            ...(b.appRoleChecksum !== undefined ? { [APP_ROLE_ANNOTATION]: b.appRoleChecksum } : {}),
+          },
+        },
         spec: pipelinePodSpec(s, {
           serviceAccountName: objectNames(s).migrate,
           container: pipelineContainer(s, { command: "migrate", image: b.image, resources: s.webhook.resources }),

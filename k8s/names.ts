@@ -17,6 +17,8 @@ export interface ObjectNames {
   readonly migrate: string;
   readonly config: string;
   readonly secrets: string;
+  /** The migration Job's own Secret (in-cluster PostgreSQL): the superuser's URL and the application role's password. */
+  readonly migrateSecrets: string;
   readonly postgres: string;
   readonly postgresCredentials: string;
   /** The image pull Secret, when a registry is configured. */
@@ -42,6 +44,7 @@ export function objectNames(
     migrate: `${s.instance}-migrate`,
     config: `${s.instance}-config`,
     secrets: `${s.instance}-secrets`,
+    migrateSecrets: `${s.instance}-migrate-secrets`,
     postgres: IN_CLUSTER_POSTGRES_SERVICE,
     postgresCredentials: `${IN_CLUSTER_POSTGRES_SERVICE}-credentials`,
     registry: `${s.instance}-registry`,

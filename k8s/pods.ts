@@ -43,7 +43,12 @@ export function pipelineContainer(s: PipelineWorkloadSettings, o: PipelineContai
     imagePullPolicy: "IfNotPresent",
     // The image's ENTRYPOINT is `node … dist/worker/src/main.js` (worker/Dockerfile); the argument picks the command.
     args: [o.command],
-    envFrom: [{ configMapRef: { name: names.config } }, { secretRef: { name: names.secrets } }],
+    // With the in-cluster PostgreSQL the migration Job alone holds the superuser's URL, in a Secret of its own that
+    // holds nothing else (no S3 keys, no webhook secret); the services' Secret has the application role's URL.
+    envFrom: [
+      { configMapRef: { name: names.config } },
+      { secretRef: { name: o.command === "migrate" && s.database.kind === "in-cluster" ? names.migrateSecrets : names.secrets } },
+    ],
     // The pod name is unique and shows up in the event log, which makes a job traceable to its pod.
     env: o.command === "worker" ? [{ name: "WORKER_ID", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] : undefined,
     ports: serving ? [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }] : undefined,

@@ -26,7 +26,9 @@ function inCluster(s: PipelineWorkloadSettings): InClusterPostgresSettings {
 function pgIsReady(db: InClusterPostgresSettings, periodSeconds: number, failureThreshold: number): IProbe {
   // Exec form, no shell: pg_isready ships in the image and needs neither a password nor a writable filesystem.
   return {
-    exec: { command: ["pg_isready", "--host=127.0.0.1", `--port=${POSTGRES_PORT}`, `--username=${db.user}`, `--dbname=${db.database}`] },
+    exec: {
+      command: ["pg_isready", "--host=127.0.0.1", `--port=${POSTGRES_PORT}`, `--username=${db.adminUser}`, `--dbname=${db.database}`],
+    },
     periodSeconds,
     failureThreshold,
     timeoutSeconds: 5,
@@ -63,7 +65,8 @@ export function buildPostgresStatefulSet(s: PipelineWorkloadSettings): IStateful
               imagePullPolicy: "IfNotPresent",
               ports: [{ name: "postgres", containerPort: POSTGRES_PORT, protocol: "TCP" }],
               env: [
-                { name: "POSTGRES_USER", value: db.user },
+                // The image's initdb creates this superuser; the services' role is the migration Job's to create.
+                { name: "POSTGRES_USER", value: db.adminUser },
                 { name: "POSTGRES_DB", value: db.database },
                 { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: names.postgresCredentials, key: "POSTGRES_PASSWORD" } } },
                 // A subdirectory, so initdb never finds a non-empty mount point (e.g. lost+found on block volumes).

@@ -80,7 +80,12 @@ export interface InClusterPostgresSettings {
   /** k3s ships the local-path provisioner as its default StorageClass. */
   readonly storageClassName: string;
   readonly database: string;
+  /**
+   * The role the webhook and the worker connect as: only the privileges they use, created and kept so by the
+   * migration Job (worker/src/db/app-role.ts), which alone connects as `adminUser`, the superuser the image creates.
+   */
   readonly user: string;
+  readonly adminUser: string;
   readonly resources: ResourceSettings;
   /** UID/GID of the postgres user in the image (999 in the Debian-based official image, 70 in the Alpine one). */
   readonly runAsUser: number;
@@ -172,6 +177,11 @@ export interface PipelineBindings {
    * it, so a new database (a replaced Trove instance) gets its migrations.
    */
   readonly databaseTarget: string;
+  /**
+   * In-cluster only: a fingerprint of the application role's password, on the migration Job's template, so a
+   * rotated password re-runs the Job (which sets it) before the Deployments roll onto it.
+   */
+  readonly appRoleChecksum?: string;
 }
 
 /** Secret values; they only ever appear in Secret objects. */
@@ -180,8 +190,13 @@ export interface PipelineSecretValues {
   readonly s3AccessKeyId: string;
   readonly s3SecretAccessKey: string;
   readonly webhookSecret: string;
-  /** Password of the in-cluster PostgreSQL; required when `database.kind` is `in-cluster`. */
+  /** The in-cluster PostgreSQL superuser's password (POSTGRES_PASSWORD); required when `database.kind` is `in-cluster`. */
   readonly postgresPassword?: string;
+  /**
+   * In-cluster only: the superuser's URL, which only the migration Job gets, and the application role's password
+   * it sets (the one in `databaseUrl`).
+   */
+  readonly migration?: { readonly databaseUrl: string; readonly appRolePassword: string };
   /** Registry login for the image pull Secret; required when the settings name a registry. */
   readonly registry?: { readonly username: string; readonly password: string };
 }
@@ -262,6 +277,9 @@ export function workloadSettingsProblems(s: PipelineWorkloadSettings): string[] 
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(db.database))
       problems.push(`database.database: "${db.database}" is not a plain PostgreSQL identifier`);
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(db.user)) problems.push(`database.user: "${db.user}" is not a plain PostgreSQL identifier`);
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(db.adminUser))
+      problems.push(`database.adminUser: "${db.adminUser}" is not a plain PostgreSQL identifier`);
+    if (db.adminUser === db.user) problems.push(`database.adminUser: must differ from database.user (${db.user}), the services' role`);
     if (!Number.isInteger(db.runAsUser) || db.runAsUser < 1)
       problems.push(`database.runAsUser: must be a non-root UID, got ${db.runAsUser}`);
     problems.push(...resourceSettingsProblems("database.resources", db.resources));

@@ -149,7 +149,11 @@ describe("dev: in-cluster PostgreSQL on Chameleon", () => {
     expect(ofType(plans.dev, T.trove)).toEqual([]);
     expect(ofType(plans.dev, T.ec2).map((r) => r.name)).toEqual(["storage-ec2-credential"]);
     expect(ofType(plans.devConfigCreds, T.ec2)).toEqual([]);
-    expect(plans.dev.resources.filter((r) => r.parent === "database").map((r) => r.name)).toEqual(["database-password"]);
+    // The services' role password, and the superuser's (the migration Job's alone).
+    expect(plans.dev.resources.filter((r) => r.parent === "database").map((r) => r.name)).toEqual([
+      "database-password",
+      "database-admin-password",
+    ]);
   });
 
   test("the database host is the in-cluster Service in the workload's namespace", () => {

@@ -11,6 +11,7 @@ import {
   pipelineObjectCatalog,
   SCHEMA_KUBERNETES_VERSION,
   secretsChecksum,
+  appRoleChecksum,
   WorkloadSettingsError,
   type PipelineWorkloadSettings,
 } from "../../k8s";
@@ -111,6 +112,11 @@ describe.each(STACKS)("%s: rollouts and consistency", (stack) => {
     expect(template(bindings(), stackSettings(stack, { logLevel: "trace", outputPrefix: "out/" }))).toEqual(template());
     // A different database does change it: the replacement Job runs the migrations there.
     expect(template(bindings({ databaseTarget: "192.168.1.77:5432/pipeline_db" }))).not.toEqual(template());
+    // So does a rotated password of the services' role: the replacement Job sets it before the Deployments roll.
+    const withRole = (password: string) => template(bindings({ appRoleChecksum: appRoleChecksum(password) }));
+    expect(withRole("a".repeat(32))).not.toEqual(withRole("b".repeat(32)));
+    expect(withRole("a".repeat(32))).toEqual(withRole("a".repeat(32)));
+    expect(JSON.stringify(withRole("a".repeat(32)))).not.toContain("a".repeat(32));
   });
 
   test("a migration Job that did not complete is replaced on the next up instead of waited on again", () => {

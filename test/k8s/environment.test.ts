@@ -31,7 +31,18 @@ describe.each(STACKS)("%s: the worker image accepts the environment its pods get
 
   test.each(["webhook", "worker", "migrate"] as Command[])("%s starts with a valid configuration", (command) => {
     const cfg = loadConfig(containerEnvironment(objects, command, `${command}-7d9f-abcde`), command);
-    expect(cfg.databaseUrl).toBe(secretValues(stack).databaseUrl);
+    // With the in-cluster PostgreSQL the migration alone connects as the superuser and provisions the services' role.
+    const migration = secretValues(stack).migration;
+    if (command === "migrate" && migration) {
+      expect(cfg.databaseUrl).toBe(migration.databaseUrl);
+      expect(new URL(cfg.databaseUrl).username).toBe("postgres");
+      expect(cfg.databaseAppRole).toEqual({ name: "pipeline", password: migration.appRolePassword });
+      expect(new URL(secretValues(stack).databaseUrl).password).toBe(migration.appRolePassword);
+    } else {
+      expect(cfg.databaseUrl).toBe(secretValues(stack).databaseUrl);
+      expect(new URL(cfg.databaseUrl).username).toBe("pipeline");
+      expect(cfg.databaseAppRole).toBeUndefined();
+    }
     expect(cfg.port).toBe(8080);
     if (command !== "migrate") {
       expect(cfg.inputBucket).toBe("input-bucket-dev");
@@ -61,11 +72,21 @@ describe.each(STACKS)("%s: the worker image accepts the environment its pods get
     if (command === "webhook") expect(cfg.webhookSecret).toBe("opaque-data-example");
   });
 
-  test("secret variables are only in the Secret, and the ConfigMap holds none", () => {
+  test("secret variables are only in the Secrets, and the ConfigMap holds none", () => {
     const secretNames = WORKER_ENV.filter((v) => v.secret)
       .map((v) => v.name)
       .sort();
-    expect(Object.keys(find(objects, "Secret", objectNames(settings).secrets).stringData ?? {}).sort()).toEqual(secretNames);
+    const names = objectNames(settings);
+    // The services' Secret holds every secret but the role password; the migration's (in-cluster) only its two.
+    expect(Object.keys(find(objects, "Secret", names.secrets).stringData ?? {}).sort()).toEqual(
+      secretNames.filter((n) => n !== "DATABASE_APP_PASSWORD"),
+    );
+    if (stack === "dev")
+      expect(Object.keys(find(objects, "Secret", names.migrateSecrets).stringData ?? {}).sort()).toEqual([
+        "DATABASE_APP_PASSWORD",
+        "DATABASE_URL",
+      ]);
+    else expect(objects.some((o) => o.metadata?.name === names.migrateSecrets)).toBe(false);
     for (const key of Object.keys(find(objects, "ConfigMap", "image-pipeline-config").data ?? {})) expect(secretNames).not.toContain(key);
   });
 });

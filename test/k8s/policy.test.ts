@@ -177,17 +177,19 @@ describe.each(STACKS)("%s stack objects", (stack) => {
     const configMap = find(objects, "ConfigMap", "image-pipeline-config");
     const secretNames = all(objects, "Secret").map((s) => s.metadata?.name);
     for (const pod of pods.filter((p) => p.labels["app.kubernetes.io/component"] !== "postgres")) {
+      const migrate = pod.labels["app.kubernetes.io/component"] === "migrate";
+      // With the in-cluster PostgreSQL the migration Job has a Secret of its own: the superuser's URL lives nowhere else.
       expect(pod.spec.containers[0].envFrom).toEqual([
         { configMapRef: { name: configMap.metadata?.name } },
-        { secretRef: { name: names.secrets } },
+        { secretRef: { name: migrate && stack === "dev" ? names.migrateSecrets : names.secrets } },
       ]);
       // The migration Job's template must not follow them: a changed Job template replaces the Job (k8s/migration.ts).
-      const migrate = pod.labels["app.kubernetes.io/component"] === "migrate";
       expect(Object.keys(pod.annotations).sort()).toEqual(
         migrate ? ["image-pipeline/database"] : ["image-pipeline/config-checksum", "image-pipeline/secrets-checksum"],
       );
     }
     expect(secretNames).toContain(names.secrets);
+    if (stack === "dev") expect(secretNames).toContain(names.migrateSecrets);
   });
 
   describe("NetworkPolicies", () => {
@@ -339,12 +341,14 @@ describe.each(STACKS)("%s stack objects", (stack) => {
       name: "POSTGRES_PASSWORD",
       valueFrom: { secretKeyRef: { name: names.postgresCredentials, key: "POSTGRES_PASSWORD" } },
     });
-    expect(container?.env).toContainEqual({ name: "POSTGRES_USER", value: "pipeline" });
+    // The image's superuser is postgres; pipeline is the services' own role, which the migration Job creates.
+    expect(container?.env).toContainEqual({ name: "POSTGRES_USER", value: "postgres" });
+    expect(find(objects, "ConfigMap", "image-pipeline-config").data?.DATABASE_APP_ROLE).toBe("pipeline");
     expect(container?.env).toContainEqual({ name: "POSTGRES_DB", value: "pipeline_db" });
     // The Service name is the host the database component already published.
     const svc = find(objects, "Service", "postgres");
     expect(sts.spec?.serviceName).toBe("postgres");
     expect(svc.spec?.clusterIP).toBe("None");
-    expect(find(objects, "Secret", names.postgresCredentials).stringData).toEqual({ POSTGRES_PASSWORD: "s3cr3t-db" });
+    expect(find(objects, "Secret", names.postgresCredentials).stringData).toEqual({ POSTGRES_PASSWORD: "s3cr3t-admin" });
   });
 });

@@ -121,7 +121,22 @@ describe("loadConfig", () => {
       WORKER_ENV.filter((s) => s.secret)
         .map((s) => s.name)
         .sort(),
-    ).toEqual(["DATABASE_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "WEBHOOK_SECRET"]);
+    ).toEqual(["DATABASE_APP_PASSWORD", "DATABASE_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "WEBHOOK_SECRET"]);
+  });
+
+  it("migrate takes the services' role and its password together, and only migrate gets them", () => {
+    const base = { DATABASE_URL: "postgres://postgres:pw@db:5432/pipeline_db" };
+    expect(
+      loadConfig({ ...base, DATABASE_APP_ROLE: "pipeline", DATABASE_APP_PASSWORD: "p".repeat(32) }, "migrate").databaseAppRole,
+    ).toEqual({
+      name: "pipeline",
+      password: "p".repeat(32),
+    });
+    expect(loadConfig(base, "migrate").databaseAppRole).toBeUndefined();
+    expect(() => loadConfig({ ...base, DATABASE_APP_ROLE: "pipeline" }, "migrate")).toThrow(
+      /DATABASE_APP_ROLE and DATABASE_APP_PASSWORD go together/,
+    );
+    expect(() => loadConfig({ ...base, DATABASE_APP_PASSWORD: "p".repeat(32) }, "migrate")).toThrow(/go together/);
   });
 });
 

@@ -37,6 +37,22 @@ export const WORKER_ENV: readonly EnvVarSpec[] = [
     secret: true,
     description: "PostgreSQL URL (postgres://user:pass@host:5432/db); holds the queue and the event log",
   },
+  {
+    name: "DATABASE_APP_ROLE",
+    kind: "string",
+    default: "",
+    usedBy: ["migrate"],
+    description:
+      "Role the webhook and the worker connect as (DATABASE_URL's user in their environment); when set, migrate (connected as the owner) creates or updates it with only the privileges the services need",
+  },
+  {
+    name: "DATABASE_APP_PASSWORD",
+    kind: "string",
+    default: "",
+    usedBy: ["migrate"],
+    secret: true,
+    description: "Password migrate gives DATABASE_APP_ROLE (stored as a SCRAM verifier); a new value rotates it",
+  },
   { name: "S3_ENDPOINT", kind: "url", usedBy: WORKER, description: "S3 endpoint URL, e.g. https://rgw.example.org" },
   {
     name: "S3_REGION",
@@ -249,6 +265,8 @@ export const WORKER_ENV: readonly EnvVarSpec[] = [
 export interface WorkerConfig {
   readonly command: Command;
   readonly databaseUrl: string;
+  /** migrate only: the role the services connect as, to create or update after the migrations. */
+  readonly databaseAppRole?: { readonly name: string; readonly password: string };
   readonly s3: {
     readonly endpoint: string;
     readonly region: string;
@@ -376,6 +394,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): WorkerConf
   if (dbUrl !== undefined && !/^postgres(ql)?:$/.test(new URL(dbUrl).protocol)) {
     problems.push(`DATABASE_URL must use the postgres:// or postgresql:// scheme`);
   }
+  const appRole = (values.get("DATABASE_APP_ROLE") as string | undefined) ?? "";
+  const appPassword = (values.get("DATABASE_APP_PASSWORD") as string | undefined) ?? "";
+  if (command === "migrate" && (appRole === "") !== (appPassword === "")) {
+    problems.push("DATABASE_APP_ROLE and DATABASE_APP_PASSWORD go together: set both (migrate provisions the role) or neither");
+  }
   const s3Endpoint = values.get("S3_ENDPOINT") as string | undefined;
   if (command === "worker" && s3Endpoint !== undefined && !/^https?:$/.test(new URL(s3Endpoint).protocol)) {
     problems.push(`S3_ENDPOINT must be an http:// or https:// URL`);
@@ -387,6 +410,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, command: Command): WorkerConf
   return {
     command,
     databaseUrl: str("DATABASE_URL"),
+    databaseAppRole: command === "migrate" && appRole !== "" ? { name: appRole, password: appPassword } : undefined,
     s3: {
       endpoint: str("S3_ENDPOINT"),
       region: str("S3_REGION"),

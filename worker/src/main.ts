@@ -2,7 +2,8 @@
  * Entry point of the worker image: `node dist/worker/src/main.js <command>`.
  *   webhook       POST /notify -> queue; /healthz /readyz /metrics
  *   worker        claims and processes jobs, runs the reconciler; /healthz /readyz /metrics
- *   migrate       applies schema migrations under an advisory lock, then exits
+ *   migrate       applies schema migrations under an advisory lock, creates or updates the services' role
+ *                 (DATABASE_APP_ROLE), then exits
  *   dead-letters  prints dead-lettered jobs as JSON lines
  *   redrive [id…] puts dead-lettered jobs (all, or the given ids) back in the queue
  */
@@ -70,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
   const pool = createPool(config.databaseUrl, logger, 2);
   try {
     if (name === "migrate") {
-      const result = await migrate(pool);
+      const result = await migrate(pool, undefined, { appRole: config.databaseAppRole });
       logger.info(result, "schema up to date");
       return 0;
     }

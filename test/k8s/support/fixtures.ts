@@ -41,7 +41,12 @@ export function secretValues(stack: StackName): PipelineSecretValues {
     s3AccessKeyId: "AKIAEXAMPLE",
     s3SecretAccessKey: "secret-access-key-example",
     webhookSecret: "opaque-data-example",
-    postgresPassword: stack === "dev" ? "s3cr3t-db" : undefined,
+    // dev's in-cluster PostgreSQL: the superuser is the migration Job's alone; the services connect as pipeline.
+    postgresPassword: stack === "dev" ? "s3cr3t-admin" : undefined,
+    migration:
+      stack === "dev"
+        ? { databaseUrl: `postgresql://postgres:s3cr3t-admin@${host}:5432/pipeline_db`, appRolePassword: "s3cr3t-db" }
+        : undefined,
     // Both example stacks pull the worker image from ghcr.io, which keeps a new package private.
     registry: { username: "ci-bot", password: "ghp_token" },
   };

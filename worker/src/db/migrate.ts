@@ -1,4 +1,5 @@
 import type { Pool } from "pg";
+import { checkAppRole, provisionAppRole, type AppRole } from "./app-role";
 import { withClient } from "./pool";
 import { MIGRATIONS, SCHEMA, LATEST_VERSION, type Migration } from "./migrations";
 
@@ -12,10 +13,17 @@ export interface MigrationResult {
 
 /**
  * Applies pending migrations, one transaction each, while holding a session advisory lock so that
- * concurrent starters (a migrate Job, webhook and worker pods) serialise instead of racing.
+ * concurrent starters (a migrate Job, webhook and worker pods) serialise instead of racing. With `appRole`, then
+ * creates or updates the role the services connect as (app-role.ts), under the same lock.
  */
-export async function migrate(pool: Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationResult> {
+export async function migrate(
+  pool: Pool,
+  migrations: readonly Migration[] = MIGRATIONS,
+  options: { readonly appRole?: AppRole } = {},
+): Promise<MigrationResult> {
   return withClient(pool, async (client) => {
+    // Before any change: a migration that could not finish by provisioning the role must not start.
+    if (options.appRole) await checkAppRole(client, options.appRole);
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
     try {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
@@ -39,6 +47,7 @@ export async function migrate(pool: Pool, migrations: readonly Migration[] = MIG
         }
         applied.push(m.version);
       }
+      if (options.appRole) await provisionAppRole(client, options.appRole);
       return { applied, version: Math.max(0, ...done, ...applied) };
     } finally {
       await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
