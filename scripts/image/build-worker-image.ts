@@ -60,11 +60,21 @@ export function buildNpmrc(registry: string | undefined, withCa: boolean): strin
   ].join("\n");
 }
 
+/**
+ * A reference as Docker reads it, fully qualified: `node:26…` is `docker.io/library/node:26…`. podman would
+ * otherwise consult the machine's unqualified-search registries (or refuse without a terminal to ask on).
+ */
+export function qualifiedImageRef(ref: string): string {
+  const [first, ...rest] = ref.split("/");
+  if (rest.length > 0 && (first.includes(".") || first.includes(":") || first === "localhost")) return ref;
+  return rest.length === 0 ? `docker.io/library/${ref}` : `docker.io/${ref}`;
+}
+
 export async function buildWorkerImage(podman: Podman, options: BuildOptions = {}): Promise<BuiltImage> {
   const log = options.log ?? (() => undefined);
   const started = Date.now();
   const standIn = options.base === undefined;
-  const base = options.base ?? ensureStandInNodeBase(podman, log);
+  const base = options.base !== undefined ? qualifiedImageRef(options.base) : ensureStandInNodeBase(podman, log);
   const tag = options.tag ?? DEFAULT_IMAGE_TAG;
   const secrets = fs.mkdtempSync(path.join(os.tmpdir(), "image-pipeline-build-"));
   try {

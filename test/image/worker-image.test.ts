@@ -2,8 +2,9 @@
  * The worker image as built by `npm run image` (worker/Dockerfile on the stand-in base), run with podman: the
  * checks a cluster relies on (non-root, read-only root with only /tmp written, production dependencies only,
  * sharp working inside, each command serving its health endpoint, a clean SIGTERM within the grace period) and
- * that no build secret (npmrc, CA mount, .env) ended up in it. What the official base changes (Node 26, its
- * packages) only the image workflow checks (docs/container-image.md).
+ * that no build secret (npmrc, CA mount, .env) ended up in it. The image workflow runs the same checks on the
+ * official base (IMAGE_PIPELINE_TEST_BASE): Node 26 and its packages are exercised only there
+ * (docs/container-image.md).
  */
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { spawnSync } from "node:child_process";
@@ -50,8 +51,10 @@ function runInImage(args: string[], options: { entrypoint?: string; input?: Buff
 
 describeWithPodman("worker image (podman, stand-in base)", () => {
   beforeAll(async () => {
-    podman = Podman.setUp();
-    image = await buildWorkerImage(podman, { log: (l) => void process.stderr.write(`[image] ${l}\n`) });
+    // The image workflow sets IMAGE_PIPELINE_TEST_BASE to the official base (worker/Dockerfile's NODE_IMAGE).
+    const base = process.env.IMAGE_PIPELINE_TEST_BASE || undefined;
+    podman = Podman.setUp({ debianBases: base === undefined });
+    image = await buildWorkerImage(podman, { base, log: (l) => void process.stderr.write(`[image] ${l}\n`) });
   }, 900_000);
 
   test("runs as the non-root user 1000:1000", () => {

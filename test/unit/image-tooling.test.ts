@@ -1,6 +1,6 @@
 /** The image tooling's pure parts: podman's private configuration, `npm run image`'s arguments, the build's npmrc, container runs. */
 import { parseImageArgs } from "../../scripts/image";
-import { BUILD_CA_PATH, buildNpmrc, DEFAULT_IMAGE_TAG } from "../../scripts/image/build-worker-image";
+import { BUILD_CA_PATH, buildNpmrc, DEFAULT_IMAGE_TAG, qualifiedImageRef } from "../../scripts/image/build-worker-image";
 import { recipeTag } from "../../scripts/image/debian-base";
 import { containersConf, hardNofileLimit, Podman } from "../../scripts/image/podman";
 import { containerName, containerOwner, containerRunArgs } from "../../worker/local/container";
@@ -57,4 +57,13 @@ test("a service container: host network, read-only root, /tmp only, environment 
   expect(args.join(" ")).toMatch(/--tmpfs \/tmp:/);
   expect(args.join(" ")).toMatch(/--env DATABASE_URL --env PORT img:1 worker$/);
   expect(args.join(" ")).not.toMatch(/--env \S+=/);
+});
+
+test("a base given as Docker Hub shorthand is qualified as Docker would, so podman never asks which registry", () => {
+  const digest = `sha256:${"ab12".repeat(16)}`;
+  expect(qualifiedImageRef(`node:26.8.1-bookworm-slim@${digest}`)).toBe(`docker.io/library/node:26.8.1-bookworm-slim@${digest}`);
+  expect(qualifiedImageRef("bitnami/node:22")).toBe("docker.io/bitnami/node:22");
+  expect(qualifiedImageRef("ghcr.io/o/img@" + digest)).toBe("ghcr.io/o/img@" + digest);
+  expect(qualifiedImageRef("localhost/image-pipeline-stand-in-node:abc")).toBe("localhost/image-pipeline-stand-in-node:abc");
+  expect(qualifiedImageRef("registry:5000/x")).toBe("registry:5000/x");
 });
