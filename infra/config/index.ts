@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readDatabase, DATABASE_DEFAULTS, type DatabaseConfig } from "./database";
 import { readK3s, K3S_DEFAULTS, type K3sConfig } from "./k3s";
-import { readLease, LEASE_DEFAULTS, type LeaseConfig } from "./lease";
+import { checkBareMetalReadyTimeout, readLease, LEASE_DEFAULTS, type LeaseConfig } from "./lease";
 import { checkPrivateNetworkForLease, readNetwork, NETWORK_DEFAULTS, type NetworkConfig } from "./network";
 import { NODE_IMAGE_DEFAULTS } from "./node-image";
 import { readNodes, NODES_DEFAULTS, type NodesConfig } from "./nodes";
@@ -100,6 +100,7 @@ export function parseStackConfig(source: ConfigSource, stack: string, now: Date 
   checkPrivateNetworkForLease(r, network, lease?.type);
   const nodes = readNodes(r, nodeCount);
   const k3s = readK3s(r);
+  checkBareMetalReadyTimeout(r, lease, k3s.readyTimeoutSeconds);
   const workload = readWorkload(r);
   const registry = readRegistry(r, workload.image);
   const database = readDatabase(r, resourcePrefix, openstack.cloud);

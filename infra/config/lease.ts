@@ -173,3 +173,19 @@ export function readLease(r: ConfigReader, resourcePrefix: string, now: Date): L
     timeoutMinutes: r.integer("leaseTimeoutMinutes", 1, 24 * 60),
   };
 }
+
+/** Below this, a bare-metal stack's readiness gate may expire while the nodes are still booting. */
+export const BARE_METAL_READY_TIMEOUT_SECONDS = 2400;
+
+/**
+ * Bare-metal instances "may take approximately ten to fifteen minutes to launch" (Chameleon's getting-started
+ * guide) before cloud-init even starts k3s's install, so the default readiness timeout (20 minutes) can expire on
+ * a healthy cluster. Said before `up`, not when the gate gives up.
+ */
+export function checkBareMetalReadyTimeout(r: ConfigReader, lease: LeaseConfig | undefined, readyTimeoutSeconds: number): void {
+  if (lease?.type !== "physical:host" || readyTimeoutSeconds >= BARE_METAL_READY_TIMEOUT_SECONDS) return;
+  r.warn(
+    "k3sReadyTimeoutSeconds",
+    `${readyTimeoutSeconds} s may expire while bare-metal nodes are still launching (Chameleon: ten to fifteen minutes before the first boot), then installing k3s; set pulumi config set k3sReadyTimeoutSeconds 3600 (a gate that expires leaves the nodes running, and the next up waits again)`,
+  );
+}

@@ -111,11 +111,27 @@ describe("config", () => {
     ]);
   });
 
+  test("the default readiness timeout on bare metal is a warning with the fix: launching alone takes 10 to 15 minutes", () => {
+    expect(parse().warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^image-pipeline:k3sReadyTimeoutSeconds: 1200 s may expire while bare-metal nodes are still launching .*k3sReadyTimeoutSeconds 3600/,
+        ),
+      ]),
+    );
+    expect(parse({ k3sReadyTimeoutSeconds: "3600" }).warnings.filter((w) => w.includes("k3sReadyTimeoutSeconds"))).toEqual([]);
+    expect(
+      parse({ ...{ leaseType: "flavor:instance", flavor: "m1.medium", leaseResourceProperties: undefined } }).warnings.filter((w) =>
+        w.includes("k3sReadyTimeoutSeconds"),
+      ),
+    ).toEqual([]);
+  });
+
   test("the committed stacks are not bare metal and get no bare-metal warnings", () => {
     for (const stack of ["dev", "prod"]) {
       const cfg = parseStackConfig(mapSource(stackValues(stack)), stack);
       expect(cfg.network.privateSegment).toBeUndefined();
-      expect(cfg.warnings.filter((w) => /privateNetworkType|leaseRequireSecondNic/.test(w))).toEqual([]);
+      expect(cfg.warnings.filter((w) => /privateNetworkType|leaseRequireSecondNic|k3sReadyTimeoutSeconds/.test(w))).toEqual([]);
     }
   });
 });
