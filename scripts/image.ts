@@ -6,6 +6,7 @@
  *   npm run image -- [--base <ref>] [--tag <name>] [--work-dir <dir>] [--no-cache]
  * The last line is `IMAGE {"tag","id","digest","sizeBytes","base"}` for scripts.
  */
+import { parseCommandLine } from "../common/command-line";
 import { buildWorkerImage, DEFAULT_IMAGE_TAG } from "./image/build-worker-image";
 import { DEFAULT_PODMAN_DIR, Podman, PodmanError } from "./image/podman";
 
@@ -19,24 +20,11 @@ interface Args {
 }
 
 export function parseImageArgs(argv: readonly string[]): Args {
-  let base: string | undefined;
-  let tag = DEFAULT_IMAGE_TAG;
-  let workDir = DEFAULT_PODMAN_DIR;
-  let noCache = false;
-  const value = (i: number, flag: string): string => {
-    const v = argv[i];
-    if (!v || v.startsWith("--")) throw new Error(`${flag} needs a value; ${USAGE}`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--base") base = value(++i, a);
-    else if (a === "--tag") tag = value(++i, a);
-    else if (a === "--work-dir") workDir = value(++i, a);
-    else if (a === "--no-cache") noCache = true;
-    else throw new Error(`unknown argument '${a}'; ${USAGE}`);
-  }
-  return { base, tag, workDir, noCache };
+  const text = { type: "string" } as const;
+  const v = parseCommandLine(argv, { base: text, tag: text, "work-dir": text, "no-cache": { type: "boolean" } }, USAGE);
+  for (const flag of ["base", "tag", "work-dir"] as const)
+    if (v[flag] !== undefined && (v[flag] === "" || v[flag].startsWith("--"))) throw new Error(`--${flag} needs a value; ${USAGE}`);
+  return { base: v.base, tag: v.tag ?? DEFAULT_IMAGE_TAG, workDir: v["work-dir"] ?? DEFAULT_PODMAN_DIR, noCache: v["no-cache"] ?? false };
 }
 
 function mib(bytes: number): string {

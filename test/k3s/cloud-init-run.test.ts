@@ -61,11 +61,11 @@ function serverDoc(): string {
   });
 }
 
-function agentDoc(): string {
+function agentDoc(nodeName = "node2", nodeIp = agentIp): string {
   return agentUserData({
     install,
-    nodeName: "node2",
-    nodeIp: agentIp,
+    nodeName,
+    nodeIp,
     serverIp,
     agentToken: secureJoinToken(pki.cas.root.certPem, AGENT_PASSWORD, AGENT_TOKEN_USER),
     serverCaBundle: serverCaBundle(pki.material),
@@ -196,10 +196,30 @@ describeWithPodman("user data under real cloud-init (podman, Debian bookworm)", 
     });
   });
 
+  describe("the stack's other agents", () => {
+    const others = cfg.network.privateIps.slice(2).map((ip, i) => ({ name: `node${i + 3}`, ip }));
+    test.each(others)(
+      "$name ($ip) boots cleanly with every file as written",
+      ({ name, ip }) => {
+        const userData = agentDoc(name, ip);
+        const run = boot(name, userData, ip);
+        expectClean(run);
+        expectFilesAsWritten(run, userData);
+        expect(run.installerArgs).toEqual(["agent", "--flannel-iface", "ens3"]);
+        expect(run.k3s?.config).toMatchObject({ "node-ip": ip });
+      },
+      300_000,
+    );
+
+    test("the dev stack has at least one more agent to boot", () => {
+      expect(others.length).toBeGreaterThan(0);
+    });
+  });
+
   describe("a failed installer download", () => {
     let run: NodeRun;
     beforeAll(() => {
-      run = boot("node3", serverDoc(), serverIp, { failDownload: true });
+      run = boot("failed-download", serverDoc(), serverIp, { failDownload: true });
     }, 300_000);
 
     test("ends in status error, with the installer never run", () => {
@@ -217,7 +237,7 @@ describeWithPodman("user data under real cloud-init (podman, Debian bookworm)", 
   describe("a failed installer", () => {
     let run: NodeRun;
     beforeAll(() => {
-      run = boot("node4", agentDoc(), agentIp, { failInstaller: true });
+      run = boot("failed-installer", agentDoc(), agentIp, { failInstaller: true });
     }, 300_000);
 
     test("ends in status error; the console names the installer, its URL, the version and the role", () => {

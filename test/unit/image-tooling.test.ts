@@ -28,7 +28,8 @@ test("npm run image: the stand-in by default, --base for a registry's image; bad
     noCache: true,
   });
   expect(() => parseImageArgs(["--base"])).toThrow(/--base needs a value/);
-  expect(() => parseImageArgs(["--bogus"])).toThrow(/unknown argument '--bogus'.*usage: npm run image/);
+  expect(() => parseImageArgs(["--bogus"])).toThrow(/unknown argument --bogus; usage: npm run image/);
+  expect(() => parseImageArgs(["--no-cache=yes"])).toThrow(/--no-cache takes no value/);
 });
 
 test("the build's npmrc names the mounted CA bundle and this machine's registry, nothing else", () => {
