@@ -32,7 +32,7 @@ const SHA_FIX =
 
 /**
  * The upload when `nodeImageSource` is set. A local path is resolved against the directory `pulumi up` runs in (the
- * project's) and must exist now: a missing file would otherwise surface only when the upload starts.
+ * project's); a missing one is a warning, said before anything is created.
  */
 export function readNodeImage(r: ConfigReader): NodeImageUpload | undefined {
   const sourceText = r.optionalString("nodeImageSource");
@@ -60,10 +60,11 @@ export function readNodeImage(r: ConfigReader): NodeImageUpload | undefined {
   if (sourceProblems.length > 0) {
     r.problem("nodeImageSource", sourceProblems.join("; "), SOURCE_EXAMPLE);
   } else if (!isUrlSource(source) && !fs.existsSync(source)) {
-    r.problem(
+    // Not a problem: once uploaded, the image is in the state and the file is not read again, so a machine without
+    // it (CI running a later `up` or `destroy`) must still be able to run the program.
+    r.warn(
       "nodeImageSource",
-      `${source} does not exist on this machine (a local image is uploaded from the machine that runs pulumi up)`,
-      `download it there first, or ${SOURCE_EXAMPLE}`,
+      `${source} does not exist on this machine: uploading it (a first up, or a new nodeImageSha256) will fail here. Nothing reads it again once uploaded; for uploads from CI, use an https URL`,
     );
   }
   return { source, sha256: sha256 ?? "", diskFormat };
