@@ -26,5 +26,7 @@ export default tseslint.config(
       sourceType: "commonjs",
       globals: { require: "readonly", module: "writable", process: "readonly", __dirname: "readonly", console: "readonly" },
     },
+    // CommonJS files (jest's configs) load each other with require.
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
 );

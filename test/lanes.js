@@ -1,0 +1,19 @@
+/**
+ * Which test files are integration tests: they start real services (PostgreSQL, the local S3 server, the whole local
+ * pipeline, containers, network namespaces), plan the whole Pulumi program, or run CLIs in child processes. Everything
+ * else is the unit lane, `npm run test:unit`, for the edit-test loop. `npm test` runs both. test/unit/lanes.test.ts
+ * fails when a file that does one of those things is missing here.
+ */
+const INTEGRATION = [
+  // Real PostgreSQL, the local S3 server, sharp pipelines, the supervisor, the image.
+  "test/worker/(queue|webhook|pipeline|pipeline-faults|pipeline-versions|local-supervisor|transform)\\.test\\.ts$",
+  "test/image/",
+  "test/verify/(verify|verify-local)\\.test\\.ts$",
+  "test/bench/",
+  "test/data/database-tls\\.test\\.ts$",
+  "test/k3s/metadata-block\\.test\\.ts$",
+  // Plans of the whole program (in process or through the CLI).
+  "test/(unit|k8s|k3s|data|ops)/(first-preview-stacks|first-preview|lifecycle|topology|bare-metal|node-image-plan|plan-example-stacks|planCli|image-tooling|plan|plan-dev|plan-prod|plan-worker-settings|promotion|queue-depth-scaling|dataPlan|external-database|storage-site|planDiffCli|policyOverPlan|render|workflows)\\.test\\.ts$",
+];
+
+module.exports = { INTEGRATION };
