@@ -9,6 +9,7 @@ import { planStack } from "../../scripts/plan";
 import { configProblems, mapSource, stackValues } from "../support/configSource";
 import type { Plan } from "../support/plan";
 import { byName, ofType } from "../support/plan";
+import { consequences } from "../support/replacement-model";
 
 const T = {
   network: "openstack:networking/network:Network",
@@ -62,6 +63,23 @@ test("each node takes the external network on its first NIC and the private VLAN
     expect(instance.inputs.schedulerHints).toEqual([{ additionalProperties: { reservation: "reservation-lease" } }]);
   }
 });
+
+test("another physical network is a new private network: its subnet, private ports and every node are replaced", async () => {
+  const before = await planStack("dev", { showSecrets: true, configOverrides: namespaced(BARE_METAL) });
+  const c = await consequences("dev", before, { config: { ...BARE_METAL, privateNetworkPhysicalNetwork: "physnet2" } });
+  expect(c.changes["network-private"]).toEqual(["segments[0].physicalNetwork"]);
+  expect(c.replaced).toEqual(
+    expect.arrayContaining([
+      "network-private",
+      "network-private-subnet",
+      ...ofType(before, T.port)
+        .filter((p) => p.inputs.networkId === "network-private-id")
+        .map((p) => p.name),
+      ...ofType(before, T.instance).map((i) => i.name),
+    ]),
+  );
+  expect(c.replaced).not.toContain("lease");
+}, 180_000);
 
 describe("config", () => {
   const values = (overrides: Record<string, string | undefined>) => stackValues("dev", { ...BARE_METAL, ...overrides });
