@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { removeContainer, type ContainerEngine } from "./container";
 import { NODE_CHILD_ENV, nodeScriptArgs } from "./node-entry";
 
 export class Reaper {
@@ -14,6 +15,7 @@ export class Reaper {
   private readonly child: ChildProcess;
   private readonly groups = new Set<number>();
   private readonly dirs = new Set<string>();
+  private readonly containers = new Map<string, ContainerEngine>();
 
   /** The reaper of this process, started if needed. */
   static get(): Reaper {
@@ -59,6 +61,17 @@ export class Reaper {
     if (this.dirs.delete(dir)) this.send(`undir ${dir}`);
   }
 
+  /** Remove this container (in the engine's storage) if the supervisor goes away. */
+  watchContainer(engine: ContainerEngine, name: string): void {
+    this.containers.set(name, engine);
+    const env = { CONTAINERS_CONF: engine.env().CONTAINERS_CONF ?? "" };
+    this.send(`container ${JSON.stringify({ name, globalArgs: engine.globalArgs(), env })}`);
+  }
+
+  forgetContainer(name: string): void {
+    if (this.containers.delete(name)) this.send(`uncontainer ${name}`);
+  }
+
   /**
    * Does the reaper's job now, synchronously: SIGKILL to every watched group, then removes every
    * watched directory. For exits that cannot wait for an orderly stop (a second signal, an uncaught error).
@@ -72,6 +85,8 @@ export class Reaper {
       }
     }
     this.groups.clear();
+    for (const [name, engine] of this.containers) removeContainer(engine, name);
+    this.containers.clear();
     for (const dir of this.dirs) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     this.dirs.clear();
   }

@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { containerName, containerRunArgs, removeContainer, type ContainerImage } from "./container";
 import { NODE_CHILD_ENV, nodeScriptArgs } from "./node-entry";
+import { Reaper } from "./reaper";
 import { SupervisedProcess, type RestartPolicy, type SupervisorEvent } from "./supervised-process";
 
 export interface ServiceProcessOptions {
@@ -48,8 +49,12 @@ export class ServiceProcess {
       ready: () => this.waitReady(options.readyTimeoutMs ?? 60_000),
       restart: options.restart,
       onEvent: (event) => {
+        if (image && event.type === "started") Reaper.get().watchContainer(image.engine, this.container!);
         // The engine process is gone (on purpose or not); its container must not outlive it.
-        if (image && event.type === "exited") removeContainer(image.engine, this.container!);
+        if (image && event.type === "exited") {
+          removeContainer(image.engine, this.container!);
+          Reaper.get().forgetContainer(this.container!);
+        }
         options.onSupervisorEvent?.(event);
       },
     });
