@@ -36,24 +36,27 @@ const AGENT_PASSWORD = "Zx8Cv7Bn6Mm5Lk4Jh3Gf2Ds1Aa0Qw9Er8Ty7Ui6Op5As4Df3";
 /** Directories that hold keys or tokens: only root may list them. */
 const KEY_DIRS = [K3S_SERVER_TLS_DIR, path.dirname(K3S_CONFIG_PATH)];
 
-const cfg = parseStackConfig(mapSource(stackValues("dev")), "dev", NOW);
+const stackConfig = (stack: string) => parseStackConfig(mapSource(stackValues(stack)), stack, NOW);
+const cfg = stackConfig("dev");
 const [serverIp, agentIp] = cfg.network.privateIps;
-const install = {
-  version: cfg.k3s.version,
-  installerUrl: cfg.k3s.installerUrl,
-  joinTimeoutSeconds: cfg.k3s.joinTimeoutSeconds,
-  nameservers: cfg.network.dnsNameservers,
-};
+type Install = Parameters<typeof serverUserData>[0]["install"];
+const installOf = (c: typeof cfg): Install => ({
+  version: c.k3s.version,
+  installerUrl: c.k3s.installerUrl,
+  joinTimeoutSeconds: c.k3s.joinTimeoutSeconds,
+  nameservers: c.network.dnsNameservers,
+});
+const install = installOf(cfg);
 
 let podman: Podman;
 let base: string;
 let pki: OpensslPki;
 
-function serverDoc(): string {
+function serverDoc(c = cfg): string {
   return serverUserData({
-    install,
+    install: installOf(c),
     nodeName: "node1",
-    nodeIp: serverIp,
+    nodeIp: c.network.privateIps[0],
     floatingIp: FLOATING_IP,
     token: secureJoinToken(pki.cas.root.certPem, PASSWORD),
     agentTokenPassword: AGENT_PASSWORD,
@@ -61,23 +64,29 @@ function serverDoc(): string {
   });
 }
 
-function agentDoc(nodeName = "node2", nodeIp = agentIp): string {
+function agentDoc(nodeName = "node2", nodeIp = agentIp, c = cfg): string {
   return agentUserData({
-    install,
+    install: installOf(c),
     nodeName,
     nodeIp,
-    serverIp,
+    serverIp: c.network.privateIps[0],
     agentToken: secureJoinToken(pki.cas.root.certPem, AGENT_PASSWORD, AGENT_TOKEN_USER),
     serverCaBundle: serverCaBundle(pki.material),
   });
 }
 
-function boot(name: string, userData: string, privateIp: string, extra: Partial<Parameters<typeof bootNode>[2]> = {}): NodeRun {
+function boot(
+  name: string,
+  userData: string,
+  privateIp: string,
+  extra: Partial<Parameters<typeof bootNode>[2]> = {},
+  installerUrl = install.installerUrl,
+): NodeRun {
   const doc = parseYaml(userData) as K3sCloudConfig;
   return bootNode(
     podman,
     base,
-    { name, userData, privateIp, installerUrl: install.installerUrl, inspect: doc.write_files.map((f) => f.path), ...extra },
+    { name, userData, privateIp, installerUrl, inspect: doc.write_files.map((f) => f.path), ...extra },
     KEY_DIRS,
   );
 }
@@ -214,6 +223,24 @@ describeWithPodman("user data under real cloud-init (podman, Debian bookworm)", 
     test("the dev stack has at least one more agent to boot", () => {
       expect(others.length).toBeGreaterThan(0);
     });
+  });
+
+  describe("the prod stack's nodes", () => {
+    const prod = stackConfig("prod");
+    const nodes = prod.network.privateIps.map((ip, i) => ({ name: `prod-node${i + 1}`, ip, role: i === 0 ? "server" : "agent" }));
+    test.each(nodes)(
+      "$name ($role, $ip) boots cleanly with every file as written",
+      ({ name, ip, role }) => {
+        const userData = role === "server" ? serverDoc(prod) : agentDoc(name, ip, prod);
+        const run = boot(name, userData, ip, {}, prod.k3s.installerUrl);
+        expectClean(run);
+        expectFilesAsWritten(run, userData);
+        expect(run.installerArgs).toEqual([role, "--flannel-iface", "ens3"]);
+        expect(run.installerEnv).toEqual([`INSTALL_K3S_VERSION=${prod.k3s.version}`]);
+        expect(run.k3s?.problems).toEqual([]);
+      },
+      300_000,
+    );
   });
 
   describe("a failed installer download", () => {
