@@ -86,6 +86,8 @@ export function imagePipeline(cfg: StackConfig) {
       installerUrl: cfg.k3s.installerUrl,
       joinTimeoutSeconds: cfg.k3s.joinTimeoutSeconds,
       nameservers: cfg.network.dnsNameservers,
+      // Chameleon's bare-metal images run firewalld (ssh only) and its bare-metal sites enforce no security groups.
+      hostFirewall: cfg.lease?.type === "physical:host" ? { privateCidr: cfg.network.cidr, adminCidr: cfg.network.adminCidr } : undefined,
     },
   });
   const userData = k3sBootstrap.userData;

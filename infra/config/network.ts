@@ -148,6 +148,11 @@ export function readNetwork(r: ConfigReader, environment: Environment, nodeCount
  * may not be allowed to set.
  */
 export function checkPrivateNetworkForLease(r: ConfigReader, network: NetworkConfig, leaseType: string | undefined): void {
+  if (leaseType === "physical:host")
+    r.warn(
+      "leaseType",
+      "physical:host: Chameleon's bare-metal sites enforce no security groups (all ports open), so the nodes filter with firewalld instead (http from anywhere; ssh and 6443 from adminCidr only). The program still creates the security groups and sets them on the external ports; that the sites' Neutron accepts them is unverified: if `up` fails there, say so in an issue",
+    );
   if (leaseType === "physical:host" && !network.privateSegment) {
     r.problem(
       "privateNetworkType",

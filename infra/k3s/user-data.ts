@@ -12,6 +12,7 @@ import * as path from "path";
 import { gzipSync } from "zlib";
 import { HOSTS_LINE_COMMAND, renderCloudConfig } from "./cloud-config";
 import { agentConfig, K3S_CLUSTER_CIDR, K3S_CONFIG_PATH, renderK3sConfig, serverConfig, serverUrl } from "./k3s-config";
+import { HOST_FIREWALL_SCRIPT_PATH, hostFirewallCommand, hostFirewallScriptText, type HostFirewallOptions } from "./host-firewall";
 import { METADATA_BLOCK_UNIT, metadataBlockFiles } from "./metadata-block";
 import { K3S_RESOLV_CONF_PATH, renderResolvConf } from "./resolv-conf";
 import { FileMode, K3S_SERVER_TLS_DIR, ServerTlsMaterial, serverTlsFiles } from "./server-tls";
@@ -32,6 +33,11 @@ export interface K3sInstallOptions {
   readonly joinTimeoutSeconds: number;
   /** Upstream DNS resolvers of the kubelet and CoreDNS (written to K3S_RESOLV_CONF_PATH). */
   readonly nameservers: readonly string[];
+  /**
+   * Open what the cluster needs in firewalld before k3s is installed, where the image runs it (bare metal at
+   * Chameleon). Absent: no firewall step.
+   */
+  readonly hostFirewall?: HostFirewallOptions;
 }
 
 export interface CloudConfigWriteFile {
@@ -133,7 +139,17 @@ function hardeningFiles(role: "server" | "agent"): CloudConfigWriteFile[] {
   );
 }
 
+/** The firewall script and its runcmd entry, which runs before the bootstrap, when the stack asks for it. */
+function hostFirewallParts(role: "server" | "agent", install: K3sInstallOptions) {
+  if (!install.hostFirewall) return { files: [], commands: [] };
+  return {
+    files: [scriptFile(HOST_FIREWALL_SCRIPT_PATH, hostFirewallScriptText())],
+    commands: [hostFirewallCommand(role, install.hostFirewall)],
+  };
+}
+
 export function serverCloudConfig(p: ServerUserDataParams): K3sCloudConfig {
+  const firewall = hostFirewallParts("server", p.install);
   return {
     bootcmd: [privateDirectoriesCommand([K3S_SERVER_TLS_DIR, path.posix.dirname(K3S_CONFIG_PATH)])],
     write_files: [
@@ -147,13 +163,15 @@ export function serverCloudConfig(p: ServerUserDataParams): K3sCloudConfig {
       ),
       file(K3S_RESOLV_CONF_PATH, renderResolvConf(p.install.nameservers), "0644"),
       ...hardeningFiles("server"),
+      ...firewall.files,
       scriptFile(BOOTSTRAP_SCRIPT_PATH, bootstrapScriptText()),
     ],
-    runcmd: [HOSTS_LINE_COMMAND, installArgs("server", p.nodeIp, p.install)],
+    runcmd: [HOSTS_LINE_COMMAND, ...firewall.commands, installArgs("server", p.nodeIp, p.install)],
   };
 }
 
 export function agentCloudConfig(p: AgentUserDataParams): K3sCloudConfig {
+  const firewall = hostFirewallParts("agent", p.install);
   return {
     bootcmd: [privateDirectoriesCommand([path.posix.dirname(K3S_CONFIG_PATH)])],
     write_files: [
@@ -161,10 +179,12 @@ export function agentCloudConfig(p: AgentUserDataParams): K3sCloudConfig {
       file(K3S_CONFIG_PATH, renderK3sConfig(agentConfig({ token: p.agentToken, nodeIp: p.nodeIp, serverIp: p.serverIp })), "0600"),
       file(K3S_RESOLV_CONF_PATH, renderResolvConf(p.install.nameservers), "0644"),
       ...hardeningFiles("agent"),
+      ...firewall.files,
       scriptFile(BOOTSTRAP_SCRIPT_PATH, bootstrapScriptText()),
     ],
     runcmd: [
       HOSTS_LINE_COMMAND,
+      ...firewall.commands,
       [
         ...installArgs("agent", p.nodeIp, p.install),
         "--server-url",

@@ -5,6 +5,7 @@
  */
 import { parseStackConfig } from "../../infra/config";
 import { SECOND_NIC_FILTER } from "../../infra/config/lease";
+import { HOST_FIREWALL_SCRIPT_PATH } from "../../infra/k3s/host-firewall";
 import { planStack } from "../../scripts/plan";
 import { configProblems, mapSource, stackValues } from "../support/configSource";
 import type { Plan } from "../support/plan";
@@ -80,6 +81,20 @@ test("another physical network is a new private network: its subnet, private por
   );
   expect(c.replaced).not.toContain("lease");
 }, 180_000);
+
+test("every bare-metal node opens what k3s needs in firewalld before k3s installs: ssh and the API only from adminCidr", async () => {
+  const plan = await planStack("dev", { showSecrets: true, configOverrides: namespaced(BARE_METAL) });
+  const instances = ofType(plan, T.instance);
+  expect(instances).toHaveLength(3);
+  instances.forEach((instance, i) => {
+    const userData = String(instance.inputs.userData);
+    expect(userData).toContain(HOST_FIREWALL_SCRIPT_PATH);
+    expect(userData).toMatch(new RegExp(`--role\\W+${i === 0 ? "server" : "agent"}[\\s\\S]*--admin-cidr\\W+198\\.51\\.100\\.7/32`));
+  });
+  // KVM: security groups filter, and the images run no firewalld.
+  const kvm = await planStack("dev", { showSecrets: true });
+  for (const instance of ofType(kvm, T.instance)) expect(String(instance.inputs.userData)).not.toContain(HOST_FIREWALL_SCRIPT_PATH);
+}, 120_000);
 
 describe("config", () => {
   const values = (overrides: Record<string, string | undefined>) => stackValues("dev", { ...BARE_METAL, ...overrides });
