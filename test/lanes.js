@@ -6,14 +6,14 @@
  */
 const INTEGRATION = [
   // Real PostgreSQL, the local S3 server, sharp pipelines, the supervisor, the image.
-  "test/worker/(queue|webhook|pipeline|pipeline-faults|pipeline-versions|local-supervisor|transform)\\.test\\.ts$",
+  "test/worker/(queue|webhook|pipeline|pipeline-faults|pipeline-versions|local-supervisor|transform|app-role)\\.test\\.ts$",
   "test/image/",
   "test/verify/(verify|verify-local)\\.test\\.ts$",
   "test/bench/",
   "test/data/database-tls\\.test\\.ts$",
-  "test/k3s/metadata-block\\.test\\.ts$",
+  "test/k3s/(metadata-block|cloud-init-run)\\.test\\.ts$",
   // Plans of the whole program (in process or through the CLI).
-  "test/(unit|k8s|k3s|data|ops)/(first-preview-stacks|first-preview|lifecycle|topology|bare-metal|node-image-plan|plan-example-stacks|planCli|image-tooling|plan|plan-dev|plan-prod|plan-worker-settings|promotion|queue-depth-scaling|dataPlan|external-database|storage-site|planDiffCli|policyOverPlan|render|workflows)\\.test\\.ts$",
+  "test/(unit|k8s|k3s|data|ops)/(first-preview-stacks|first-preview|lifecycle|topology|bare-metal|node-image-plan|plan-example-stacks|planCli|readme-first-up|image-tooling|plan|plan-dev|plan-prod|plan-worker-settings|promotion|queue-depth-scaling|dataPlan|external-database|storage-site|planDiffCli|policyOverPlan|render|workflows)\\.test\\.ts$",
 ];
 
 module.exports = { INTEGRATION };
