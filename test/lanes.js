@@ -7,7 +7,7 @@
 const INTEGRATION = [
   // Real PostgreSQL, the local S3 server, sharp pipelines, the supervisor, the image.
   "test/worker/(queue|webhook|pipeline|pipeline-faults|pipeline-versions|local-supervisor|transform|app-role)\\.test\\.ts$",
-  "test/image/",
+  "test/image/.*\\.test\\.ts$",
   "test/verify/(verify|verify-local)\\.test\\.ts$",
   "test/bench/",
   "test/data/database-tls\\.test\\.ts$",

@@ -13,7 +13,7 @@ import { buildWorkerImage } from "../../scripts/image/build-worker-image";
 import { Podman } from "../../scripts/image/podman";
 import { CONTAINER_NAME_PREFIX } from "../../worker/local/container";
 import * as img from "../../worker/local/sample-images";
-import { describeWithPodman } from "./support";
+import { describeWithPodman } from "../support/podman-tests";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const TS_NODE = ["-r", require.resolve("ts-node/register/transpile-only")];

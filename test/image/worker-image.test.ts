@@ -16,7 +16,7 @@ import { Podman } from "../../scripts/image/podman";
 import { containerName, removeContainer } from "../../worker/local/container";
 import { startLocalPipeline, waitForEvents, type LocalPipeline } from "../../worker/local/pipeline";
 import { TEST_PIPELINE_ENV } from "../worker/helpers/pipeline";
-import { describeWithPodman } from "./support";
+import { describeWithPodman } from "../support/podman-tests";
 
 const SAMPLES = path.resolve(__dirname, "..", "..", "samples");
 const GRACE_SECONDS = Number(TEST_PIPELINE_ENV.SHUTDOWN_GRACE_SECONDS);

@@ -22,7 +22,7 @@ import { K3S_SERVER_TLS_DIR, serverCaBundle } from "../../infra/k3s/server-tls";
 import { AGENT_SERVER_CA_PATH, agentUserData, serverUserData, type K3sCloudConfig } from "../../infra/k3s/user-data";
 import { METADATA_BLOCK_UNIT } from "../../infra/k3s/metadata-block";
 import { Podman } from "../../scripts/image/podman";
-import { describeWithPodman } from "../image/support";
+import { describeWithPodman } from "../support/podman-tests";
 import { mapSource, stackValues } from "../support/configSource";
 import { decodedContent } from "./support/cloud-config";
 import { ensureCloudInitBase } from "./support/cloud-init-base";

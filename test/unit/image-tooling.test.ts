@@ -1,5 +1,7 @@
 /** The image tooling's pure parts: podman's private configuration, `npm run image`'s arguments, the build's npmrc, container runs. */
 import { parseImageArgs } from "../../scripts/image";
+import { CONTAINER_TEST_BINARIES } from "../global-setup";
+import { missingPackages } from "../support/system-packages";
 import { BUILD_CA_PATH, buildNpmrc, DEFAULT_IMAGE_TAG, qualifiedImageRef } from "../../scripts/image/build-worker-image";
 import { recipeTag } from "../../scripts/image/debian-base";
 import { containersConf, hardNofileLimit, Podman } from "../../scripts/image/podman";
@@ -67,4 +69,8 @@ test("a base given as Docker Hub shorthand is qualified as Docker would, so podm
   expect(qualifiedImageRef("ghcr.io/o/img@" + digest)).toBe("ghcr.io/o/img@" + digest);
   expect(qualifiedImageRef("localhost/image-pipeline-stand-in-node:abc")).toBe("localhost/image-pipeline-stand-in-node:abc");
   expect(qualifiedImageRef("registry:5000/x")).toBe("registry:5000/x");
+});
+
+test("the container tests' tools are declared with the other test tools: podman and runc, and mmdebstrap for the Debian bases", () => {
+  expect(missingPackages(CONTAINER_TEST_BINARIES, "/nonexistent")).toEqual(["mmdebstrap", "podman", "runc"]);
 });

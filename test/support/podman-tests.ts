@@ -2,7 +2,7 @@
  * Whether the image tests run: where podman can (Linux, root, podman on PATH or installable), and always when
  * IMAGE_PIPELINE_REQUIRE_PODMAN=1 (.ci/run sets it, so CI can never skip them silently).
  */
-import { findExecutable } from "../support/system-packages";
+import { findExecutable } from "./system-packages";
 
 export const PODMAN_REQUIRED = process.env.IMAGE_PIPELINE_REQUIRE_PODMAN === "1";
 
