@@ -9,7 +9,7 @@ const SLOW = [
   /\bplanOnce\(|\bplanStack\(|support\/plan"|scripts\/plan"/, // a plan of the whole program
   /startTestDatabase|LocalPostgres|helpers\/postgres"/, // a real PostgreSQL
   /helpers\/pipeline"|startLocalPipeline/, // the local pipeline
-  /\bpodman\b/, // containers
+  /describeWithPodman|scripts\/image\/|\bPodman\b/, // containers
   /spawnSync\("ip"|unshare/, // network namespaces
 ];
 
