@@ -44,12 +44,24 @@ export function buildWorkerDeployment(
   };
 }
 
+interface ScalingRules {
+  stabilizationWindowSeconds: number;
+  selectPolicy: "Max";
+  policies: { type: "Pods" | "Percent"; value: number; periodSeconds: number }[];
+}
+
+/** An autoscaling/v2 `behavior`, with the literal types the capacity model's HPA simulation takes too. */
+export interface WorkerScalingBehavior extends IHorizontalPodAutoscalerBehavior {
+  scaleUp: ScalingRules;
+  scaleDown: ScalingRules;
+}
+
 /**
  * How fast the worker fleet grows and shrinks, whichever signal drives it (the HPA here, or the one KEDA makes).
  * Removing a worker interrupts its in-flight jobs (they are released and retried), so shrink slowly: one pod per
  * minute once load has stayed low for the whole window. Grow at once: by 2 pods or doubling per 30 s.
  */
-export function workerScalingBehavior(w: WorkerSettings): IHorizontalPodAutoscalerBehavior {
+export function workerScalingBehavior(w: Pick<WorkerSettings, "scaleDownStabilizationSeconds">): WorkerScalingBehavior {
   return {
     scaleDown: {
       stabilizationWindowSeconds: w.scaleDownStabilizationSeconds,

@@ -3,29 +3,14 @@
  * (a 300m/500m request under a 1-CPU limit and a 50 % target) against the sizing chosen from the measurements
  * (request = limit = 1 CPU, a 70 % target), and CPU against queue depth as the signal for a burst.
  */
+import { workerScalingBehavior } from "../../k8s/worker";
 import { COSTS } from "./measured-costs";
 import type { AutoscalerSpec } from "./hpa-controller";
 import type { ScaleSignal, SimulationInput, WorkerPodModel } from "./simulate";
 
-/** The scale-up and scale-down rules the worker HPA renders (k8s/worker.ts). */
+/** The worker autoscaler's bounds with the scale-up and scale-down rules it renders (k8s/worker.ts). */
 export function workerBehavior(minReplicas: number, maxReplicas: number, scaleDownStabilizationSeconds = 300): AutoscalerSpec {
-  return {
-    minReplicas,
-    maxReplicas,
-    scaleUp: {
-      stabilizationWindowSeconds: 0,
-      selectPolicy: "Max",
-      policies: [
-        { type: "Pods", value: 2, periodSeconds: 30 },
-        { type: "Percent", value: 100, periodSeconds: 30 },
-      ],
-    },
-    scaleDown: {
-      stabilizationWindowSeconds: scaleDownStabilizationSeconds,
-      selectPolicy: "Max",
-      policies: [{ type: "Pods", value: 1, periodSeconds: 60 }],
-    },
-  };
+  return { minReplicas, maxReplicas, ...workerScalingBehavior({ scaleDownStabilizationSeconds }) };
 }
 
 export function workerPod(size: "1mp" | "12mp", cpuRequest: number, cpuLimit = 1): WorkerPodModel {
