@@ -83,7 +83,9 @@ export function imagePipeline(cfg: StackConfig) {
     floatingIp: network.floatingIpAddress,
     install: {
       version: cfg.k3s.version,
-      installerUrl: cfg.k3s.installerUrl,
+      installer: cfg.k3s.installer,
+      binary: cfg.k3s.binary,
+      airgapImages: cfg.k3s.airgapImages,
       joinTimeoutSeconds: cfg.k3s.joinTimeoutSeconds,
       nameservers: cfg.network.dnsNameservers,
       // Chameleon's bare-metal images run firewalld (ssh only) and its bare-metal sites enforce no security groups.

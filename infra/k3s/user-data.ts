@@ -24,11 +24,20 @@ export const AGENT_SERVER_CA_PATH = "/etc/rancher/k3s/server-ca.crt";
 /** Nova rejects user data above 65535 bytes once base64-encoded. */
 export const NOVA_USER_DATA_LIMIT_BASE64 = 65535;
 
+/** A download the bootstrap checks against its sha256 before it uses it. */
+export interface PinnedDownload {
+  readonly url: string;
+  readonly sha256: string;
+}
+
 export interface K3sInstallOptions {
-  /** A k3s release tag, e.g. v1.32.11+k3s3. */
+  /** A k3s release tag, e.g. v1.36.2+k3s1. */
   readonly version: string;
-  /** The official installer (https://get.k3s.io) or a mirror of it. */
-  readonly installerUrl: string;
+  /** install.sh from the k3s repository at the release's tag (or a mirror of it). */
+  readonly installer: PinnedDownload;
+  /** The release's binary and airgap images: the installer then downloads nothing (INSTALL_K3S_SKIP_DOWNLOAD). */
+  readonly binary: PinnedDownload;
+  readonly airgapImages: PinnedDownload;
   /** How long an agent waits for the server's supervisor before giving up. */
   readonly joinTimeoutSeconds: number;
   /** Upstream DNS resolvers of the kubelet and CoreDNS (written to K3S_RESOLV_CONF_PATH). */
@@ -126,7 +135,17 @@ function installArgs(role: "server" | "agent", nodeIp: string, install: K3sInsta
     "--k3s-version",
     install.version,
     "--installer-url",
-    install.installerUrl,
+    install.installer.url,
+    "--installer-sha256",
+    install.installer.sha256,
+    "--binary-url",
+    install.binary.url,
+    "--binary-sha256",
+    install.binary.sha256,
+    "--airgap-images-url",
+    install.airgapImages.url,
+    "--airgap-images-sha256",
+    install.airgapImages.sha256,
     "--metadata-block-unit",
     METADATA_BLOCK_UNIT,
   ];

@@ -11,6 +11,7 @@
  * from the harness, not from the OpenStack datasource's network configuration; and the datasource is NoCloud,
  * not OpenStack's metadata service or config drive. Those are left to a real node's boot (docs/operations.md).
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -26,7 +27,7 @@ import { describeWithPodman } from "../support/podman-tests";
 import { mapSource, stackValues } from "../support/configSource";
 import { decodedContent } from "./support/cloud-config";
 import { ensureCloudInitBase } from "./support/cloud-init-base";
-import { bootNode, STAGES, type NodeRun } from "./support/cloud-init-node";
+import { bootNode, HARNESS_INSTALLER_PATH, HARNESS_K3S_PATH, STAGES, STUB_AIRGAP_IMAGES, type NodeRun } from "./support/cloud-init-node";
 import { buildPkiWithOpenssl, type OpensslPki } from "./support/openssl-pki";
 
 const NOW = new Date("2026-11-22T12:00:00Z");
@@ -40,13 +41,19 @@ const stackConfig = (stack: string) => parseStackConfig(mapSource(stackValues(st
 const cfg = stackConfig("dev");
 const [serverIp, agentIp] = cfg.network.privateIps;
 type Install = Parameters<typeof serverUserData>[0]["install"];
+const sha256 = (content: string | Buffer) => createHash("sha256").update(content).digest("hex");
+/** The stack's URLs, pinned to what the stub curl serves there (the real pins are tested in user-data.test.ts). */
 const installOf = (c: typeof cfg): Install => ({
   version: c.k3s.version,
-  installerUrl: c.k3s.installerUrl,
+  installer: { url: c.k3s.installer.url, sha256: sha256(fs.readFileSync(HARNESS_INSTALLER_PATH)) },
+  binary: { url: c.k3s.binary.url, sha256: sha256(fs.readFileSync(HARNESS_K3S_PATH)) },
+  airgapImages: { url: c.k3s.airgapImages.url, sha256: sha256(STUB_AIRGAP_IMAGES) },
   joinTimeoutSeconds: c.k3s.joinTimeoutSeconds,
   nameservers: c.network.dnsNameservers,
 });
 const install = installOf(cfg);
+/** What the bootstrap downloads, in order: the installer, the binary, the images. */
+const downloadsOf = (i: Install) => [i.installer.url, i.binary.url, i.airgapImages.url];
 
 let podman: Podman;
 let base: string;
@@ -80,13 +87,22 @@ function boot(
   userData: string,
   privateIp: string,
   extra: Partial<Parameters<typeof bootNode>[2]> = {},
-  installerUrl = install.installerUrl,
+  urls: Install = install,
 ): NodeRun {
   const doc = parseYaml(userData) as K3sCloudConfig;
   return bootNode(
     podman,
     base,
-    { name, userData, privateIp, installerUrl, inspect: doc.write_files.map((f) => f.path), ...extra },
+    {
+      name,
+      userData,
+      privateIp,
+      installerUrl: urls.installer.url,
+      binaryUrl: urls.binary.url,
+      airgapImagesUrl: urls.airgapImages.url,
+      inspect: doc.write_files.map((f) => f.path),
+      ...extra,
+    },
     KEY_DIRS,
   );
 }
@@ -142,10 +158,10 @@ describeWithPodman("user data under real cloud-init (podman, Debian bookworm)", 
       expect(run.dirModes).toEqual(Object.fromEntries(KEY_DIRS.map((d) => [d, "0700"])));
     });
 
-    test("the installer runs once, as server on ens3, with the pinned version and no other INSTALL_K3S_ setting", () => {
+    test("the installer runs once, as server on ens3, with the pinned version, told to download nothing, and no other INSTALL_K3S_ setting", () => {
       expect(run.installerArgs).toEqual(["server", "--flannel-iface", "ens3"]);
-      expect(run.installerEnv).toEqual([`INSTALL_K3S_VERSION=${install.version}`]);
-      expect(run.curlCalls.map((c) => c.url)).toEqual([install.installerUrl]);
+      expect(run.installerEnv).toEqual(["INSTALL_K3S_SKIP_DOWNLOAD=true", `INSTALL_K3S_VERSION=${install.version}`]);
+      expect(run.curlCalls.map((c) => c.url)).toEqual(downloadsOf(install));
       expect(run.systemctl).toEqual(["daemon-reload", `enable --now ${METADATA_BLOCK_UNIT}`]);
     });
 
@@ -192,14 +208,14 @@ describeWithPodman("user data under real cloud-init (podman, Debian bookworm)", 
       const cacerts = run.curlCalls.filter((c) => c.url === `https://${serverIp}:6443/cacerts`);
       expect(cacerts).toHaveLength(2);
       for (const c of cacerts) expect(c.cacert).toBe(AGENT_SERVER_CA_PATH);
-      expect(run.curlCalls.map((c) => c.url)).toEqual([...cacerts.map((c) => c.url), install.installerUrl]);
+      expect(run.curlCalls.map((c) => c.url)).toEqual([...cacerts.map((c) => c.url), ...downloadsOf(install)]);
       expect(cacerts[0].time).toBeGreaterThan(run.addressTime!);
       expect(run.console).toMatch(`k3s-bootstrap: waiting up to ${install.joinTimeoutSeconds}s for the server at https://${serverIp}:6443`);
     });
 
     test("the installer runs as agent on ens3 with the pinned version; the fake k3s finds server, token and node-ip", () => {
       expect(run.installerArgs).toEqual(["agent", "--flannel-iface", "ens3"]);
-      expect(run.installerEnv).toEqual([`INSTALL_K3S_VERSION=${install.version}`]);
+      expect(run.installerEnv).toEqual(["INSTALL_K3S_SKIP_DOWNLOAD=true", `INSTALL_K3S_VERSION=${install.version}`]);
       expect(run.k3s?.problems).toEqual([]);
       expect(run.k3s?.config).toMatchObject({ server: `https://${serverIp}:6443`, "node-ip": agentIp });
     });
@@ -232,11 +248,11 @@ describeWithPodman("user data under real cloud-init (podman, Debian bookworm)", 
       "$name ($role, $ip) boots cleanly with every file as written",
       ({ name, ip, role }) => {
         const userData = role === "server" ? serverDoc(prod) : agentDoc(name, ip, prod);
-        const run = boot(name, userData, ip, {}, prod.k3s.installerUrl);
+        const run = boot(name, userData, ip, {}, installOf(prod));
         expectClean(run);
         expectFilesAsWritten(run, userData);
         expect(run.installerArgs).toEqual([role, "--flannel-iface", "ens3"]);
-        expect(run.installerEnv).toEqual([`INSTALL_K3S_VERSION=${prod.k3s.version}`]);
+        expect(run.installerEnv).toEqual(["INSTALL_K3S_SKIP_DOWNLOAD=true", `INSTALL_K3S_VERSION=${prod.k3s.version}`]);
         expect(run.k3s?.problems).toEqual([]);
       },
       300_000,
@@ -257,7 +273,9 @@ describeWithPodman("user data under real cloud-init (podman, Debian bookworm)", 
 
     test("the console names the failed step and the URL, not only curl's own error", () => {
       expect(run.console).toMatch("curl: (22) The requested URL returned error: 404");
-      expect(run.console).toMatch(`k3s-bootstrap: error: downloading the k3s installer from ${install.installerUrl} failed (curl exit 22)`);
+      expect(run.console).toMatch(
+        `k3s-bootstrap: error: downloading the k3s installer from ${install.installer.url} failed (curl exit 22)`,
+      );
     });
   });
 
@@ -271,7 +289,7 @@ describeWithPodman("user data under real cloud-init (podman, Debian bookworm)", 
       expect(run.status).toMatch(/^status: error$/m);
       expect(run.installerArgs).toEqual(["agent", "--flannel-iface", "ens3"]);
       expect(run.console).toMatch(
-        `k3s-bootstrap: error: the k3s installer from ${install.installerUrl} failed (exit 1) installing k3s ${install.version} as agent`,
+        `k3s-bootstrap: error: the k3s installer from ${install.installer.url} failed (exit 1) installing k3s ${install.version} as agent`,
       );
     });
   });

@@ -105,8 +105,13 @@ test("the script passes shellcheck", () => {
 
 describe("in the cloud-config", () => {
   const install: K3sInstallOptions = {
-    version: "v1.32.11+k3s3",
-    installerUrl: "https://get.k3s.io",
+    version: "v1.36.2+k3s1",
+    installer: { url: "https://raw.githubusercontent.com/k3s-io/k3s/v1.36.2%2Bk3s1/install.sh", sha256: "a".repeat(64) },
+    binary: { url: "https://github.com/k3s-io/k3s/releases/download/v1.36.2%2Bk3s1/k3s", sha256: "b".repeat(64) },
+    airgapImages: {
+      url: "https://github.com/k3s-io/k3s/releases/download/v1.36.2%2Bk3s1/k3s-airgap-images-amd64.tar.zst",
+      sha256: "c".repeat(64),
+    },
     joinTimeoutSeconds: 900,
     nameservers: ["8.8.8.8"],
   };

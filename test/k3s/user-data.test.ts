@@ -4,6 +4,7 @@
  * missing), inspected for what k3s needs, and the bootstrap script run for real against stub `ip`/`curl`.
  */
 import { execFileSync, spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -19,6 +20,7 @@ import {
   agentUserData,
   BOOTSTRAP_SCRIPT_PATH,
   K3sCloudConfig,
+  type K3sInstallOptions,
   NOVA_USER_DATA_LIMIT_BASE64,
   renderUserData,
   serverUserData,
@@ -61,14 +63,17 @@ interface Rendered {
   readonly docs: { role: "server" | "agent"; node: string; text: string }[];
 }
 
-function render(stack: string): Rendered {
+function render(stack: string, pins?: Pick<K3sInstallOptions, "installer" | "binary" | "airgapImages">): Rendered {
   const cfg = parseStackConfig(mapSource(stackValues(stack)), stack, NOW);
   const names = nodeNames(cfg.nodes.namePrefix, cfg.nodes.count);
   const token = secureJoinToken(pki.cas.root.certPem, PASSWORD);
   const agentToken = secureJoinToken(pki.cas.root.certPem, AGENT_PASSWORD, AGENT_TOKEN_USER);
   const install = {
     version: cfg.k3s.version,
-    installerUrl: cfg.k3s.installerUrl,
+    installer: cfg.k3s.installer,
+    binary: cfg.k3s.binary,
+    airgapImages: cfg.k3s.airgapImages,
+    ...pins,
     joinTimeoutSeconds: cfg.k3s.joinTimeoutSeconds,
     nameservers: cfg.network.dnsNameservers,
   };
@@ -200,9 +205,17 @@ describe.each(["dev", "prod"])("%s user data", (stack) => {
           "--k3s-version",
           r.cfg.k3s.version,
           "--installer-url",
-          r.cfg.k3s.installerUrl,
+          r.cfg.k3s.installer.url,
         ]),
       );
+      // Every download is pinned: each URL is followed by the sha256 the bootstrap checks it against.
+      const argv = bootstrap as string[];
+      const after = (flag: string) => argv[argv.indexOf(flag) + 1];
+      expect(after("--installer-sha256")).toBe(r.cfg.k3s.installer.sha256);
+      expect(after("--binary-url")).toBe(r.cfg.k3s.binary.url);
+      expect(after("--binary-sha256")).toBe(r.cfg.k3s.binary.sha256);
+      expect(after("--airgap-images-url")).toBe(r.cfg.k3s.airgapImages.url);
+      expect(after("--airgap-images-sha256")).toBe(r.cfg.k3s.airgapImages.sha256);
       expect((bootstrap as string[])[0]).toBe(BOOTSTRAP_SCRIPT_PATH);
       expect(fileAt(parsed(d.text), BOOTSTRAP_SCRIPT_PATH)?.permissions).toBe("0700");
     }
@@ -319,13 +332,39 @@ describe("bootstrap script, run against stub ip/curl/sleep/systemctl", () => {
     curlCalls: string[];
     /** systemctl calls and installer runs, in the order they happened. */
     events: string[];
+    /** `install` calls: the verified binary and images put in place. */
+    placed: string[];
+  }
+
+  /** The stub installer records its INSTALL_K3S_ environment and arguments. */
+  const SERVED = {
+    installer:
+      '#!/bin/sh\necho "INSTALL_K3S_SKIP_DOWNLOAD=$INSTALL_K3S_SKIP_DOWNLOAD INSTALL_K3S_VERSION=$INSTALL_K3S_VERSION $*" >> "$STUB_DIR/installs.log"\necho "installer $*" >> "$STUB_DIR/events.log"\n',
+    binary: "stub k3s binary\n",
+    images: "stub airgap images\n",
+  };
+  const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+  /** Pins of what the stub serves, at the stack's URLs. */
+  function stubPins(cfg: StackConfig): Pick<K3sInstallOptions, "installer" | "binary" | "airgapImages"> {
+    return {
+      installer: { url: cfg.k3s.installer.url, sha256: sha256(SERVED.installer) },
+      binary: { url: cfg.k3s.binary.url, sha256: sha256(SERVED.binary) },
+      airgapImages: { url: cfg.k3s.airgapImages.url, sha256: sha256(SERVED.images) },
+    };
   }
 
   /** Runs the runcmd argv of a rendered document with the script extracted from the same document. */
-  function runBootstrap(text: string, options: { addresses: string; cacertsFailures?: number; systemctlFails?: boolean }): Run {
+  function runBootstrap(
+    text: string,
+    options: { addresses: string; cacertsFailures?: number; systemctlFails?: boolean; served?: Partial<typeof SERVED> },
+  ): Run {
     const dir = fs.mkdtempSync(path.join(work, "run-"));
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
+    // What the stub network serves at the installer, binary and images URLs.
+    const served = { ...SERVED, ...options.served };
+    fs.mkdirSync(path.join(dir, "served"));
+    for (const [name, content] of Object.entries(served)) fs.writeFileSync(path.join(dir, "served", name), content);
     const doc = parsed(text);
     const script = path.join(dir, "bootstrap");
     fs.writeFileSync(script, fileText(doc, BOOTSTRAP_SCRIPT_PATH) ?? "", { mode: 0o700 });
@@ -333,14 +372,16 @@ describe("bootstrap script, run against stub ip/curl/sleep/systemctl", () => {
     stub("ip", `cat <<'EOF'\n${options.addresses}\nEOF`);
     stub("sleep", "exit 0");
     stub("systemctl", 'echo "systemctl $*" >> "$STUB_DIR/events.log"; [[ "$1" != enable ]] || exit "$SYSTEMCTL_EXIT"');
-    // curl: /cacerts fails the requested number of times; anything else is the installer download.
+    // install: records where the bootstrap puts the binary and the images (never this machine's /usr/local/bin).
+    stub("install", 'echo "install $*" >> "$STUB_DIR/placed.log"');
+    // curl: /cacerts fails the requested number of times; the installer, binary and images come from served/.
     stub(
       "curl",
       [
         'echo "$*" >> "$STUB_DIR/curl.log"',
         'out=""; url=""; while (($#)); do case "$1" in --output) out="$2"; shift 2 ;; --max-time|--cacert|--retry|--retry-delay) shift 2 ;; -*) shift ;; *) url="$1"; shift ;; esac; done',
         'if [[ "$url" == */cacerts ]]; then n=$(cat "$STUB_DIR/cacerts.count" 2>/dev/null || echo 0); echo $((n + 1)) > "$STUB_DIR/cacerts.count"; ((n >= CACERTS_FAILURES)) || exit 7; exit 0; fi',
-        'printf \'#!/bin/sh\\necho "INSTALL_K3S_VERSION=$INSTALL_K3S_VERSION $*" >> "$STUB_DIR/installs.log"\\necho "installer $*" >> "$STUB_DIR/events.log"\\n\' > "$out"',
+        'case "$url" in */install.sh) cp "$STUB_DIR/served/installer" "$out" ;; */k3s) cp "$STUB_DIR/served/binary" "$out" ;; *.tar.zst) cp "$STUB_DIR/served/images" "$out" ;; *) exit 6 ;; esac',
       ].join("\n"),
     );
     const argv = (doc.runcmd[1] as string[]).slice(1);
@@ -360,6 +401,7 @@ describe("bootstrap script, run against stub ip/curl/sleep/systemctl", () => {
       installs: read("installs.log"),
       curlCalls: read("curl.log"),
       events: read("events.log"),
+      placed: read("placed.log"),
     };
   }
 
@@ -371,17 +413,56 @@ describe("bootstrap script, run against stub ip/curl/sleep/systemctl", () => {
     ].join("\n");
 
   let r: Rendered;
+  let pinned: Rendered;
   beforeAll(() => {
-    r = render("dev");
+    pinned = render("dev");
+    r = render("dev", stubPins(pinned.cfg));
   });
 
   test("the server installs the pinned k3s as server with flannel on the private interface", () => {
     const run = runBootstrap(r.docs[0].text, { addresses: ADDRESSES(r.cfg.network.privateIps[0]) });
     expect(run.stderr).toMatch(/private network 192\.168\.1\.11 is on enp4s0/);
     expect(run.status).toBe(0);
-    expect(run.installs).toEqual([`INSTALL_K3S_VERSION=${r.cfg.k3s.version} server --flannel-iface enp4s0`]);
-    expect(run.curlCalls).toHaveLength(1);
-    expect(run.curlCalls[0]).toContain(r.cfg.k3s.installerUrl);
+    // The installer is told to download nothing: it uses the verified binary and the images already in place.
+    expect(run.installs).toEqual([`INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_VERSION=${r.cfg.k3s.version} server --flannel-iface enp4s0`]);
+    expect(run.curlCalls.map((c) => c.split(" ").pop())).toEqual([
+      r.cfg.k3s.installer.url,
+      r.cfg.k3s.binary.url,
+      r.cfg.k3s.airgapImages.url,
+    ]);
+    expect(run.placed).toEqual([
+      expect.stringMatching(/^install -m 0755 -o root -g root \S+\/k3s \/usr\/local\/bin\/k3s$/),
+      "install -d -m 0755 /var/lib/rancher/k3s/agent/images",
+      expect.stringMatching(
+        /^install -m 0644 -o root -g root \S+ \/var\/lib\/rancher\/k3s\/agent\/images\/k3s-airgap-images-amd64\.tar\.zst$/,
+      ),
+    ]);
+    for (const what of ["installer", "binary", "airgap images"])
+      expect(run.stderr).toMatch(new RegExp(`${what} verified: sha256 [0-9a-f]{64}`));
+  });
+
+  test.each([
+    ["installer", "the k3s installer", (cfg: StackConfig) => cfg.k3s.installer.url],
+    ["binary", "the k3s v[^ ]+ binary", (cfg: StackConfig) => cfg.k3s.binary.url],
+    ["images", "the k3s v[^ ]+ airgap images", (cfg: StackConfig) => cfg.k3s.airgapImages.url],
+  ] as const)("a tampered %s (its sha256 not the pinned one) stops the bootstrap before anything is installed", (name, what, url) => {
+    const run = runBootstrap(r.docs[0].text, { addresses: ADDRESSES(r.cfg.network.privateIps[0]), served: { [name]: "tampered\n" } });
+    expect(run.status).toBe(1);
+    const escaped = url(r.cfg).replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `error: ${what} from ${escaped} has sha256 ${sha256("tampered\n")}, but stack config pins [0-9a-f]{64}; k3s is not installed`,
+      ),
+    );
+    expect(run.installs).toEqual([]);
+    expect(run.placed).toEqual([]);
+  });
+
+  test("the stack's real pins refuse what the stub serves: nothing is installed unverified", () => {
+    const run = runBootstrap(pinned.docs[0].text, { addresses: ADDRESSES(pinned.cfg.network.privateIps[0]) });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`but stack config pins ${pinned.cfg.k3s.installer.sha256}; k3s is not installed`);
+    expect(run.installs).toEqual([]);
   });
 
   test("an agent waits for the server's /cacerts, verified with the server CA, before installing", () => {
@@ -390,12 +471,12 @@ describe("bootstrap script, run against stub ip/curl/sleep/systemctl", () => {
     const waits = run.curlCalls.filter((c) => c.includes("/cacerts"));
     expect(waits).toHaveLength(4);
     expect(waits[0]).toContain(`--cacert ${AGENT_SERVER_CA_PATH} --output /dev/null https://192.168.1.11:6443/cacerts`);
-    expect(run.installs).toEqual([`INSTALL_K3S_VERSION=${r.cfg.k3s.version} agent --flannel-iface enp4s0`]);
+    expect(run.installs).toEqual([`INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_VERSION=${r.cfg.k3s.version} agent --flannel-iface enp4s0`]);
   });
 
   test("an agent gives up after its join timeout with a message, without installing", () => {
     const text = agentUserData({
-      install: { version: r.cfg.k3s.version, installerUrl: r.cfg.k3s.installerUrl, joinTimeoutSeconds: 0, nameservers: ["8.8.8.8"] },
+      install: { version: r.cfg.k3s.version, ...stubPins(r.cfg), joinTimeoutSeconds: 0, nameservers: ["8.8.8.8"] },
       nodeName: "n2",
       nodeIp: "192.168.1.12",
       serverIp: "192.168.1.11",

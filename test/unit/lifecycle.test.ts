@@ -80,10 +80,17 @@ describe("dev (Blazar lease, in-cluster PostgreSQL)", () => {
   );
 
   test(
-    "k3sVersion, k3sInstallerUrl, k3sJoinTimeoutSeconds: user data, which running nodes ignore, and the namespace's Pod Security version",
+    "k3sVersion (with its three hashes), k3sInstallerUrl, k3sJoinTimeoutSeconds: user data, which running nodes ignore, and the namespace's Pod Security version",
     async () => {
       const c = await consequences("dev", before, {
-        config: { k3sVersion: "v1.33.5+k3s1", k3sInstallerUrl: "https://mirror.example.org/k3s/install.sh", k3sJoinTimeoutSeconds: "600" },
+        config: {
+          k3sVersion: "v1.33.5+k3s1",
+          k3sInstallerUrl: "https://mirror.example.org/k3s/install.sh",
+          k3sInstallerSha256: "a".repeat(64),
+          k3sBinarySha256: "b".repeat(64),
+          k3sAirgapImagesSha256: "c".repeat(64),
+          k3sJoinTimeoutSeconds: "600",
+        },
       });
       expect(summary(c, before)).toEqual({
         replaced: [],
@@ -98,6 +105,7 @@ describe("dev (Blazar lease, in-cluster PostgreSQL)", () => {
       const userData = (p: Plan, name: string) => p.resources.find((r) => r.name === name)?.inputs.userData;
       expect(userData(c.after, NODE1.dev)).not.toEqual(userData(before, NODE1.dev));
       expect(String(userData(c.after, NODE1.dev))).toContain("v1.33.5+k3s1");
+      expect(String(userData(c.after, NODE1.dev))).toContain("b".repeat(64));
     },
     SLOW,
   );

@@ -12,6 +12,11 @@ import type { Podman } from "../../../scripts/image/podman";
 const HARNESS_FILES = path.join(__dirname, "cloud-init-harness");
 export const STAGES = ["init --local", "init", "modules --mode=config", "modules --mode=final"] as const;
 /** The harness's own cloud.cfg.d: NoCloud only, no network configuration, a locale minbase has. */
+/** What the stub curl serves as the airgap images archive (the bootstrap only checks its hash and puts it in place). */
+export const STUB_AIRGAP_IMAGES = "stub k3s airgap images\n";
+/** The harness files the stub curl serves at the installer and binary URLs. */
+export const HARNESS_INSTALLER_PATH = path.join(HARNESS_FILES, "installer.sh");
+export const HARNESS_K3S_PATH = path.join(HARNESS_FILES, "k3s");
 export const HARNESS_CLOUD_CFG = ["datasource_list: [NoCloud, None]", "network: {config: disabled}", "locale: C.UTF-8", ""].join("\n");
 
 export interface NodeBoot {
@@ -19,6 +24,9 @@ export interface NodeBoot {
   readonly userData: string;
   readonly privateIp: string;
   readonly installerUrl: string;
+  /** Where the stub curl serves the fake k3s and the stub images archive. */
+  readonly binaryUrl: string;
+  readonly airgapImagesUrl: string;
   /** Seconds after the first stage before the private address appears (agents must wait for it). */
   readonly addressDelaySeconds?: number;
   /** How many /cacerts requests the stub refuses before answering. */
@@ -81,6 +89,9 @@ export function bootNode(podman: Podman, base: string, node: NodeBoot, dirs: rea
     for (const f of ["installer.sh", "k3s"]) fs.copyFileSync(path.join(HARNESS_FILES, f), path.join(harness, f));
     for (const f of ["bin/curl", "bin/systemctl", "installer.sh", "k3s"]) fs.chmodSync(path.join(harness, f), 0o755);
     fs.writeFileSync(path.join(harness, "installer-url"), node.installerUrl);
+    fs.writeFileSync(path.join(harness, "binary-url"), node.binaryUrl);
+    fs.writeFileSync(path.join(harness, "airgap-images-url"), node.airgapImagesUrl);
+    fs.writeFileSync(path.join(harness, "airgap-images"), STUB_AIRGAP_IMAGES);
     fs.writeFileSync(path.join(harness, "cacerts-refusals"), String(node.cacertsRefusals ?? 0));
     if (node.failDownload) fs.writeFileSync(path.join(harness, "fail-download"), "");
     if (node.failInstaller) fs.writeFileSync(path.join(harness, "fail-installer"), "");
