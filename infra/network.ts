@@ -1,5 +1,5 @@
 /**
- * Seed 001's topology: a private network without a gateway where the nodes talk freely (port security off),
+ * The cluster's topology: a private network without a gateway where the nodes talk freely (port security off),
  * and the provider's Internet-facing network where every node sits behind security groups. One floating IP,
  * on node1 only.
  */
@@ -132,7 +132,7 @@ export class PipelineNetwork extends pulumi.ComponentResource {
             name: `${prefix}-private-port-${i + 1}`,
             networkId: network.id,
             fixedIps: [{ subnetId: subnet.id, ipAddress: ip }],
-            // Node-to-node traffic (flannel VXLAN, kubelet, etcd) must pass freely, as in seed 001.
+            // Node-to-node traffic (flannel VXLAN, kubelet, etcd) must pass freely.
             portSecurityEnabled: false,
             // Neutron rejects a port-security-disabled port that would otherwise get the default group.
             noSecurityGroups: true,

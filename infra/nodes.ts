@@ -1,5 +1,5 @@
 /**
- * The N compute instances `<prefix>1..N` (seed 002's naming), each on its external port and its private port,
+ * The N compute instances `<prefix>1..N` (node1 is the k3s server), each on its external port and its private port,
  * booted from the configured image, optionally on a Blazar reservation.
  */
 import * as openstack from "@pulumi/openstack";

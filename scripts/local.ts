@@ -14,6 +14,7 @@ import path from "node:path";
 import { localStackOutputs, startLocalPipeline, waitForEvents, type EventRow } from "../worker/local/pipeline";
 import { Supervisor } from "../worker/local/supervisor";
 import { Podman } from "./image/podman";
+import { parseCommandLine } from "../common/command-line";
 
 const IMAGE_TYPES: Readonly<Record<string, string>> = {
   ".png": "image/png",
@@ -33,29 +34,33 @@ interface Args {
   readonly image?: string;
 }
 
+const USAGE = "usage: npm run local -- [--once] [--workers N] [--samples DIR] [--timeout-seconds S] [--image REF]";
+
 function parseArgs(argv: readonly string[]): Args {
-  let once = false;
-  let workers = 2;
-  let samplesDir = path.resolve(__dirname, "..", "samples");
-  let timeoutMs = 120_000;
-  let image: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--once") once = true;
-    else if (a === "--workers") workers = Number(argv[++i]);
-    else if (a === "--samples") samplesDir = path.resolve(argv[++i] ?? "");
-    else if (a === "--timeout-seconds") timeoutMs = Number(argv[++i]) * 1000;
-    else if (a === "--image") image = argv[++i];
-    else
-      throw new Error(
-        `unknown argument '${a}'; usage: npm run local -- [--once] [--workers N] [--samples DIR] [--timeout-seconds S] [--image REF]`,
-      );
-  }
+  const v = parseCommandLine(
+    argv,
+    {
+      once: { type: "boolean" },
+      workers: { type: "string" },
+      samples: { type: "string" },
+      "timeout-seconds": { type: "string" },
+      image: { type: "string" },
+    },
+    USAGE,
+  );
+  const workers = v.workers === undefined ? 2 : Number(v.workers);
+  const timeoutMs = v["timeout-seconds"] === undefined ? 120_000 : Number(v["timeout-seconds"]) * 1000;
   if (!Number.isInteger(workers) || workers < 1) throw new Error("--workers must be a positive integer");
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error("--timeout-seconds must be a positive number");
-  if (image !== undefined && (image === "" || image.startsWith("--")))
+  if (v.image !== undefined && v.image === "")
     throw new Error("--image needs an image reference, e.g. --image localhost/image-pipeline-worker:local (npm run image builds it)");
-  return { once, workers, samplesDir, timeoutMs, image };
+  return {
+    once: v.once === true,
+    workers,
+    samplesDir: v.samples === undefined ? path.resolve(__dirname, "..", "samples") : path.resolve(v.samples),
+    timeoutMs,
+    image: v.image,
+  };
 }
 
 function table(rows: readonly Record<string, string>[]): string {
