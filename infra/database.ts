@@ -19,14 +19,12 @@ import { isUsableHost, parseCidr, parseIpv4 } from "./ipv4";
 import { inClusterPostgresHost, POSTGRES_PORT } from "../common/postgres-service";
 import { TroveInstanceAccess } from "./trove/access-resource";
 import { hostCidrs } from "./trove/allowed-cidrs";
+import { DATABASE_ADMIN_USER, DATABASE_NAME, DATABASE_USER } from "./database-names";
 
 /** How long the access resource waits for Trove to apply an allowed-CIDR list (a floating IP is attached on the way). */
 export const TROVE_ACCESS_TIMEOUT_MINUTES = 30;
 
-export const DATABASE_NAME = "pipeline_db";
-export const DATABASE_USER = "pipeline";
-/** The in-cluster PostgreSQL's superuser (the official image's default): only the migration Job connects as it. */
-export const DATABASE_ADMIN_USER = "postgres";
+export { DATABASE_ADMIN_USER, DATABASE_NAME, DATABASE_USER };
 export { POSTGRES_PORT };
 
 export interface DatabaseConnection {

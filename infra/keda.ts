@@ -5,11 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-
-/** Where the chart installs KEDA, and the labels of its operator pod (the one that runs the scaler's query). */
-export const KEDA_NAMESPACE = "keda";
-export const KEDA_OPERATOR_POD_LABELS: Readonly<Record<string, string>> = { "app.kubernetes.io/name": "keda-operator" };
-export const KEDA_CHART_REPOSITORY = "https://kedacore.github.io/charts";
+import { KEDA_CHART_REPOSITORY, KEDA_NAMESPACE } from "../k8s/keda";
 
 export interface KedaOperatorArgs {
   /** A version of the `keda` chart (the chart and KEDA share version numbers), e.g. 2.20.2. */

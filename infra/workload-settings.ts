@@ -3,10 +3,10 @@
  * see exactly the settings `pulumi up` uses.
  */
 import type { StackConfig } from "./config";
-import { DATABASE_ADMIN_USER, DATABASE_NAME, DATABASE_USER } from "./database";
+import { DATABASE_ADMIN_USER, DATABASE_NAME, DATABASE_USER } from "./database-names";
 import type { InClusterPostgresSettings, PipelineWorkloadSettings } from "../k8s/settings";
 import { workerEnvDefault } from "../worker/src/config";
-import { KEDA_NAMESPACE, KEDA_OPERATOR_POD_LABELS } from "./keda";
+import { KEDA_NAMESPACE, KEDA_OPERATOR_POD_LABELS } from "../k8s/keda";
 
 /** UID of the worker image's non-root user (the official Node.js images' `node` user). */
 export const WORKER_IMAGE_UID = 1000;

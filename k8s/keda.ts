@@ -18,6 +18,11 @@ import { workerScalingBehavior } from "./worker";
 
 export const KEDA_API_VERSION = "keda.sh/v1alpha1";
 
+/** Where the program's KEDA install lives (its chart's namespace), and the labels of the operator pod that runs the scaler's query. */
+export const KEDA_NAMESPACE = "keda";
+export const KEDA_OPERATOR_POD_LABELS: Readonly<Record<string, string>> = { "app.kubernetes.io/name": "keda-operator" };
+export const KEDA_CHART_REPOSITORY = "https://kedacore.github.io/charts";
+
 /** The Secret key the scaler's connection string comes from: the pipeline's own DATABASE_URL. */
 export const SCALER_CONNECTION_KEY = "DATABASE_URL";
 

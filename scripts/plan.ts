@@ -302,7 +302,9 @@ export async function planStack(stack: string, options: PlanOptions = {}): Promi
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { imagePipeline } = require("../infra/program") as typeof import("../infra/program");
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { parseStackConfig, pulumiConfigSource } = require("../infra/config") as typeof import("../infra/config");
+      const { parseStackConfig } = require("../infra/config") as typeof import("../infra/config");
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { pulumiConfigSource } = require("../infra/config/pulumi-source") as typeof import("../infra/config/pulumi-source");
       return imagePipeline(parseStackConfig(pulumiConfigSource(), stack));
     });
   const programOutputs = program();

@@ -6,7 +6,6 @@
  * declaring any resource, so a bad stack file never leaves a half-created deployment behind.
  * Every key is documented in Pulumi.yaml, whose defaults equal the tables here (test/unit/projectFile.test.ts).
  */
-import * as pulumi from "@pulumi/pulumi";
 import { readDatabase, DATABASE_DEFAULTS, type DatabaseConfig } from "./database";
 import { readK3s, K3S_DEFAULTS, type K3sConfig } from "./k3s";
 import { checkBareMetalReadyTimeout, readLease, LEASE_DEFAULTS, type LeaseConfig } from "./lease";
@@ -14,7 +13,7 @@ import { checkPrivateNetworkForLease, readNetwork, NETWORK_DEFAULTS, type Networ
 import { NODE_IMAGE_DEFAULTS } from "./node-image";
 import { readNodes, NODES_DEFAULTS, type NodesConfig } from "./nodes";
 import { readOpenStack, OPENSTACK_DEFAULTS, type OpenStackAuthConfig } from "./openstack";
-import { CONFIG_NAMESPACE, ConfigError, ConfigReader, type ConfigDefaults, type ConfigSource, type Environment } from "./reader";
+import { ConfigError, ConfigReader, type ConfigDefaults, type ConfigSource, type Environment } from "./reader";
 import { readRegistry, REGISTRY_DEFAULTS, type RegistryConfig } from "./registry";
 import { readStorage, STORAGE_DEFAULTS, type StorageConfig } from "./storage";
 import { readWorkload, WORKLOAD_DEFAULTS, type WorkloadConfig } from "./workload";
@@ -131,19 +130,4 @@ export function parseStackConfig(source: ConfigSource, stack: string, now: Date 
     protectData,
     warnings: r.warnings,
   };
-}
-
-/** Adapts `pulumi.Config` to `ConfigSource`. */
-export function pulumiConfigSource(config: pulumi.Config = new pulumi.Config(CONFIG_NAMESPACE)): ConfigSource {
-  return {
-    get: (key) => config.get(key),
-    secret: (key) => config.getSecret(key),
-  };
-}
-
-/** Reads and validates the current stack's configuration; throws `ConfigError` before any resource exists. */
-export function loadStackConfig(): StackConfig {
-  const cfg = parseStackConfig(pulumiConfigSource(), pulumi.getStack());
-  for (const warning of cfg.warnings) void pulumi.log.warn(warning);
-  return cfg;
 }

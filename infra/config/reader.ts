@@ -6,7 +6,7 @@
  * defaults (the sections' tables, which a test keeps equal to `Pulumi.yaml`) and can tell a value the user chose
  * (`isSet`) from a default the CLI filled in. Problems are collected, not thrown, so one run lists all of them.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../../worker/src/config-error";
 
 export const CONFIG_NAMESPACE = "image-pipeline";
