@@ -5,11 +5,13 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KEDA_CHART_REPOSITORY, KEDA_NAMESPACE } from "../k8s/keda";
+import { KEDA_CHART_REPOSITORY } from "../k8s/keda";
 
 export interface KedaOperatorArgs {
   /** A version of the `keda` chart (the chart and KEDA share version numbers), e.g. 2.20.2. */
   readonly chartVersion: string;
+  /** The namespace the chart installs into (created if missing). */
+  readonly namespace: string;
   readonly provider: k8s.Provider;
   /** The cluster must be up before Helm can talk to it. */
   readonly clusterReady?: pulumi.Resource;
@@ -28,7 +30,7 @@ export class KedaOperator extends pulumi.ComponentResource {
         chart: "keda",
         version: args.chartVersion,
         repositoryOpts: { repo: KEDA_CHART_REPOSITORY },
-        namespace: KEDA_NAMESPACE,
+        namespace: args.namespace,
         createNamespace: true,
         // A failed install or upgrade is rolled back instead of leaving half an operator behind.
         atomic: true,
@@ -36,7 +38,7 @@ export class KedaOperator extends pulumi.ComponentResource {
       },
       { parent: this, provider: args.provider, dependsOn: args.clusterReady ? [args.clusterReady] : [] },
     );
-    this.namespace = pulumi.output(KEDA_NAMESPACE);
+    this.namespace = pulumi.output(args.namespace);
     this.registerOutputs({ namespace: this.namespace });
   }
 }

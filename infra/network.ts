@@ -99,14 +99,20 @@ export class PipelineNetwork extends pulumi.ComponentResource {
       {
         name: `${prefix}-private-net`,
         adminStateUp: true,
-        // Neutron picks the segmentation id (any free VLAN), as `openstack network create --provider-network-type vlan
-        // --provider-physical-network physnet1` does.
-        segments: args.privateSegment
-          ? [{ networkType: args.privateSegment.networkType, physicalNetwork: args.privateSegment.physicalNetwork }]
+        // Exactly the attributes `openstack network create --provider-network-type vlan --provider-physical-network
+        // physnet1` sends, the form Chameleon documents for users (Neutron picks the segmentation id). Not the
+        // provider's `segments` list: that is Neutron's multi-provider extension, authorised by a separate policy
+        // rule (create_network:segments) that Chameleon does not say it opens.
+        valueSpecs: args.privateSegment
+          ? {
+              "provider:network_type": args.privateSegment.networkType,
+              "provider:physical_network": args.privateSegment.physicalNetwork,
+            }
           : undefined,
       },
-      // ML2 cannot change a network's provider segment in place: another type or physical network is a new network.
-      { ...child, replaceOnChanges: ["segments"] },
+      // ML2 cannot change a network's provider segment in place: another type or physical network is a new network
+      // (the provider also forces a new network on valueSpecs; stated here so the choice is visible).
+      { ...child, replaceOnChanges: ["valueSpecs"] },
     );
     const subnet = new openstack.networking.Subnet(
       `${name}-private-subnet`,

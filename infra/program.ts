@@ -173,7 +173,12 @@ export function imagePipeline(cfg: StackConfig) {
   const scaling = cfg.workload.scaling;
   const keda =
     scaling.kind === "queue-depth" && scaling.keda.install
-      ? new KedaOperator("keda", { chartVersion: scaling.keda.chartVersion, provider: k3s.provider, clusterReady: k3s.readiness })
+      ? new KedaOperator("keda", {
+          chartVersion: scaling.keda.chartVersion,
+          namespace: scaling.keda.namespace,
+          provider: k3s.provider,
+          clusterReady: k3s.readiness,
+        })
       : undefined;
   const workload = new PipelineWorkload("workload", {
     settings: workloadSettings(cfg),

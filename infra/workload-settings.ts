@@ -6,7 +6,7 @@ import type { StackConfig } from "./config";
 import { DATABASE_ADMIN_USER, DATABASE_NAME, DATABASE_USER } from "./database-names";
 import type { InClusterPostgresSettings, PipelineWorkloadSettings } from "../k8s/settings";
 import { workerEnvDefault } from "../worker/src/config";
-import { KEDA_NAMESPACE, KEDA_OPERATOR_POD_LABELS } from "../k8s/keda";
+import { KEDA_OPERATOR_POD_LABELS } from "../k8s/keda";
 
 /** UID of the worker image's non-root user (the official Node.js images' `node` user). */
 export const WORKER_IMAGE_UID = 1000;
@@ -59,7 +59,7 @@ export function workloadSettings(cfg: StackConfig): PipelineWorkloadSettings {
               kind: "queue-depth",
               jobsPerReplica: w.scaling.jobsPerReplica,
               pollingIntervalSeconds: w.scaling.pollingIntervalSeconds,
-              operatorNamespace: KEDA_NAMESPACE,
+              operatorNamespace: w.scaling.keda.namespace,
               operatorPodLabels: KEDA_OPERATOR_POD_LABELS,
             }
           : { kind: "cpu" },

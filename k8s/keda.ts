@@ -18,8 +18,7 @@ import { workerScalingBehavior } from "./worker";
 
 export const KEDA_API_VERSION = "keda.sh/v1alpha1";
 
-/** Where the program's KEDA install lives (its chart's namespace), and the labels of the operator pod that runs the scaler's query. */
-export const KEDA_NAMESPACE = "keda";
+/** The labels of KEDA's operator pod (its chart's), the pod that runs the scaler's query. */
 export const KEDA_OPERATOR_POD_LABELS: Readonly<Record<string, string>> = { "app.kubernetes.io/name": "keda-operator" };
 export const KEDA_CHART_REPOSITORY = "https://kedacore.github.io/charts";
 

@@ -17,6 +17,7 @@ export const WORKLOAD_DEFAULTS: ConfigDefaults = {
   workerQueuePollingSeconds: "15",
   kedaInstall: "true",
   kedaChartVersion: "2.20.2",
+  kedaNamespace: "keda",
   workerScaleDownStabilizationSeconds: "300",
   workerCpuRequest: "1",
   workerCpuLimit: "1",
@@ -74,7 +75,11 @@ export interface WorkloadConfig {
         readonly kind: "queue-depth";
         readonly jobsPerReplica: number;
         readonly pollingIntervalSeconds: number;
-        readonly keda: { readonly install: false } | { readonly install: true; readonly chartVersion: string };
+        /** Where KEDA runs (its operator is the pod the in-cluster PostgreSQL admits). */
+        readonly keda: { readonly namespace: string } & (
+          | { readonly install: false }
+          | { readonly install: true; readonly chartVersion: string }
+        );
       };
   readonly webhook: { readonly replicas: number; readonly resources: ResourceSettings };
   readonly outputPrefix: string;
@@ -127,8 +132,9 @@ function readScaling(r: ConfigReader): WorkloadConfig["scaling"] {
   const pollingIntervalSeconds = r.integer("workerQueuePollingSeconds", 1, 600);
   const install = r.boolean("kedaInstall");
   const chartVersion = r.string("kedaChartVersion");
+  const namespace = r.string("kedaNamespace");
   if (kind === "cpu") {
-    for (const key of ["workerQueueJobsPerReplica", "workerQueuePollingSeconds", "kedaInstall", "kedaChartVersion"]) {
+    for (const key of ["workerQueueJobsPerReplica", "workerQueuePollingSeconds", "kedaInstall", "kedaChartVersion", "kedaNamespace"]) {
       if (r.isSet(key)) r.problem(key, "is set but workerScaling is cpu", "pulumi config set workerScaling queue-depth, or remove the key");
     }
     return { kind };
@@ -139,7 +145,14 @@ function readScaling(r: ConfigReader): WorkloadConfig["scaling"] {
       `must be a chart version such as 2.20.2, got "${chartVersion}"`,
       "pulumi config set kedaChartVersion 2.20.2",
     );
-  return { kind, jobsPerReplica, pollingIntervalSeconds, keda: install ? { install, chartVersion } : { install } };
+  const namespaceProblem = dnsLabelProblem(namespace);
+  if (namespaceProblem) r.problem("kedaNamespace", namespaceProblem, "pulumi config set kedaNamespace keda");
+  return {
+    kind,
+    jobsPerReplica,
+    pollingIntervalSeconds,
+    keda: install ? { install, chartVersion, namespace } : { install, namespace },
+  };
 }
 
 export function readWorkload(r: ConfigReader): WorkloadConfig {

@@ -164,6 +164,20 @@ describe("configuration", () => {
     expect(problems("dev", overrides)).toEqual([expect.stringMatching(message)]);
   });
 
+  test("the cluster's own KEDA in another namespace: the in-cluster PostgreSQL admits its operator from there only", () => {
+    const objects = manifest({ ...QUEUE, kedaInstall: "false", kedaNamespace: "autoscaling" });
+    const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+    const postgres = {
+      namespace: "image-pipeline",
+      labels: ofKind(objects, "StatefulSet")[0].spec.template.metadata.labels,
+      namedPorts: {},
+    };
+    const labels = { "app.kubernetes.io/name": "keda-operator" };
+    expect(ingressAllowed(policies, { namespace: "autoscaling", labels, namedPorts: {} }, postgres, 5432)).toBe(true);
+    expect(ingressAllowed(policies, { namespace: "keda", labels, namedPorts: {} }, postgres, 5432)).toBe(false);
+    expect(problems("dev", { ...QUEUE, kedaNamespace: "KEDA" })).toEqual([expect.stringMatching(/^image-pipeline:kedaNamespace: /)]);
+  });
+
   test("kedaInstall false: the cluster's own KEDA is used, and no chart version is asked for", () => {
     expect(stackConfig("dev", { ...QUEUE, kedaInstall: "false", kedaChartVersion: "whatever" }).workload.scaling).toMatchObject({
       kind: "queue-depth",

@@ -38,10 +38,12 @@ beforeAll(async () => {
 
 test("the private network is a VLAN on physnet1, Neutron choosing the segment; a change of segment is a new network", () => {
   const network = byName(bareMetal, "network-private");
-  expect(network.inputs.segments).toEqual([{ networkType: "vlan", physicalNetwork: "physnet1" }]);
-  expect(network.options.replaceOnChanges).toEqual(["segments"]);
+  // The attributes Chameleon's documented CLI sends, not the multi-provider `segments` list.
+  expect(network.inputs.valueSpecs).toEqual({ "provider:network_type": "vlan", "provider:physical_network": "physnet1" });
+  expect(network.inputs.segments).toBeUndefined();
+  expect(network.options.replaceOnChanges).toEqual(["valueSpecs"]);
   // KVM and cPouta: the cloud's default tenant network, no provider arguments.
-  expect(byName(dev, "network-private").inputs.segments).toBeUndefined();
+  expect(byName(dev, "network-private").inputs.valueSpecs).toBeUndefined();
 });
 
 test("the lease reserves hosts of the node type with a second enabled NIC", () => {
@@ -68,7 +70,7 @@ test("each node takes the external network on its first NIC and the private VLAN
 test("another physical network is a new private network: its subnet, private ports and every node are replaced", async () => {
   const before = await planStack("dev", { showSecrets: true, configOverrides: namespaced(BARE_METAL) });
   const c = await consequences("dev", before, { config: { ...BARE_METAL, privateNetworkPhysicalNetwork: "physnet2" } });
-  expect(c.changes["network-private"]).toEqual(["segments[0].physicalNetwork"]);
+  expect(c.changes["network-private"]).toEqual(["valueSpecs.provider:physical_network"]);
   expect(c.replaced).toEqual(
     expect.arrayContaining([
       "network-private",
