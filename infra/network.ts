@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { cidrSize, formatIpv4, parseCidr, parseIpv4 } from "./ipv4";
 
 export interface SecurityRuleSpec {
-  readonly group: "ssh" | "http" | "kube-api";
+  readonly group: "ssh" | "http" | "https" | "kube-api";
   readonly port: number;
   readonly cidr: string;
   readonly description: string;
@@ -18,7 +18,13 @@ export interface SecurityRuleSpec {
 export function securityRules(adminCidr: string): SecurityRuleSpec[] {
   return [
     { group: "ssh", port: 22, cidr: adminCidr, description: "ssh from the admin range (break-glass only: the cluster needs no SSH)" },
-    { group: "http", port: 80, cidr: "0.0.0.0/0", description: "HTTP to the ingress: the bucket notification webhook" },
+    {
+      group: "http",
+      port: 80,
+      cidr: "0.0.0.0/0",
+      description: "HTTP to the ingress: ACME challenges, and the webhook where a stack opts in to plain HTTP",
+    },
+    { group: "https", port: 443, cidr: "0.0.0.0/0", description: "HTTPS to the ingress: the bucket notification webhook" },
     { group: "kube-api", port: 6443, cidr: adminCidr, description: "Kubernetes API from the admin range (pulumi, kubectl)" },
   ];
 }
@@ -26,6 +32,7 @@ export function securityRules(adminCidr: string): SecurityRuleSpec[] {
 const GROUP_NAMES: Record<SecurityRuleSpec["group"], string> = {
   ssh: "allow-ssh",
   http: "allow-http-80",
+  https: "allow-https-443",
   "kube-api": "allow-kube-api-6443",
 };
 

@@ -163,7 +163,13 @@ export function imagePipeline(cfg: StackConfig) {
       : provider;
   const storage = new PipelineStorage(
     "storage",
-    { ...cfg.storage, webhookHost: network.floatingIpAddress, protect: cfg.protectData },
+    {
+      ...cfg.storage,
+      // HTTPS to the host name (its A record is the floating IP), or plain HTTP to the address by explicit opt-in.
+      webhookHost: cfg.webhook.kind === "https" ? cfg.webhook.hostName : network.floatingIpAddress,
+      webhookScheme: cfg.webhook.kind === "https" ? "https" : "http",
+      protect: cfg.protectData,
+    },
     { providers: [storageProvider] },
   );
 

@@ -20,8 +20,9 @@ export const OBJECT_CREATED_EVENTS = ["s3:ObjectCreated:*"];
 
 /** The validated storage settings, plus where the webhook is reachable. */
 export interface PipelineStorageArgs extends StorageConfig {
-  /** Public address of the webhook (the floating IP); notifications go to http://<it>/notify. */
+  /** Where the webhook is reachable: its host name (https) or, by explicit opt-in, the floating IP (http). */
   readonly webhookHost: pulumi.Input<string>;
+  readonly webhookScheme: "https" | "http";
   /**
    * Protect the buckets from deletion and replacement, and keep them (and what is in them) in the object store
    * whenever Pulumi would delete them: a rename, a `destroy`, a resource dropped from the program.
@@ -30,9 +31,9 @@ export interface PipelineStorageArgs extends StorageConfig {
 }
 
 /** The webhook URL RGW pushes notifications to. */
-export function pushEndpointUrl(host: string): string {
+export function pushEndpointUrl(host: string, scheme: "https" | "http" = "https"): string {
   const bracketed = host.includes(":") ? `[${host}]` : host;
-  return `http://${bracketed}/notify`;
+  return `${scheme}://${bracketed}/notify`;
 }
 
 /**
@@ -180,7 +181,7 @@ export class PipelineStorage extends pulumi.ComponentResource {
     // Letters and digits only: RGW stores OpaqueData unescaped in an &-separated argument string.
     const webhookSecret = new random.RandomPassword(`${name}-webhook-secret`, { length: 48, special: false }, { parent: this });
 
-    const pushEndpoint = pulumi.output(args.webhookHost).apply(pushEndpointUrl);
+    const pushEndpoint = pulumi.output(args.webhookHost).apply((host) => pushEndpointUrl(host, args.webhookScheme));
     const topic = new RgwTopic(
       `${name}-topic`,
       {

@@ -96,6 +96,15 @@ export function workloadSettings(cfg: StackConfig): PipelineWorkloadSettings {
       controllerNamespace: "kube-system",
       // Labels of the Traefik pods that k3s deploys from its bundled Helm chart.
       controllerPodLabels: { "app.kubernetes.io/name": "traefik" },
+      tls:
+        cfg.webhook.kind === "https"
+          ? {
+              hostName: cfg.webhook.hostName,
+              certResolver: "letsencrypt",
+              acmeEmail: cfg.webhook.acmeEmail,
+              acmeCaServer: cfg.webhook.acmeCaServer,
+            }
+          : undefined,
     },
     egress: {
       dnsNamespace: "kube-system",

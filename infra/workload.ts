@@ -27,6 +27,7 @@ import {
   type PipelineWorkloadSettings,
 } from "../k8s";
 import { MIGRATION_DEADLINE_SECONDS } from "../k8s/migration";
+import { buildTraefikHelmChartConfig } from "../k8s/traefik";
 
 export interface PipelineWorkloadArgs {
   readonly settings: PipelineWorkloadSettings;
@@ -244,6 +245,16 @@ export class PipelineWorkload extends pulumi.ComponentResource {
       resources[entry.id] = declare(`${name}-${entry.id}`, entry, object, { parent: this, provider: args.provider, dependsOn, protect });
     }
 
+    // Traefik's ACME resolver and certificate storage, in kube-system (not the pipeline's namespace), before the
+    // Ingress that asks it for a certificate.
+    if (settings.ingress.tls) {
+      const traefik = buildTraefikHelmChartConfig(settings);
+      new k8s.apiextensions.CustomResource(
+        `${name}-traefik-config`,
+        { apiVersion: traefik.apiVersion, kind: traefik.kind, metadata: traefik.metadata, spec: traefik.spec },
+        { parent: this, provider: args.provider, dependsOn: args.clusterReady ? [args.clusterReady] : [] },
+      );
+    }
     this.resources = resources;
     this.namespace = pulumi.output(settings.namespace);
     this.image = image;

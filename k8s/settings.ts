@@ -106,11 +106,22 @@ export interface RegistrySettings {
   readonly server: string;
 }
 
+export interface IngressTlsSettings {
+  readonly hostName: string;
+  /** Name of the Traefik certificate resolver (traefik.ts) the router asks for its certificate. */
+  readonly certResolver: string;
+  /** Let's Encrypt account contact, and the ACME directory. */
+  readonly acmeEmail?: string;
+  readonly acmeCaServer: string;
+}
+
 export interface IngressSettings {
   /** k3s ships Traefik as the ingress controller, with IngressClass `traefik`. */
   readonly className: string;
-  /** The path the notification topic pushes to: `http://<floating IP><path>`. */
+  /** The path the notification topic pushes to: `https://<host name><path>` (or `http://<floating IP><path>`). */
   readonly path: string;
+  /** HTTPS on the host name with a certificate from Traefik's ACME resolver; absent when the stack opted in to plain HTTP. */
+  readonly tls?: IngressTlsSettings;
   /** Where the ingress controller's pods run and how they are labelled, for the webhook's NetworkPolicy. */
   readonly controllerNamespace: string;
   readonly controllerPodLabels: Readonly<Record<string, string>>;

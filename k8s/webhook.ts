@@ -70,16 +70,34 @@ export function buildWebhookService(s: PipelineWorkloadSettings): IService {
 }
 
 /** Only the notify path is published; /metrics, /healthz and /readyz stay inside the cluster. */
+/**
+ * With TLS the route answers only on Traefik's `websecure` entry point (443) for the host name, with a certificate
+ * from the ACME resolver (traefik.ts); port 80 then serves nothing of the pipeline, only ACME's HTTP challenge.
+ */
 export function buildWebhookIngress(s: PipelineWorkloadSettings): IIngress {
   const names = objectNames(s);
+  const tls = s.ingress.tls;
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "Ingress",
-    metadata: { name: names.webhook, namespace: s.namespace, labels: componentLabels(s.instance, "webhook") },
+    metadata: {
+      name: names.webhook,
+      namespace: s.namespace,
+      labels: componentLabels(s.instance, "webhook"),
+      annotations: tls
+        ? {
+            "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
+            "traefik.ingress.kubernetes.io/router.tls": "true",
+            "traefik.ingress.kubernetes.io/router.tls.certresolver": tls.certResolver,
+          }
+        : undefined,
+    },
     spec: {
       ingressClassName: s.ingress.className,
+      tls: tls ? [{ hosts: [tls.hostName] }] : undefined,
       rules: [
         {
+          host: tls?.hostName,
           http: {
             paths: [{ path: s.ingress.path, pathType: "Exact", backend: { service: { name: names.webhook, port: { name: "http" } } } }],
           },

@@ -15,6 +15,7 @@ import { serviceAccountTokensPolicy } from "./kubernetes/service-account-tokens"
 import { serviceExposurePolicy } from "./kubernetes/service-exposure";
 import { plaintextSecretsPolicy } from "./secrets/plaintextSecrets";
 import { publicBucketsPolicy } from "./storage/public-buckets";
+import { webhookHttpsPolicy } from "./storage/webhook-https";
 
 export const POLICY_PACK_NAME = "image-pipeline";
 
@@ -40,4 +41,5 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   deploymentReplicasPolicy,
   plaintextSecretsPolicy,
   publicBucketsPolicy,
+  webhookHttpsPolicy,
 ];

@@ -14,6 +14,7 @@ export const OPENSTACK = {
 /** The program's own dynamic resources, as `pulumi-nodejs:dynamic/<module>:<Type>`. */
 export const DYNAMIC = {
   troveInstanceAccess: "pulumi-nodejs:dynamic/image-pipeline:TroveInstanceAccess",
+  rgwTopic: "pulumi-nodejs:dynamic/image-pipeline:RgwTopic",
 } as const;
 
 export const KUBERNETES = {

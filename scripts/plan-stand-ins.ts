@@ -52,6 +52,9 @@ function s3EndpointIsName(config: Readonly<Record<string, string>>): boolean {
   }
 }
 
+/** A name under example.org (RFC 2606): the webhook's real host name is the operator's DNS record. */
+export const STAND_IN_WEBHOOK_HOST_NAME = "pipeline.example.org";
+
 export const OFFLINE_STAND_INS: readonly StandIn[] = [
   {
     key: "workerImage",
@@ -77,6 +80,12 @@ export const OFFLINE_STAND_INS: readonly StandIn[] = [
     value: STAND_IN_S3_EGRESS_CIDRS,
     secret: false,
     needed: s3EndpointIsName,
+  },
+  {
+    key: "webhookHostName",
+    value: STAND_IN_WEBHOOK_HOST_NAME,
+    secret: false,
+    needed: (config) => (config[key("webhookPlainHttp")] ?? "").trim() !== "true",
   },
 ];
 

@@ -16,6 +16,7 @@ import { readOpenStack, OPENSTACK_DEFAULTS, type OpenStackAuthConfig } from "./o
 import { ConfigError, ConfigReader, type ConfigDefaults, type ConfigSource, type Environment } from "./reader";
 import { readRegistry, REGISTRY_DEFAULTS, type RegistryConfig } from "./registry";
 import { readStorage, STORAGE_DEFAULTS, type StorageConfig } from "./storage";
+import { readWebhookExposure, WEBHOOK_DEFAULTS, type WebhookExposure } from "./webhook";
 import { readWorkload, WORKLOAD_DEFAULTS, type WorkloadConfig } from "./workload";
 
 export * from "./database";
@@ -50,6 +51,7 @@ export const CONFIG_DEFAULTS: ConfigDefaults = {
   ...REGISTRY_DEFAULTS,
   ...DATABASE_DEFAULTS,
   ...STORAGE_DEFAULTS,
+  ...WEBHOOK_DEFAULTS,
 };
 
 export interface StackConfig {
@@ -71,6 +73,8 @@ export interface StackConfig {
   readonly database: DatabaseConfig;
   /** S3 buckets, credentials and the notification topic on a Ceph RGW endpoint. */
   readonly storage: StorageConfig;
+  /** How RGW reaches the webhook: HTTPS to a host name, or plain HTTP by explicit opt-in. */
+  readonly webhook: WebhookExposure;
   /** Non-fatal findings, logged by the program (for example an ssh rule open to the world in dev). */
   /**
    * Protect what holds data (Trove instance, buckets, in-cluster PostgreSQL's namespace and StatefulSet) from
@@ -111,6 +115,7 @@ export function parseStackConfig(source: ConfigSource, stack: string, now: Date 
       "pulumi config set workerScaling cpu",
     );
   }
+  const webhook = readWebhookExposure(r, environment);
   const protectData = r.oneOf("protectData", ["true", "false"] as const, environment === "prod" ? "true" : "false") === "true";
 
   if (r.problems.length > 0) throw new ConfigError(r.problems, "stack configuration");
@@ -127,6 +132,7 @@ export function parseStackConfig(source: ConfigSource, stack: string, now: Date 
     registry,
     database,
     storage,
+    webhook,
     protectData,
     warnings: r.warnings,
   };

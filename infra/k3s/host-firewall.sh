@@ -3,7 +3,7 @@
 # with only ssh and dhcpv6-client in the public zone, and its bare-metal sites enforce no security groups, so this
 # is both what lets k3s work and the only filter in front of the node. Without a running firewalld it does nothing.
 # The rules are permanent (they survive a reboot): the private network, pods and Services are trusted; the public
-# zone allows http (the webhook's ingress) from anywhere and ssh, plus the Kubernetes API on the server, from the
+# zone allows http and https (the webhook's ingress, and ACME's HTTP-01 challenge) from anywhere and ssh, plus the Kubernetes API on the server, from the
 # admin range only.
 set -euo pipefail
 
@@ -40,6 +40,7 @@ for source in "$private_cidr" "$pod_cidr" "$service_cidr"; do
   firewall-cmd --permanent --zone=trusted --add-source="$source"
 done
 firewall-cmd --permanent --zone=public --add-service=http
+firewall-cmd --permanent --zone=public --add-service=https
 # ssh from the admin range only, as the security groups do where a cloud enforces them.
 firewall-cmd --permanent --zone=public --remove-service=ssh
 firewall-cmd --permanent --zone=public --add-rich-rule="rule family=\"ipv4\" source address=\"$admin_cidr\" service name=\"ssh\" accept"
@@ -47,4 +48,4 @@ if [ "$role" = server ]; then
   firewall-cmd --permanent --zone=public --add-rich-rule="rule family=\"ipv4\" source address=\"$admin_cidr\" port port=\"6443\" protocol=\"tcp\" accept"
 fi
 firewall-cmd --reload
-echo "host-firewall: trusted $private_cidr $pod_cidr $service_cidr; public: http, ssh$([ "$role" = server ] && echo " and 6443") from $admin_cidr"
+echo "host-firewall: trusted $private_cidr $pod_cidr $service_cidr; public: http, https, ssh$([ "$role" = server ] && echo " and 6443") from $admin_cidr"

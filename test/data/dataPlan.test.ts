@@ -181,6 +181,8 @@ describe.each(["dev", "prod"])("%s storage", (stack) => {
       forceDestroy: true,
       topic: "ip-dev-uploads",
       filter: { filterSuffix: ".jpg" },
+      // dev opts in to plain HTTP on the floating IP (webhookPlainHttp): it has no DNS name.
+      pushEndpoint: "http://203.0.113.10/notify",
     },
     prod: {
       endpoint: "https://a3s.fi",
@@ -189,6 +191,8 @@ describe.each(["dev", "prod"])("%s storage", (stack) => {
       forceDestroy: false,
       topic: "ip-prod-uploads",
       filter: {},
+      // HTTPS to the webhook's host name (the offline plan's stand-in for webhookHostName), certificate verified.
+      pushEndpoint: "https://pipeline.example.org/notify",
     },
   }[stack]!;
 
@@ -231,20 +235,22 @@ describe.each(["dev", "prod"])("%s storage", (stack) => {
     expect(new Set([...statements(input), ...statements(output)].map((s) => s.Principal.AWS.join()))).toHaveProperty("size", 1);
   });
 
-  test("the topic pushes to the webhook on the floating IP, persistent, with a secret OpaqueData", () => {
+  test("the topic pushes to the webhook (prod: https to its host name, verified), persistent, with a secret OpaqueData", () => {
     const [topic, ...others] = topicOf(plans[stack]);
     expect(others).toEqual([]);
     expect(topic.inputs).toMatchObject({
       name: expected.topic,
       endpoint: expected.endpoint,
       region: "default",
-      pushEndpoint: "http://203.0.113.10/notify",
+      pushEndpoint: expected.pushEndpoint,
       persistent: true,
       verifySsl: true,
       opaqueData: "[secret]",
       secretAccessKey: "[secret]",
     });
-    expect(topic.dependsOn).toEqual(expect.arrayContaining(["network-floating-ip", "storage-webhook-secret"]));
+    expect(topic.dependsOn).toEqual(
+      expect.arrayContaining(stack === "dev" ? ["network-floating-ip", "storage-webhook-secret"] : ["storage-webhook-secret"]),
+    );
     expect(topic.options.additionalSecretOutputs).toEqual(expect.arrayContaining(["opaqueData", "secretAccessKey"]));
     expect(byName(plans[stack], "storage-webhook-secret").inputs).toMatchObject({ length: 48, special: false });
   });
@@ -277,7 +283,7 @@ describe.each(["dev", "prod"])("%s storage", (stack) => {
       inputBucket: expected.input,
       outputBucket: expected.output,
       notificationTopicArn: `arn:aws:sns:default::${expected.topic}`,
-      notificationPushEndpoint: "http://203.0.113.10/notify",
+      notificationPushEndpoint: expected.pushEndpoint,
     });
   });
 

@@ -60,6 +60,7 @@ test("with firewalld running, the server trusts the private network, pods and Se
     "--permanent --zone=trusted --add-source=10.42.0.0/16",
     "--permanent --zone=trusted --add-source=10.43.0.0/16",
     "--permanent --zone=public --add-service=http",
+    "--permanent --zone=public --add-service=https",
     "--permanent --zone=public --remove-service=ssh",
     '--permanent --zone=public --add-rich-rule=rule family="ipv4" source address="198.51.100.7/32" service name="ssh" accept',
     '--permanent --zone=public --add-rich-rule=rule family="ipv4" source address="198.51.100.7/32" port port="6443" protocol="tcp" accept',

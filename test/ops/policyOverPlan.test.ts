@@ -93,7 +93,14 @@ test("dev's advisory findings are exactly the ones its settings explain", () => 
     .map((r) => r.name);
   expect([...new Set(findings.dev.filter((f) => f.policy === "images-pinned-by-digest").map((f) => f.resource))]).toEqual(byTag);
 
-  const explained = new Set(["no-public-admin-ports", "hpa-min-replicas", "deployment-min-replicas", "images-pinned-by-digest"]);
+  // webhook-over-https: dev opts in to plain HTTP (webhookPlainHttp), having no DNS name.
+  const explained = new Set([
+    "no-public-admin-ports",
+    "hpa-min-replicas",
+    "deployment-min-replicas",
+    "images-pinned-by-digest",
+    "webhook-over-https",
+  ]);
   expect(findings.dev.filter((f) => !explained.has(f.policy)).map(describeFinding)).toEqual([]);
 });
 
@@ -215,6 +222,25 @@ describe("the pack is live on prod's real resources (a mutated copy of the plan 
       (inputs) => (inputs.acl = "public-read"),
     );
     expect(await fired(open)).toEqual([["no-public-buckets", bucket.name]]);
+  });
+
+  test("the notification topic pushing over plain HTTP, or without verifying the certificate", async () => {
+    const topic = named("storage-topic");
+    expect(topic.inputs).toMatchObject({ pushEndpoint: "https://pipeline.example.org/notify", verifySsl: true });
+    const plain = mutate(
+      (r) => r === topic,
+      (inputs) => {
+        inputs.pushEndpoint = "http://203.0.113.10/notify";
+      },
+    );
+    expect(await fired(plain)).toEqual([["webhook-over-https", "storage-topic"]]);
+    const unverified = mutate(
+      (r) => r === topic,
+      (inputs) => {
+        inputs.verifySsl = false;
+      },
+    );
+    expect(await fired(unverified)).toEqual([["webhook-over-https", "storage-topic"]]);
   });
 
   test('a bucket policy that allows Principal "*"', async () => {

@@ -75,6 +75,7 @@ describe.each(["dev", "prod"])("%s topology", (stack) => {
       expect.arrayContaining([
         expect.stringMatching(/-allow-ssh$/),
         expect.stringMatching(/-allow-http-80$/),
+        expect.stringMatching(/-allow-https-443$/),
         expect.stringMatching(/-allow-kube-api-6443$/),
       ]),
     );
@@ -84,20 +85,22 @@ describe.each(["dev", "prod"])("%s topology", (stack) => {
     }
   });
 
-  test("each ingress rule is its own resource with a description; http is open, ssh/6443 follow adminCidr", () => {
+  test("each ingress rule is its own resource with a description; http and https are open, ssh/6443 follow adminCidr", () => {
     const rules = ofType(plans[stack], T.rule);
     const byPort = Object.fromEntries(rules.map((r) => [r.inputs.portRangeMin as number, r.inputs]));
     expect(
       Object.keys(byPort)
         .map(Number)
         .sort((a, b) => a - b),
-    ).toEqual([22, 80, 6443]);
+    ).toEqual([22, 80, 443, 6443]);
     for (const rule of rules) {
       expect(rule.inputs).toMatchObject({ direction: "ingress", protocol: "tcp", ethertype: "IPv4" });
       expect(rule.inputs.portRangeMax).toBe(rule.inputs.portRangeMin);
       expect(String(rule.inputs.description).length).toBeGreaterThan(10);
     }
     expect(byPort[80].remoteIpPrefix).toBe("0.0.0.0/0");
+    // The webhook's HTTPS, whose certificate Let's Encrypt issues after its HTTP-01 challenge on port 80.
+    expect(byPort[443].remoteIpPrefix).toBe("0.0.0.0/0");
     const admin = stack === "dev" ? "198.51.100.7/32" : "193.166.0.0/16";
     expect(byPort[22].remoteIpPrefix).toBe(admin);
     expect(byPort[6443].remoteIpPrefix).toBe(admin);

@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { stringify } from "yaml";
+import { stringify, parse as parseYaml } from "yaml";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
@@ -85,6 +85,28 @@ function crdModel(schemaFile: string): ModelClass {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ModelClass = new (data: any) => { validate(): void };
 
+/**
+ * k3s's HelmChartConfig (helm.cattle.io/v1, the helm controller's CRD): a spec of `valuesContent` (a YAML
+ * document of chart values) and optionally `failurePolicy`; metadata checked as ObjectMeta, and the values must
+ * parse as a YAML mapping, as the helm controller requires.
+ */
+class HelmChartConfigModel {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  constructor(private readonly data: any) {}
+
+  validate(): void {
+    new ObjectMeta(this.data.metadata).validate();
+    if (!this.data.metadata?.name || !this.data.metadata?.namespace) throw new Error("metadata needs a name and a namespace");
+    const spec = this.data.spec ?? {};
+    for (const key of Object.keys(spec))
+      if (!["valuesContent", "failurePolicy"].includes(key)) throw new Error(`spec.${key} is not a HelmChartConfig field`);
+    if (typeof spec.valuesContent !== "string") throw new Error("spec.valuesContent must be a string");
+    const values: unknown = parseYaml(spec.valuesContent);
+    if (values === null || typeof values !== "object" || Array.isArray(values))
+      throw new Error("spec.valuesContent must be a YAML mapping");
+  }
+}
+
 const MODELS: Record<string, ModelClass> = {
   "v1/Namespace": Namespace,
   "v1/ServiceAccount": ServiceAccount,
@@ -99,6 +121,7 @@ const MODELS: Record<string, ModelClass> = {
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
   "monitoring.coreos.com/v1/PrometheusRule": PrometheusRuleModel,
+  "helm.cattle.io/v1/HelmChartConfig": HelmChartConfigModel,
   "keda.sh/v1alpha1/ScaledObject": crdModel("keda/ScaledObject.json"),
   "keda.sh/v1alpha1/TriggerAuthentication": crdModel("keda/TriggerAuthentication.json"),
 };
