@@ -198,8 +198,9 @@ export function imagePipeline(cfg: StackConfig) {
       region: storage.region,
       inputBucket: storage.inputBucket,
       outputBucket: storage.outputBucket,
-      accessKeyId: storage.accessKeyId,
-      secretAccessKey: storage.secretAccessKey,
+      // The pipeline's own credential when the stack names one: the bucket owner's would not be held to the policies.
+      accessKeyId: storage.workloadAccessKeyId,
+      secretAccessKey: storage.workloadSecretAccessKey,
       webhookSecret: storage.webhookSecret,
     },
     database: {

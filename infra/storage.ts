@@ -131,6 +131,9 @@ export class PipelineStorage extends pulumi.ComponentResource {
   readonly outputBucket: pulumi.Output<string>;
   readonly accessKeyId: pulumi.Output<string>;
   readonly secretAccessKey: pulumi.Output<string>;
+  /** The credential the pods get: the dedicated pipeline user's when the stack names one, else the owner's above. */
+  readonly workloadAccessKeyId: pulumi.Output<string>;
+  readonly workloadSecretAccessKey: pulumi.Output<string>;
   /** The topic's OpaqueData: every notification carries it and the webhook rejects requests without it. */
   readonly webhookSecret: pulumi.Output<string>;
   readonly topicArn: pulumi.Output<string>;
@@ -228,6 +231,8 @@ export class PipelineStorage extends pulumi.ComponentResource {
     this.outputBucket = output.bucket;
     this.accessKeyId = accessKeyId;
     this.secretAccessKey = secretAccessKey;
+    this.workloadAccessKeyId = args.pipelineCredential ? pulumi.output(args.pipelineCredential.accessKeyId) : accessKeyId;
+    this.workloadSecretAccessKey = args.pipelineCredential ? pulumi.secret(args.pipelineCredential.secretAccessKey) : secretAccessKey;
     this.webhookSecret = pulumi.secret(webhookSecret.result);
     this.topicArn = topic.arn;
     this.pushEndpoint = pushEndpoint;

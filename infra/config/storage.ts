@@ -40,6 +40,12 @@ export interface StorageConfig {
   readonly credentials: S3Credentials;
   /** Principal the bucket policies grant to; derived from the EC2 credential's project when unset. */
   readonly pipelinePrincipal?: string;
+  /**
+   * The worker's own S3 credential (a separate RGW user or subuser, `pipelinePrincipal`), when set: the pods get
+   * it instead of `credentials`, which create the buckets and therefore own them. An owner keeps every right
+   * whatever the bucket policy says, so only a non-owner credential is held to get-input / put-output / list.
+   */
+  readonly pipelineCredential?: { readonly accessKeyId: pulumi.Input<string>; readonly secretAccessKey: pulumi.Input<string> };
   /** Let `pulumi destroy` delete buckets that still hold objects. */
   readonly forceDestroy: boolean;
   readonly topicName: string;
@@ -151,7 +157,29 @@ export function readStorage(
       );
   }
 
+  const pipelineAccessKeyId = r.optionalSecret("s3PipelineAccessKeyId");
+  const pipelineSecretAccessKey = r.optionalSecret("s3PipelineSecretAccessKey");
+  const dedicated = pipelineAccessKeyId !== undefined || pipelineSecretAccessKey !== undefined;
+  if (pipelineAccessKeyId === undefined && pipelineSecretAccessKey !== undefined)
+    r.problem(
+      "s3PipelineAccessKeyId",
+      "is required with s3PipelineSecretAccessKey",
+      "pulumi config set --secret s3PipelineAccessKeyId <access key of the pipeline's RGW user>",
+    );
+  if (pipelineSecretAccessKey === undefined && pipelineAccessKeyId !== undefined)
+    r.problem(
+      "s3PipelineSecretAccessKey",
+      "is required with s3PipelineAccessKeyId",
+      "pulumi config set --secret s3PipelineSecretAccessKey <its secret key>",
+    );
   const pipelinePrincipal = r.optionalString("s3PipelinePrincipal");
+  // With s3Credentials config the principal is required anyway (below).
+  if (dedicated && pipelinePrincipal === undefined && source !== "config")
+    r.problem(
+      "s3PipelinePrincipal",
+      "is required with s3PipelineAccessKeyId: the bucket policies must grant the pipeline's own RGW user, not the owner",
+      "pulumi config set s3PipelinePrincipal arn:aws:iam::<tenant>:user/<uid of the pipeline's user> (docs/storage.md, Dedicated credential)",
+    );
   if (pipelinePrincipal !== undefined && !/^arn:aws:iam::[A-Za-z0-9_$-]*:user\/[A-Za-z0-9_.@$-]+$/.test(pipelinePrincipal)) {
     r.problem(
       "s3PipelinePrincipal",
@@ -198,6 +226,10 @@ export function readStorage(
     outputBucket,
     credentials,
     pipelinePrincipal,
+    pipelineCredential:
+      pipelineAccessKeyId !== undefined && pipelineSecretAccessKey !== undefined
+        ? { accessKeyId: pipelineAccessKeyId, secretAccessKey: pipelineSecretAccessKey }
+        : undefined,
     forceDestroy: r.boolean("s3ForceDestroy"),
     topicName,
     verifySsl: r.boolean("notificationVerifySsl"),
