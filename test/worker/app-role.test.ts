@@ -5,7 +5,7 @@
 import { Client, Pool } from "pg";
 import { APP_ROLE_TABLE_PRIVILEGES, scramVerifier } from "../../worker/src/db/app-role";
 import { NotificationListener } from "../../worker/src/db/listener";
-import { migrate, verifySchema } from "../../worker/src/db/migrate";
+import { migrate, migrationLoginHint, verifySchema } from "../../worker/src/db/migrate";
 import { JOBS_CHANNEL, LATEST_VERSION } from "../../worker/src/db/migrations";
 import { JobQueue } from "../../worker/src/queue";
 import { silentLogger } from "./helpers/logger";
@@ -211,4 +211,25 @@ test("the SCRAM verifier matches RFC 7677's test vector (user password pencil); 
   expect(scramVerifier("pencil", Buffer.from("W22ZaJ0SNY7soEsUEjb6gQ==", "base64"))).toBe(
     "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
   );
+});
+
+test("a migration that cannot log in (a database made before the postgres superuser existed) fails at once with the way out", async () => {
+  const url = new URL(db.url);
+  url.username = "postgres_missing";
+  url.password = "whatever-password-1234";
+  const stranger = new Pool({ connectionString: url.toString(), max: 1 });
+  stranger.on("error", () => undefined);
+  try {
+    const err = await migrate(stranger).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as { code?: string }).code).toMatch(/^28/);
+    expect(migrationLoginHint(err)).toMatch(/could not log in to the database \(.*postgres_missing.*\)\. .*docs\/storage\.md/);
+  } finally {
+    await stranger.end();
+  }
+  // Anything else is not a login problem and keeps its own error.
+  expect(migrationLoginHint(Object.assign(new Error("relation does not exist"), { code: "42P01" }))).toBeUndefined();
+  expect(migrationLoginHint(new Error("ECONNREFUSED"))).toBeUndefined();
 });

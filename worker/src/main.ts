@@ -8,7 +8,7 @@
  *   redrive [id…] puts dead-lettered jobs (all, or the given ids) back in the queue
  */
 import { ConfigError, loadConfig, type Command } from "./config";
-import { migrate } from "./db/migrate";
+import { migrate, migrationLoginHint } from "./db/migrate";
 import { createPool } from "./db/pool";
 import { createLogger } from "./logger";
 import { JobQueue, queueOptions } from "./queue";
@@ -71,9 +71,16 @@ async function main(argv: string[]): Promise<number> {
   const pool = createPool(config.databaseUrl, logger, 2);
   try {
     if (name === "migrate") {
-      const result = await migrate(pool, undefined, { appRole: config.databaseAppRole });
-      logger.info(result, "schema up to date");
-      return 0;
+      try {
+        const result = await migrate(pool, undefined, { appRole: config.databaseAppRole });
+        logger.info(result, "schema up to date");
+        return 0;
+      } catch (err) {
+        const hint = migrationLoginHint(err);
+        if (hint === undefined) throw err;
+        logger.fatal({ err }, hint);
+        return 1;
+      }
     }
     const queue = new JobQueue(pool, queueOptions(config));
     if (name === "dead-letters") {

@@ -71,3 +71,18 @@ export async function verifySchema(pool: Pool): Promise<number> {
   }
   return version;
 }
+
+/**
+ * What to do when the migration cannot log in (SQLSTATE class 28: no such role, wrong password). Retrying cannot
+ * help, so the Job fails fast with the way out: the usual cause is a database created before the superuser
+ * became `postgres`, whose volume `initdb` never touches again.
+ */
+export function migrationLoginHint(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== "string" || !code.startsWith("28")) return undefined;
+  return (
+    `the migration could not log in to the database (${(err as Error).message}). ` +
+    "A database created before the superuser became postgres has no such role: create it once as docs/storage.md " +
+    '("Who connects as whom") says, then let the Job run again; otherwise check DATABASE_URL in the migration Secret.'
+  );
+}
