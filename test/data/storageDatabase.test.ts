@@ -19,9 +19,10 @@ import {
 } from "../../infra/storage";
 
 describe("storage", () => {
-  test("the push endpoint is the webhook's /notify on the floating IP", () => {
-    expect(pushEndpointUrl("203.0.113.10")).toBe("http://203.0.113.10/notify");
-    expect(pushEndpointUrl("2001:db8::10")).toBe("http://[2001:db8::10]/notify");
+  test("the push endpoint is the webhook's /notify on its host name or address, over HTTPS unless plain HTTP is chosen", () => {
+    expect(pushEndpointUrl("pipeline.example.org")).toBe("https://pipeline.example.org/notify");
+    expect(pushEndpointUrl("203.0.113.10", "http")).toBe("http://203.0.113.10/notify");
+    expect(pushEndpointUrl("2001:db8::10", "http")).toBe("http://[2001:db8::10]/notify");
   });
 
   test("Keystone-integrated RGW names the EC2 user after the project, in a tenant of the same name", () => {
