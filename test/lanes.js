@@ -12,6 +12,9 @@ const INTEGRATION = [
   "test/bench/",
   "test/data/database-tls\\.test\\.ts$",
   "test/k3s/(metadata-block|cloud-init-run)\\.test\\.ts$",
+  // Real tools and real time: every cloud-config through cloud-init's schema check (Python), and the readiness gate
+  // against TLS API servers, waiting out its deadlines.
+  "test/k3s/(user-data|readiness)\\.test\\.ts$",
   // Plans of the whole program (in process or through the CLI).
   "test/(unit|k8s|k3s|data|ops)/(first-preview-stacks|first-preview|lifecycle|topology|bare-metal|node-image-plan|plan-example-stacks|planCli|readme-first-up|image-tooling|plan|plan-dev|plan-prod|plan-worker-settings|promotion|queue-depth-scaling|webhook-tls-plan|dataPlan|pipeline-credential|external-database|storage-site|planDiffCli|policyOverPlan|render|workflows)\\.test\\.ts$",
 ];
