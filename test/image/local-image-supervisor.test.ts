@@ -4,9 +4,7 @@
  * `podman run` exits, and the reaper removes them when the supervisor itself is killed. Either way no container
  * of the stack is left and nothing listens on its ports.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { buildWorkerImage } from "../../scripts/image/build-worker-image";
@@ -14,9 +12,7 @@ import { Podman } from "../../scripts/image/podman";
 import { CONTAINER_NAME_PREFIX } from "../../worker/local/container";
 import * as img from "../../worker/local/sample-images";
 import { describeWithPodman } from "../support/podman-tests";
-
-const ROOT = path.resolve(__dirname, "..", "..");
-const TS_NODE = ["-r", require.resolve("ts-node/register/transpile-only")];
+import { listening, startSupervisor } from "../support/supervisor";
 
 let podman: Podman;
 let tag: string;
@@ -32,44 +28,16 @@ function containersOf(pid: number): string[] {
     .sort();
 }
 
-function listening(endpoint: string): Promise<boolean> {
-  const url = new URL(endpoint);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: url.hostname, port: Number(url.port) });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
 async function startLocal() {
-  const child = spawn(
-    process.execPath,
-    [...TS_NODE, path.join(ROOT, "scripts/local.ts"), "--workers", "1", "--samples", samples, "--image", tag],
-    {
-      cwd: ROOT,
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-      stdio: ["pipe", "pipe", "pipe"],
-    },
-  );
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  const deadline = Date.now() + 240_000;
-  for (;;) {
-    const line = out.split("\n").find((l) => l.startsWith("READY "));
-    if (line) {
-      const ready = JSON.parse(line.slice("READY ".length)) as { webhookUrl: string; workers: { metrics: string }[] };
-      return { child, exit, endpoints: [ready.webhookUrl, ...ready.workers.map((w) => w.metrics)] };
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm run local --image did not get ready:\n${out}`);
-    await sleep(100);
-  }
+  const s = await startSupervisor<{ webhookUrl: string; workers: { metrics: string }[] }>("scripts/local.ts", [
+    "--workers",
+    "1",
+    "--samples",
+    samples,
+    "--image",
+    tag,
+  ]);
+  return { child: s.child, exit: s.exit, endpoints: [s.ready.webhookUrl, ...s.ready.workers.map((w) => w.metrics)] };
 }
 
 /** Waits up to 30 s for the stack's containers and ports to be gone, then states what is left. */

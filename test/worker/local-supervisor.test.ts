@@ -3,18 +3,15 @@
  * while it drains, an uncaught error in the supervisor, its terminal going away, and SIGKILL. Each time,
  * no process of the local stack is left, nothing listens on its ports, and its temporary directory is gone.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import * as img from "../../worker/local/sample-images";
 import { sleep } from "./helpers/pipeline";
+import { listening, startSupervisor, type Supervised } from "../support/supervisor";
 
 jest.setTimeout(300_000);
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const TS_NODE = ["-r", require.resolve("ts-node/register/transpile-only")];
 let samples: string;
 
 beforeAll(async () => {
@@ -32,35 +29,7 @@ interface Ready {
   readonly endpoints: string[];
 }
 
-interface Supervised {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly ready: Ready;
-  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-}
-
-async function startSupervisor(script: string, args: string[] = []): Promise<Supervised> {
-  const child = spawn(process.execPath, [...TS_NODE, path.join(ROOT, script), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  const deadline = Date.now() + 240_000;
-  for (;;) {
-    const line = out.split("\n").find((l) => l.startsWith("READY "));
-    if (line) return { child, ready: JSON.parse(line.slice("READY ".length)) as Ready, exit, output: () => out };
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`supervisor did not get ready:\n${out}`);
-    await sleep(100);
-  }
-}
-
-const startLocal = (): Promise<Supervised> => startSupervisor("scripts/local.ts", ["--workers", "1", "--samples", samples]);
+const startLocal = (): Promise<Supervised<Ready>> => startSupervisor<Ready>("scripts/local.ts", ["--workers", "1", "--samples", samples]);
 
 function alive(pid: number): boolean {
   try {
@@ -69,18 +38,6 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
-}
-
-function listening(endpoint: string): Promise<boolean> {
-  const url = new URL(endpoint);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: url.hostname, port: Number(url.port) });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 /** Waits up to 15 s for the stack to be gone, then states what is left. */
@@ -119,7 +76,7 @@ it("a second SIGTERM during the shutdown kills every child at once and exits 130
 });
 
 it("an uncaught error in the supervisor kills every child and removes the temporary directory", async () => {
-  const s = await startSupervisor("test/worker/fixtures/supervisor-uncaught-error.ts");
+  const s = await startSupervisor<Ready>("test/worker/fixtures/supervisor-uncaught-error.ts");
   expect(await s.exit).toEqual({ code: 1, signal: null });
   expect(s.output()).toMatch(/supervisor error: Error: a bug in the supervisor/);
   expect(await leftovers(s.ready)).toEqual(NOTHING_LEFT);
