@@ -3,6 +3,8 @@
  * temporary directory, so the processes whose memory and speed we measure run compiled code like the
  * container does, without ts-node and the TypeScript compiler (~100 MiB) in their address space.
  * Each file is transpiled on its own (the project sets isolatedModules), which takes well under a second.
+ * The tree is the given directories plus every file they import by relative path (shared modules such as
+ * common/ move between directories as the code is reorganised; following the imports keeps up with that).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -29,19 +31,40 @@ export interface CompiledTree {
   remove(): void;
 }
 
-export function compileTree(dirs: readonly string[] = ["worker", "bench"]): CompiledTree {
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "image-pipeline-bench-js-"));
-  for (const dir of dirs) {
-    for (const file of listTs(path.join(REPO_ROOT, dir))) {
-      const rel = path.relative(REPO_ROOT, file);
-      const { outputText } = ts.transpileModule(fs.readFileSync(file, "utf8"), {
-        fileName: file,
-        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-      });
-      const out = path.join(outDir, rel.replace(/\.ts$/, ".js"));
-      fs.mkdirSync(path.dirname(out), { recursive: true });
-      fs.writeFileSync(out, outputText);
+/** The .ts file a relative import specifier names, if it exists (`./x` -> x.ts or x/index.ts). */
+function resolveRelativeImport(fromFile: string, specifier: string): string | undefined {
+  const base = path.resolve(path.dirname(fromFile), specifier);
+  return [`${base}.ts`, path.join(base, "index.ts"), base].find((f) => f.endsWith(".ts") && fs.existsSync(f));
+}
+
+/** The files under `dirs` and, transitively, every repository file they import by relative path. */
+export function filesToCompile(dirs: readonly string[], root = REPO_ROOT): string[] {
+  const pending = dirs.flatMap((dir) => listTs(path.join(root, dir)));
+  const seen = new Set<string>();
+  while (pending.length > 0) {
+    const file = pending.pop() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const { fileName } of ts.preProcessFile(fs.readFileSync(file, "utf8"), true, true).importedFiles) {
+      if (!fileName.startsWith(".")) continue;
+      const target = resolveRelativeImport(file, fileName);
+      if (target && !target.endsWith(".d.ts") && !seen.has(target)) pending.push(target);
     }
+  }
+  return [...seen].sort();
+}
+
+export function compileTree(dirs: readonly string[] = ["worker", "bench"], root = REPO_ROOT): CompiledTree {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "image-pipeline-bench-js-"));
+  for (const file of filesToCompile(dirs, root)) {
+    const rel = path.relative(root, file);
+    const { outputText } = ts.transpileModule(fs.readFileSync(file, "utf8"), {
+      fileName: file,
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    });
+    const out = path.join(outDir, rel.replace(/\.ts$/, ".js"));
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, outputText);
   }
   return {
     outDir,
