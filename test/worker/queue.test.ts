@@ -565,3 +565,63 @@ describe("migration 2 on a database with version-1 data", () => {
     }
   });
 });
+
+describe("round trips of a job's own writes", () => {
+  /** Statements sent to the server while fn runs (BEGIN and COMMIT count: each is a round trip). */
+  async function statementsDuring(fn: () => Promise<unknown>): Promise<number> {
+    const spy = jest.spyOn(Client.prototype, "query");
+    try {
+      await fn();
+      return spy.mock.calls.length;
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it("claims in two statements, records the output intent and completes in one each, writing the lease, the event row and the output together", async () => {
+    await queue.enqueue([obj("one-trip.png", "A")], "notification");
+    let job!: Job;
+    // Expiring leases that ran out, then claiming: each atomic on its own, no transaction around them.
+    expect(await statementsDuring(async () => ([job] = await queue.claim("w1", 1)))).toBe(2);
+    expect(await statementsDuring(() => queue.recordOutputIntent(job, { bucket: "out", key: "one-trip.png" }))).toBe(1);
+    expect((await pool.query("SELECT state, source_etag FROM image_pipeline.outputs WHERE input_key = 'one-trip.png'")).rows).toEqual([
+      { state: "writing", source_etag: "A" },
+    ]);
+    const event = { status: "processed" as const, startedAt, outputBucket: "out", outputKey: "one-trip.png", outputBytes: 42, width: 3 };
+    expect(await statementsDuring(() => queue.complete(job, event))).toBe(1);
+    expect((await jobRows()).map((r) => r.status)).toEqual(["done"]);
+    expect(
+      (await pool.query("SELECT status, output_key, output_bytes, width, worker_id, attempt FROM image_pipeline.events")).rows,
+    ).toEqual([{ status: "processed", output_key: "one-trip.png", output_bytes: "42", width: 3, worker_id: "w1", attempt: 1 }]);
+    expect((await pool.query("SELECT state, job_id FROM image_pipeline.outputs WHERE input_key = 'one-trip.png'")).rows).toEqual([
+      { state: "current", job_id: String(job.id) },
+    ]);
+  });
+
+  it("with the lease gone, neither statement writes anything", async () => {
+    await queue.enqueue([obj("gone-lease.png", "A")], "notification");
+    const [job] = await queue.claim("w1", 1);
+    await pool.query("UPDATE image_pipeline.jobs SET lease_token = gen_random_uuid() WHERE id = $1", [job.id]);
+    await expect(queue.recordOutputIntent(job, { bucket: "out", key: "gone-lease.png" })).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(
+      queue.complete(job, { status: "processed", startedAt, outputBucket: "out", outputKey: "gone-lease.png" }),
+    ).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(queue.complete(job, { status: "skipped", errorCode: "superseded", startedAt })).rejects.toBeInstanceOf(LeaseLostError);
+    expect((await pool.query("SELECT count(*)::int AS n FROM image_pipeline.events")).rows[0].n).toBe(0);
+    expect((await pool.query("SELECT count(*)::int AS n FROM image_pipeline.outputs")).rows[0].n).toBe(0);
+    expect((await jobRows()).map((r) => r.status)).toEqual(["running"]);
+  });
+
+  it("a skipped job's completion leaves an unconfirmed output record as it was", async () => {
+    await queue.enqueue([obj("skip-keeps.png", "A")], "notification");
+    const [job] = await queue.claim("w1", 1);
+    await queue.recordOutputIntent(job, { bucket: "out", key: "skip-keeps.png" });
+    await queue.complete(job, { status: "skipped", errorCode: "superseded", error: "newer version", startedAt });
+    expect((await pool.query("SELECT state FROM image_pipeline.outputs WHERE input_key = 'skip-keeps.png'")).rows).toEqual([
+      { state: "writing" },
+    ]);
+    expect((await pool.query("SELECT status, error_code FROM image_pipeline.events")).rows).toEqual([
+      { status: "skipped", error_code: "superseded" },
+    ]);
+  });
+});

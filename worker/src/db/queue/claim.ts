@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Pool, PoolClient } from "pg";
-import { inTransaction } from "../pool";
+import type { Pool } from "pg";
 import { EVENTS, JOBS, mtimeOf, type Job, type RawJob } from "./job-types";
 
 const UNIQUE_VIOLATION = "23505";
@@ -10,8 +9,8 @@ const UNIQUE_VIOLATION = "23505";
  * out of strikes, they are dead-lettered with an event row. A crash-looping input (e.g. one that runs the
  * worker out of memory) ends here instead of taking workers down forever.
  */
-async function expireLeases(client: PoolClient, workerId: string): Promise<void> {
-  await client.query(
+async function expireLeases(pool: Pool, workerId: string): Promise<void> {
+  await pool.query(
     `WITH expired AS (
        SELECT id FROM ${JOBS} WHERE status = 'running' AND locked_until < now() FOR UPDATE SKIP LOCKED),
      moved AS (
@@ -39,6 +38,10 @@ async function expireLeases(client: PoolClient, workerId: string): Promise<void>
  * when no job of the same object is running and no older one of it is claimable (FIFO per object). The
  * unique index jobs_one_running_per_object enforces the rule against concurrent claimers; the loser of
  * such a race retries.
+ *
+ * Two statements, two round trips, no BEGIN/COMMIT: each statement is atomic on its own, and the claim,
+ * sent after the expiry committed, sees the jobs it put back. Nothing ties the two together: leases that
+ * ran out are expired correctly whether or not the claim that follows succeeds.
  */
 export async function claim(pool: Pool, workerId: string, limit: number, visibilityTimeoutSeconds: number): Promise<Job[]> {
   for (let attempt = 1; ; attempt++) {
@@ -50,43 +53,41 @@ export async function claim(pool: Pool, workerId: string, limit: number, visibil
   }
 }
 
-function claimOnce(pool: Pool, workerId: string, limit: number, visibilityTimeoutSeconds: number): Promise<Job[]> {
-  return inTransaction(pool, async (client) => {
-    await expireLeases(client, workerId);
-    const leaseToken = randomUUID();
-    const { rows } = await client.query<RawJob>(
-      `WITH next AS (
-         SELECT id FROM ${JOBS} j
-         WHERE j.status = 'pending' AND j.run_after <= now()
-           AND NOT EXISTS (
-             SELECT 1 FROM ${JOBS} r WHERE r.bucket = j.bucket AND r.object_key = j.object_key AND r.status = 'running')
-           AND NOT EXISTS (
-             SELECT 1 FROM ${JOBS} o WHERE o.bucket = j.bucket AND o.object_key = j.object_key
-               AND o.status = 'pending' AND o.run_after <= now() AND o.id < j.id)
-         ORDER BY j.run_after, j.id
-         LIMIT $1
-         FOR UPDATE SKIP LOCKED)
-       UPDATE ${JOBS} j
-       SET status = 'running', attempts = j.attempts + 1, locked_by = $2, lease_token = $3,
-           locked_until = now() + make_interval(secs => $4), updated_at = now()
-       FROM next WHERE j.id = next.id
-       RETURNING j.*`,
-      [limit, workerId, leaseToken, visibilityTimeoutSeconds],
-    );
-    return rows
-      .map((r) => ({
-        id: Number(r.id),
-        bucket: r.bucket,
-        key: r.object_key,
-        eTag: r.etag,
-        mtime: mtimeOf(r.mtime),
-        size: r.size_bytes === null ? null : Number(r.size_bytes),
-        source: r.source,
-        attempt: r.attempts,
-        maxAttempts: r.max_attempts,
-        leaseToken,
-        lockedBy: workerId,
-      }))
-      .sort((a, b) => a.id - b.id);
-  });
+async function claimOnce(pool: Pool, workerId: string, limit: number, visibilityTimeoutSeconds: number): Promise<Job[]> {
+  await expireLeases(pool, workerId);
+  const leaseToken = randomUUID();
+  const { rows } = await pool.query<RawJob>(
+    `WITH next AS (
+       SELECT id FROM ${JOBS} j
+       WHERE j.status = 'pending' AND j.run_after <= now()
+         AND NOT EXISTS (
+           SELECT 1 FROM ${JOBS} r WHERE r.bucket = j.bucket AND r.object_key = j.object_key AND r.status = 'running')
+         AND NOT EXISTS (
+           SELECT 1 FROM ${JOBS} o WHERE o.bucket = j.bucket AND o.object_key = j.object_key
+             AND o.status = 'pending' AND o.run_after <= now() AND o.id < j.id)
+       ORDER BY j.run_after, j.id
+       LIMIT $1
+       FOR UPDATE SKIP LOCKED)
+     UPDATE ${JOBS} j
+     SET status = 'running', attempts = j.attempts + 1, locked_by = $2, lease_token = $3,
+         locked_until = now() + make_interval(secs => $4), updated_at = now()
+     FROM next WHERE j.id = next.id
+     RETURNING j.*`,
+    [limit, workerId, leaseToken, visibilityTimeoutSeconds],
+  );
+  return rows
+    .map((r) => ({
+      id: Number(r.id),
+      bucket: r.bucket,
+      key: r.object_key,
+      eTag: r.etag,
+      mtime: mtimeOf(r.mtime),
+      size: r.size_bytes === null ? null : Number(r.size_bytes),
+      source: r.source,
+      attempt: r.attempts,
+      maxAttempts: r.max_attempts,
+      leaseToken,
+      lockedBy: workerId,
+    }))
+    .sort((a, b) => a.id - b.id);
 }
