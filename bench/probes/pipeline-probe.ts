@@ -17,11 +17,21 @@ export interface PipelineRequest {
   readonly workers: number;
   /** Environment for the webhook and workers (allocator settings, WORKER_CONCURRENCY, …). */
   readonly env: Record<string, string>;
+  /** The benchmark image (bench/lib/images.ts STANDARD_IMAGES); distinct variants of it are cycled over the keys. */
+  readonly image: PipelineImage;
   readonly batch: number;
   readonly uploadConcurrency: number;
-  readonly lightLoad: { readonly count: number; readonly intervalMs: number };
+  /** The open-loop light-load phase; absent to skip it. */
+  readonly lightLoad?: { readonly count: number; readonly intervalMs: number };
   readonly timeoutMs: number;
 }
+
+/** The images the pipeline benchmark runs, with how many distinct variants each batch cycles through. */
+export const PIPELINE_IMAGES = {
+  "1mp-jpeg": { spec: STANDARD_IMAGES.jpeg1mp, variants: 10 },
+  "12mp-jpeg": { spec: STANDARD_IMAGES.jpeg12mp, variants: 4 },
+} as const;
+export type PipelineImage = keyof typeof PIPELINE_IMAGES;
 
 export interface WebhookRequest {
   readonly type: "webhook";
@@ -35,6 +45,10 @@ export interface WebhookRequest {
 }
 
 export type Request = PipelineRequest | WebhookRequest;
+
+/** CPU accounting names: the S3 server's own process, and this driver (notification forwarder and uploading client). */
+export const S3_SERVER_CPU = "s3 server";
+export const DRIVER_CPU = "forwarder + uploader";
 
 /** One image through the pipeline, as epoch milliseconds. */
 export interface ImageTiming {
@@ -61,7 +75,7 @@ export interface PipelineResult {
   readonly type: "pipeline";
   readonly workers: number;
   readonly batch: PhaseResult;
-  readonly lightLoad: PhaseResult;
+  readonly lightLoad?: PhaseResult;
   /** Jobs per key over both phases: anything but 1 is a lost or doubled image. */
   readonly jobsPerKeyNotOne: number;
   readonly peakRssMiB: Record<string, number>;
@@ -162,8 +176,9 @@ async function collect(pipeline: LocalPipeline, putMs: Map<string, number>, time
 
 async function runPipeline(req: PipelineRequest): Promise<PipelineResult> {
   // Distinct images, so nothing downstream can profit from identical inputs; cycled over the keys.
+  const { spec, variants: count } = PIPELINE_IMAGES[req.image];
   const variants = await Promise.all(
-    Array.from({ length: 10 }, (_, i) => generateImage({ ...STANDARD_IMAGES.jpeg1mp, name: `1mp-${i}`, seed: 100 + i })),
+    Array.from({ length: count }, (_, i) => generateImage({ ...spec, name: `${spec.name}-${i}`, seed: 100 + i })),
   );
   const body = (i: number): Buffer => variants[i % variants.length].data;
   const pipeline = await startLocalPipeline({ workers: req.workers, env: req.env });
@@ -181,8 +196,11 @@ async function runPipeline(req: PipelineRequest): Promise<PipelineResult> {
     const cpu = (): Record<string, number> => {
       const c: Record<string, number> = { webhook: cpuMs(pipeline.webhook.pid), postgres: cpuMs(postmaster, true) };
       for (const w of pipeline.workers) c[w.name] = cpuMs(w.pid);
+      // The S3 server is a child process of its own; this process forwards its notifications and uploads.
+      const s3 = pipeline.pids().s3;
+      if (s3 !== undefined) c[S3_SERVER_CPU] = cpuMs(s3);
       const self = process.cpuUsage();
-      c["s3 server + forwarder + uploader"] = (self.user + self.system) / 1000;
+      c[DRIVER_CPU] = (self.user + self.system) / 1000;
       return c;
     };
 
@@ -196,13 +214,16 @@ async function runPipeline(req: PipelineRequest): Promise<PipelineResult> {
 
     // Light load: an open-loop arrival every intervalMs, far below capacity, so latency is the path's, not the queue's.
     const lightPut = new Map<string, number>();
-    const uploads: Promise<void>[] = [];
-    for (let i = 0; i < req.lightLoad.count; i++) {
-      uploads.push(upload(`light/${String(i).padStart(4, "0")}.jpg`, i, lightPut));
-      await new Promise((r) => setTimeout(r, req.lightLoad.intervalMs));
+    let lightLoad: PhaseResult | undefined;
+    if (req.lightLoad) {
+      const uploads: Promise<void>[] = [];
+      for (let i = 0; i < req.lightLoad.count; i++) {
+        uploads.push(upload(`light/${String(i).padStart(4, "0")}.jpg`, i, lightPut));
+        await new Promise((r) => setTimeout(r, req.lightLoad?.intervalMs));
+      }
+      await Promise.all(uploads);
+      lightLoad = await collect(pipeline, lightPut, req.timeoutMs);
     }
-    await Promise.all(uploads);
-    const lightLoad = await collect(pipeline, lightPut, req.timeoutMs);
 
     const counts = await pipeline.db.query<{ n: string }>(
       `SELECT count(*) AS n FROM (SELECT object_key FROM image_pipeline.jobs WHERE bucket = $1 AND object_key = ANY($2::text[]) GROUP BY object_key HAVING count(*) <> 1) x`,

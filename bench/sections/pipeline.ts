@@ -5,7 +5,16 @@
 import { forkProbe } from "../lib/child";
 import type { CompiledTree } from "../lib/compile";
 import { summarize, type Summary } from "../lib/stats";
-import type { ImageTiming, PhaseResult, PipelineRequest, Reply, Request, WebhookRequest, WebhookResult } from "../probes/pipeline-probe";
+import type {
+  ImageTiming,
+  PhaseResult,
+  PipelineImage,
+  PipelineRequest,
+  Reply,
+  Request,
+  WebhookRequest,
+  WebhookResult,
+} from "../probes/pipeline-probe";
 
 export interface PhaseSummary {
   readonly images: number;
@@ -30,15 +39,42 @@ export interface PhaseSummary {
 }
 
 export interface PipelineCase {
+  readonly image: PipelineImage;
   readonly workers: number;
   /** WORKER_CONCURRENCY: jobs in flight per worker process. */
   readonly workerConcurrency: number;
+  /** Uploads in flight during the batch. */
+  readonly uploadConcurrency: number;
   readonly batch: PhaseSummary;
-  readonly lightLoad: PhaseSummary & { readonly intervalMs: number };
+  /** Absent for cases that run only the batch (the 12 MP case). */
+  readonly lightLoad?: PhaseSummary & { readonly intervalMs: number };
   readonly jobsPerKeyNotOne: number;
   readonly peakRssMiB: Record<string, number>;
   /** CPU ms per image of each component during the batch. */
   readonly cpuPerImageMs: Record<string, number>;
+}
+
+/** One pipeline run: which image, how many worker processes, and how many jobs each has in flight. */
+export interface PipelineCaseSpec {
+  readonly image: PipelineImage;
+  readonly workers: number;
+  readonly workerConcurrency: number;
+  /** Images in the batch phase. */
+  readonly batch: number;
+  readonly uploadConcurrency: number;
+  readonly lightLoad?: { readonly count: number; readonly intervalMs: number };
+}
+
+/** The workers' CPU per image together: every process named worker-N. */
+export function workersCpuPerImageMs(c: Pick<PipelineCase, "cpuPerImageMs">): number {
+  return Object.entries(c.cpuPerImageMs)
+    .filter(([name]) => /^worker-\d+$/.test(name))
+    .reduce((sum, [, ms]) => sum + ms, 0);
+}
+
+/** Every measured process's CPU per image together: what one image costs the whole machine. */
+export function systemCpuPerImageMs(c: Pick<PipelineCase, "cpuPerImageMs">): number {
+  return Object.values(c.cpuPerImageMs).reduce((sum, ms) => sum + ms, 0);
 }
 
 /** Gaps between one job's end and the next job's start on the same worker (only meaningful with one job in flight per worker). */
@@ -81,9 +117,7 @@ export interface PipelineOptions {
   readonly compiled: CompiledTree;
   /** Environment of the webhook and worker processes: the container's allocator settings. */
   readonly serviceEnv: Record<string, string>;
-  readonly cases: readonly { readonly workers: number; readonly workerConcurrency: number }[];
-  readonly batch: number;
-  readonly lightLoad: { readonly count: number; readonly intervalMs: number };
+  readonly cases: readonly PipelineCaseSpec[];
   readonly log: (line: string) => void;
 }
 
@@ -98,29 +132,35 @@ async function withProbe<T extends Reply>(compiled: CompiledTree, req: Request):
 
 export async function measurePipeline(options: PipelineOptions): Promise<PipelineCase[]> {
   const cases: PipelineCase[] = [];
-  for (const { workers, workerConcurrency } of options.cases) {
+  for (const spec of options.cases) {
+    const { image, workers, workerConcurrency } = spec;
     const req: PipelineRequest = {
       type: "pipeline",
       workers,
       env: { ...options.serviceEnv, WORKER_CONCURRENCY: String(workerConcurrency) },
-      batch: options.batch,
-      uploadConcurrency: 8,
-      lightLoad: options.lightLoad,
+      image,
+      batch: spec.batch,
+      uploadConcurrency: spec.uploadConcurrency,
+      lightLoad: spec.lightLoad,
       timeoutMs: 300_000,
     };
     const r = await withProbe<Extract<Reply, { type: "pipeline" }>>(options.compiled, req);
     const c: PipelineCase = {
+      image,
       workers,
       workerConcurrency,
+      uploadConcurrency: spec.uploadConcurrency,
       batch: summarizePhase(r.batch),
-      lightLoad: { ...summarizePhase(r.lightLoad), intervalMs: options.lightLoad.intervalMs },
+      lightLoad: r.lightLoad && spec.lightLoad ? { ...summarizePhase(r.lightLoad), intervalMs: spec.lightLoad.intervalMs } : undefined,
       jobsPerKeyNotOne: r.jobsPerKeyNotOne,
       peakRssMiB: r.peakRssMiB,
-      cpuPerImageMs: Object.fromEntries(Object.entries(r.batchCpuMs).map(([k, v]) => [k, v / options.batch])),
+      cpuPerImageMs: Object.fromEntries(Object.entries(r.batchCpuMs).map(([k, v]) => [k, v / spec.batch])),
     };
     options.log(
-      `pipeline ${workers} worker(s) x ${workerConcurrency} in flight: ${c.batch.images}/${options.batch} images at ${c.batch.throughput.toFixed(1)}/s; ` +
-        `light load PUT->event p50 ${c.lightLoad.latencyMs.median.toFixed(0)} ms p99 ${c.lightLoad.latencyMs.p99.toFixed(0)} ms`,
+      `pipeline ${image} ${workers} worker(s) x ${workerConcurrency} in flight: ${c.batch.images}/${spec.batch} images at ${c.batch.throughput.toFixed(1)}/s` +
+        (c.lightLoad
+          ? `; light load PUT->event p50 ${c.lightLoad.latencyMs.median.toFixed(0)} ms p99 ${c.lightLoad.latencyMs.p99.toFixed(0)} ms`
+          : ""),
     );
     cases.push(c);
   }
