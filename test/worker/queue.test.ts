@@ -42,8 +42,7 @@ describe("migrations", () => {
     const results = await Promise.all([migrate(pool), migrate(pool), migrate(pool)]);
     expect(results.map((r) => r.applied)).toEqual([[], [], []]);
     expect(await verifySchema(pool)).toBe(LATEST_VERSION);
-    const fresh = await startTestDatabase();
-    const p = new Pool({ connectionString: fresh.url, max: 6 });
+    const p = new Pool({ connectionString: await db.freshDatabase("unmigrated_concurrent"), max: 6 });
     p.on("error", () => undefined); // idle clients see the server stop at the end
     try {
       await expect(verifySchema(p)).rejects.toThrow(
@@ -57,7 +56,6 @@ describe("migrations", () => {
       );
     } finally {
       await p.end();
-      await fresh.stop();
     }
   });
 });
@@ -524,8 +522,7 @@ describe("the reconciler's view: what is stale", () => {
 
 describe("migration 2 on a database with version-1 data", () => {
   it("keeps every row, gives old rows an unknown version, dead reasons and recorded outputs, and leaves one running job per object", async () => {
-    const fresh = await startTestDatabase();
-    const p = new Pool({ connectionString: fresh.url, max: 4 });
+    const p = new Pool({ connectionString: await db.freshDatabase("version_1_data"), max: 4 });
     p.on("error", () => undefined);
     try {
       await migrate(p, MIGRATIONS.slice(0, 1));
@@ -561,7 +558,6 @@ describe("migration 2 on a database with version-1 data", () => {
       expect(r).toEqual({ inserted: 1, duplicates: 2 });
     } finally {
       await p.end();
-      await fresh.stop();
     }
   });
 });
