@@ -21,12 +21,16 @@ import { findTools, missingToolsMessage, type ToolRequirement } from "./lib/tool
 import { measureMemory, type MemoryCase } from "./sections/memory";
 import { measurePipeline, measureWebhook, systemCpuPerImageMs, workersCpuPerImageMs, type PipelineCase } from "./sections/pipeline";
 import { measurePlans, type PlanCase } from "./sections/plan";
+import { measureSeedLoop } from "./sections/seed-loop";
+import { seedLoopReport } from "./sections/seed-loop-report";
+import { measureQueue } from "./sections/queue";
+import { queueReport } from "./sections/queue-report";
 import { measureTransform, type BenchImage, type TransformResults } from "./sections/transform";
 import type { WebhookResult } from "./probes/pipeline-probe";
 import { WORKER_ENV } from "../worker/src/config";
 import { parseCommandLine } from "../common/command-line";
 
-const SECTIONS = ["transform", "memory", "plan", "pipeline", "webhook"] as const;
+const SECTIONS = ["transform", "memory", "plan", "pipeline", "seed-loop", "queue", "webhook"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const NEEDS: Readonly<Record<Section, ToolRequirement["name"][]>> = {
@@ -34,6 +38,8 @@ const NEEDS: Readonly<Record<Section, ToolRequirement["name"][]>> = {
   memory: ["jemalloc"],
   plan: [],
   pipeline: [],
+  "seed-loop": ["imagemagick", "s3cmd", "psql"],
+  queue: [],
   webhook: [],
 };
 
@@ -80,6 +86,8 @@ function plan(quick: boolean) {
     pipelineBatch12mp: quick ? 6 : 40,
     lightLoad: { count: quick ? 10 : 40, intervalMs: 150 },
     webhookSeconds: quick ? 3 : 10,
+    seedLoopImages: quick ? 20 : 200,
+    queueJobs: quick ? 500 : 5000,
   };
 }
 
@@ -99,6 +107,8 @@ function machine(tools: ReturnType<typeof findTools>): Record<string, string> {
     sharp: `${sharp.versions.sharp} (libvips ${sharp.versions.vips})`,
     vipsCli: tools.vips?.version ?? "missing",
     imagemagick: tools.imagemagick?.version ?? "missing",
+    s3cmd: tools.s3cmd?.version ?? "missing",
+    psql: tools.psql?.version ?? "missing",
     jemalloc: tools.jemalloc ?? "missing",
     loadAverageAtStart: os
       .loadavg()
@@ -357,6 +367,27 @@ async function main(): Promise<number> {
       });
       Object.assign(results, { pipeline: cases });
       section("2. Pipeline", pipelineReport(cases));
+    }
+    if (args.sections.includes("seed-loop") && tools.imagemagick && tools.s3cmd && tools.psql) {
+      const loops = os.cpus().length;
+      process.stderr.write(`seed-loop: the tutorial's s3cmd + convert + psql loop, ${loops} loop(s), one per core\n`);
+      const loop = await measureSeedLoop({
+        compiled,
+        serviceEnv,
+        tools: { s3cmd: tools.s3cmd.path, convert: tools.imagemagick.path, psql: tools.psql.path, bash: "/bin/bash" },
+        images: p.seedLoopImages,
+        loops,
+        log,
+      });
+      Object.assign(results, { seedLoop: loop });
+      section("2b. Against the hand-built loop", seedLoopReport(loop, results.pipeline));
+    }
+    if (args.sections.includes("queue")) {
+      const processes = os.cpus().length;
+      process.stderr.write(`queue: claim -> complete with 1, 4 and 16 claimers over at most ${processes} processes\n`);
+      const cases = await measureQueue({ compiled, jobs: p.queueJobs, claimerCounts: [1, 4, 16], processes, log });
+      Object.assign(results, { queue: cases });
+      section("2c. Queue", queueReport(cases));
     }
     if (args.sections.includes("memory")) {
       process.stderr.write("memory: peak RSS per allocator setting\n");

@@ -85,3 +85,11 @@ export async function generateImage(spec: ImageSpec): Promise<GeneratedImage> {
   const data = spec.format === "jpeg" ? await raw.jpeg({ quality: 90 }).toBuffer() : await raw.png({ compressionLevel: 6 }).toBuffer();
   return { spec, data, sha256: createHash("sha256").update(data).digest("hex"), megapixels: (spec.width * spec.height) / 1e6 };
 }
+
+/**
+ * The pipeline benchmark's inputs: ten distinct 1 MP JPEGs, cycled over the batch's keys, so nothing downstream
+ * can profit from identical inputs. The hand-built loop's benchmark uses the same ones.
+ */
+export function pipelineBatchImages(): Promise<GeneratedImage[]> {
+  return Promise.all(Array.from({ length: 10 }, (_, i) => generateImage({ ...STANDARD_IMAGES.jpeg1mp, name: `1mp-${i}`, seed: 100 + i })));
+}

@@ -8,6 +8,8 @@
  */
 import type { MemoryCase } from "../sections/memory";
 import { systemCpuPerImageMs, workersCpuPerImageMs, type PipelineCase } from "../sections/pipeline";
+import { queueExactlyOnce, type QueueCase } from "../sections/queue";
+import { compareWithPipeline, pipelinePerCore, seedLoopComplete, type SeedLoopCase } from "../sections/seed-loop";
 import type { TransformCase } from "../sections/transform";
 import type { WebhookResult } from "../probes/pipeline-probe";
 
@@ -45,6 +47,8 @@ export interface RunResults {
   readonly memory?: readonly MemoryCase[];
   readonly pipeline?: readonly PipelineCase[];
   readonly webhook?: WebhookResult;
+  readonly seedLoop?: SeedLoopCase;
+  readonly queue?: readonly QueueCase[];
   /** Allocator setting of the container (bench/lib/container.ts) and its WORKER_CONCURRENCY. */
   readonly containerSetting: string;
   readonly workerConcurrency: number;
@@ -214,6 +218,55 @@ function webhookTarget(r: RunResults): TargetRow {
   });
 }
 
+/** The pipeline's 1 worker x 1 job (1 MP) against the tutorial's hand-built loop, one loop per core. */
+function seedLoopTarget(r: RunResults): TargetRow {
+  const target = "Pipeline >= 5x the hand-built loop per core (1 MP; every process's CPU counted)";
+  const perCore = pipelinePerCore(r.pipeline);
+  if (!r.seedLoop || !perCore) return notRun(target);
+  const cmp = compareWithPipeline(r.seedLoop, perCore);
+  const complete = seedLoopComplete(r.seedLoop);
+  return targetRow(target, {
+    wall: ratioVerdict(5, [cmp.wall.pipeline, cmp.wall.loop], "img/s per core"),
+    cpu: ratioVerdict(5, [cmp.cpu.pipeline, cmp.cpu.loop], "img per CPU-s"),
+    // A loop that lost images would not be measuring the loop.
+    other: {
+      measured: `loop: ${r.seedLoop.rowsLogged} rows, ${r.seedLoop.outputsWritten} outputs of ${r.seedLoop.images} images${complete ? ", colours inverted" : ", NOT complete"}`,
+      met: complete,
+    },
+  });
+}
+
+function queueOnceTarget(r: RunResults): TargetRow {
+  const target = "Queue: every job claimed and completed exactly once (1, 4, 16 claimers)";
+  const q = r.queue;
+  if (!q || q.length === 0) return notRun(target);
+  const twice = q.reduce((a, c) => a + c.claimedTwice, 0);
+  const lost = q.reduce((a, c) => a + c.neverClaimed + (c.jobs - c.db.done), 0);
+  return targetRow(target, {
+    wall: { notApplicable: "a correctness target" },
+    cpu: { notApplicable: "a correctness target" },
+    other: {
+      measured: `${q.reduce((a, c) => a + c.jobs, 0)} jobs: ${twice} claimed twice, ${lost} not done; ${q.filter((c) => !queueExactlyOnce(c)).length} case(s) failing`,
+      met: q.every(queueExactlyOnce),
+    },
+  });
+}
+
+/**
+ * More claimers must not slow the queue down: on wall time 16 claimers complete at least as many jobs per second
+ * as 1. Contention (skipped locks, the one-running-per-object check) may cost CPU, but at most 1.5x per job.
+ */
+function queueScalingTarget(r: RunResults): TargetRow {
+  const target = "Queue: 16 claimers >= 1 claimer in jobs/s, and >= 0.67x in jobs per CPU-s";
+  const q1 = r.queue?.find((c) => c.claimers === 1);
+  const q16 = r.queue?.find((c) => c.claimers === 16);
+  if (!q1 || !q16) return notRun(target);
+  return targetRow(target, {
+    wall: ratioVerdict(1, [q16.jobsPerSecond, q1.jobsPerSecond], "jobs/s"),
+    cpu: ratioVerdict(0.67, [q16.jobsPerCpuSecond, q1.jobsPerCpuSecond], "jobs per CPU-s"),
+  });
+}
+
 /** Each section's targets; a section adds its evaluator here. */
 const EVALUATORS: readonly ((r: RunResults) => TargetRow | TargetRow[])[] = [
   transformTargets,
@@ -223,6 +276,9 @@ const EVALUATORS: readonly ((r: RunResults) => TargetRow | TargetRow[])[] = [
   exactlyOnceTarget,
   memoryTarget,
   webhookTarget,
+  seedLoopTarget,
+  queueOnceTarget,
+  queueScalingTarget,
 ];
 
 export function evaluateTargets(r: RunResults): TargetRow[] {

@@ -16,10 +16,13 @@ export interface Toolset {
   readonly imagemagick?: Tool;
   /** Path of jemalloc's shared library, for LD_PRELOAD. */
   readonly jemalloc?: string;
+  /** The S3 command-line client and the PostgreSQL client of the tutorial's hand-built loop. */
+  readonly s3cmd?: Tool;
+  readonly psql?: Tool;
 }
 
 export interface ToolRequirement {
-  readonly name: "vips" | "imagemagick" | "jemalloc";
+  readonly name: "vips" | "imagemagick" | "jemalloc" | "s3cmd" | "psql";
   readonly debianPackage: string;
   readonly why: string;
 }
@@ -28,6 +31,8 @@ export const REQUIREMENTS: readonly ToolRequirement[] = [
   { name: "vips", debianPackage: "libvips-tools", why: "the `vips invert` CLI, the transform's limit" },
   { name: "imagemagick", debianPackage: "imagemagick", why: "`convert -negate`, the seed-era alternative" },
   { name: "jemalloc", debianPackage: "libjemalloc2", why: "the allocator the worker container preloads" },
+  { name: "s3cmd", debianPackage: "s3cmd", why: "the S3 client of the tutorial's hand-built loop" },
+  { name: "psql", debianPackage: "postgresql-client", why: "the database client of the tutorial's hand-built loop" },
 ];
 
 function firstLine(file: string, args: readonly string[]): string | undefined {
@@ -93,8 +98,26 @@ export function findJemalloc(): string | undefined {
   return candidates.find((c): c is string => typeof c === "string" && fs.existsSync(c));
 }
 
+/** The first candidate whose `--version` output starts with `prefix`. */
+function findByVersion(name: string, prefix: RegExp): Tool | undefined {
+  for (const candidate of [`/usr/bin/${name}`, ...onPath(name)]) {
+    const version = fs.existsSync(candidate) ? firstLine(candidate, ["--version"]) : undefined;
+    if (version && prefix.test(version)) return { path: candidate, version };
+  }
+  return undefined;
+}
+
+export const findS3cmd = (): Tool | undefined => findByVersion("s3cmd", /^s3cmd version /);
+export const findPsql = (): Tool | undefined => findByVersion("psql", /^psql \(PostgreSQL\) /);
+
 export function findTools(): Toolset {
-  return { vips: findVips(), imagemagick: findImageMagick(), jemalloc: findJemalloc() };
+  return {
+    vips: findVips(),
+    imagemagick: findImageMagick(),
+    jemalloc: findJemalloc(),
+    s3cmd: findS3cmd(),
+    psql: findPsql(),
+  };
 }
 
 /** The requirements among `needed` that are missing, and one message saying how to install them; undefined when all are present. */

@@ -12,10 +12,14 @@ import type { TransformCase } from "../../bench/sections/transform";
 import type { PipelineCase, PhaseSummary } from "../../bench/sections/pipeline";
 import type { MemoryCase } from "../../bench/sections/memory";
 import type { WebhookResult } from "../../bench/probes/pipeline-probe";
+import type { SeedLoopCase } from "../../bench/sections/seed-loop";
 
 describe("npm run bench arguments", () => {
   it("runs every section by default and a chosen subset with --only", () => {
-    expect(parseBenchArgs([])).toEqual({ sections: ["transform", "memory", "plan", "pipeline", "webhook"], quick: false });
+    expect(parseBenchArgs([])).toEqual({
+      sections: ["transform", "memory", "plan", "pipeline", "seed-loop", "queue", "webhook"],
+      quick: false,
+    });
     expect(parseBenchArgs(["--only", "webhook,transform", "--quick"])).toEqual({ sections: ["transform", "webhook"], quick: true });
     expect(parseBenchArgs(["--only=plan"])).toEqual({ sections: ["plan"], quick: false });
     expect(parseBenchArgs(["--help"])).toBe("help");
@@ -23,7 +27,7 @@ describe("npm run bench arguments", () => {
 
   it("names the unknown section and the valid ones", () => {
     expect(() => parseBenchArgs(["--only", "transfrom"])).toThrow(
-      "--only: unknown section(s) transfrom; sections: transform, memory, plan, pipeline, webhook",
+      "--only: unknown section(s) transfrom; sections: transform, memory, plan, pipeline, seed-loop, queue, webhook",
     );
     expect(() => parseBenchArgs(["--fast"])).toThrow(/unknown argument --fast; usage: npm run bench/);
   });
@@ -290,5 +294,55 @@ describe("targets", () => {
     expect(line("PUT -> event")).toContain("n/a (a latency target)");
     for (const t of RETIRED_TARGETS) expect(text).toContain(`- ${t.target}: retired, because ${t.why}.`);
     expect(evaluateTargets(results).map((r) => r.target)).not.toEqual(expect.arrayContaining(RETIRED_TARGETS.map((t) => t.target)));
+  });
+});
+
+describe("target: pipeline against the hand-built loop", () => {
+  const one = (throughput: number, cpuPerImageMs: Record<string, number>) => ({
+    image: "1mp-jpeg",
+    workers: 1,
+    workerConcurrency: 1,
+    batch: { throughput, images: 200, missing: [], notProcessed: [] },
+    jobsPerKeyNotOne: 0,
+    cpuPerImageMs,
+  });
+  const loop = (perCoreRate: number, toolsMs: number, complete = true): SeedLoopCase => ({
+    loops: 2,
+    images: 200,
+    throughput: perCoreRate * 2,
+    perCoreRate,
+    imageWallMs: summarize([500]),
+    cpuPerImageMs: { shells: 0, tools: toolsMs, postgres: 10, s3: 20, webhook: 0 },
+    rowsLogged: complete ? 200 : 198,
+    outputsWritten: 200,
+    inversionCheck: [255, 255, 255],
+  });
+  const row = (r: Partial<RunResults>) =>
+    evaluateTargets({ containerSetting: "glibc-arena2", workerConcurrency: 2, ...r }).find((x) => x.target.includes("hand-built"));
+
+  it("is met only when the pipeline is 5x the loop per core on wall time and per CPU-second", () => {
+    const pipeline = [one(25, { "worker-1": 40, postgres: 10 })] as unknown as RunResults["pipeline"];
+    // 25 vs 2 img/s per core; 50 vs 500 ms CPU per image.
+    expect(row({ pipeline, seedLoop: loop(2, 470) })).toEqual({
+      target: "Pipeline >= 5x the hand-built loop per core (1 MP; every process's CPU counted)",
+      wall: { measured: "12.50x (25.0 vs 2.0 img/s per core)", met: true },
+      cpu: { measured: "10.00x (20.0 vs 2.0 img per CPU-s)", met: true },
+      other: { measured: "loop: 200 rows, 200 outputs of 200 images, colours inverted", met: true },
+      met: true,
+    });
+    // Fast on the wall clock, but the loop's CPU per image is only 4x the pipeline's.
+    expect(row({ pipeline, seedLoop: loop(2, 170) })).toMatchObject({
+      cpu: { measured: expect.stringMatching(/^4\.00x/), met: false },
+      met: false,
+    });
+    expect(row({ pipeline, seedLoop: loop(6, 470) })).toMatchObject({
+      wall: { measured: expect.stringMatching(/^4\.17x/), met: false },
+      met: false,
+    });
+    expect(row({ pipeline, seedLoop: loop(2, 470, false) })).toMatchObject({ other: { met: false }, met: false });
+  });
+
+  it("is not run without both sections", () => {
+    expect(row({ seedLoop: loop(2, 470) })).toEqual({ target: expect.stringContaining("hand-built"), met: undefined });
   });
 });

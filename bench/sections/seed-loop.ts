@@ -1,0 +1,140 @@
+/**
+ * The tutorial's hand-built loop (s3cmd, convert -negate, psql) next to the pipeline: the same 1 MP images,
+ * the same S3 server and database, one loop per core. Driven by the compiled seed-loop probe.
+ */
+import { forkProbe } from "../lib/child";
+import type { CompiledTree } from "../lib/compile";
+import { summarize, type Summary } from "../lib/stats";
+import type { Reply, SeedLoopRequest, SeedLoopResult } from "../probes/seed-loop-probe";
+
+export interface SeedLoopCase {
+  readonly loops: number;
+  readonly images: number;
+  /** Images per second over all loops, first start to last finish. */
+  readonly throughput: number;
+  /** throughput / loops: one loop is one core's worth. */
+  readonly perCoreRate: number;
+  /** Wall ms of one image through one loop (download, convert, upload, INSERT). */
+  readonly imageWallMs: Summary;
+  /** CPU ms per image: the loops' shells, their commands (s3cmd, convert, psql), and the servers. */
+  readonly cpuPerImageMs: SeedLoopResult["cpuMs"];
+  readonly rowsLogged: number;
+  readonly outputsWritten: number;
+  readonly inversionCheck: number[];
+}
+
+/** The loop's own CPU per image (shell and commands) and with the servers it uses (PostgreSQL, the S3 server). */
+export function seedLoopCpu(c: Pick<SeedLoopCase, "cpuPerImageMs">): { loop: number; withServers: number } {
+  const k = c.cpuPerImageMs;
+  const loop = k.shells + k.tools;
+  return { loop, withServers: loop + k.postgres + k.s3 };
+}
+
+export function summarizeSeedLoop(r: SeedLoopResult): SeedLoopCase {
+  if (r.images < 1 || r.wallMs <= 0) throw new Error(`hand-built loop: nothing measured (${r.images} images in ${r.wallMs} ms)`);
+  const throughput = (r.images * 1000) / r.wallMs;
+  const per = (ms: number): number => ms / r.images;
+  return {
+    loops: r.loops,
+    images: r.images,
+    throughput,
+    perCoreRate: throughput / r.loops,
+    imageWallMs: summarize(r.imageWallMs),
+    cpuPerImageMs: {
+      shells: per(r.cpuMs.shells),
+      tools: per(r.cpuMs.tools),
+      postgres: per(r.cpuMs.postgres),
+      s3: per(r.cpuMs.s3),
+      webhook: per(r.cpuMs.webhook),
+    },
+    rowsLogged: r.rowsLogged,
+    outputsWritten: r.outputsWritten,
+    inversionCheck: r.inversionCheck,
+  };
+}
+
+/** Every image logged once and uploaded, and the sample output's colours inverted (input + output means ~255). */
+export function seedLoopComplete(c: SeedLoopCase): boolean {
+  return (
+    c.rowsLogged === c.images &&
+    c.outputsWritten === c.images &&
+    c.inversionCheck.length === 3 &&
+    c.inversionCheck.every((s) => Math.abs(s - 255) < 4)
+  );
+}
+
+/** The pipeline's 1 worker x 1 job case, as far as the comparison needs it. */
+export interface PipelinePerCore {
+  /** Images per second with one worker process and one job in flight: one core's worth. */
+  readonly throughput: number;
+  /** CPU ms per image of each process (worker, webhook, PostgreSQL, S3 server, the benchmark's uploader). */
+  readonly cpuPerImageMs: Readonly<Record<string, number>>;
+}
+
+/** A pipeline case as bench/sections/pipeline.ts reports it, as far as the comparison reads it. */
+export interface PipelineCaseLike {
+  readonly workers: number;
+  readonly workerConcurrency: number;
+  readonly image?: string;
+  readonly batch: { readonly throughput: number };
+  readonly cpuPerImageMs: Readonly<Record<string, number>>;
+}
+
+/** The pipeline case the loop is compared with: 1 MP, one worker process, one job in flight. */
+export function pipelinePerCore(cases: readonly PipelineCaseLike[] | undefined): PipelinePerCore | undefined {
+  const c = cases?.find((x) => x.workers === 1 && x.workerConcurrency === 1 && (x.image ?? "1mp-jpeg") === "1mp-jpeg");
+  return c && { throughput: c.batch.throughput, cpuPerImageMs: c.cpuPerImageMs };
+}
+
+export interface SeedLoopComparison {
+  /** Images per second per core. */
+  readonly wall: { readonly pipeline: number; readonly loop: number };
+  /** Images per CPU-second, every process counted (the servers included). */
+  readonly cpu: { readonly pipeline: number; readonly loop: number };
+  readonly pipelineCpuMs: number;
+  readonly loopCpuMs: number;
+}
+
+export function compareWithPipeline(loop: SeedLoopCase, pipeline: PipelinePerCore): SeedLoopComparison {
+  const pipelineCpuMs = Object.values(pipeline.cpuPerImageMs).reduce((a, b) => a + b, 0);
+  const loopCpuMs = seedLoopCpu(loop).withServers;
+  return {
+    wall: { pipeline: pipeline.throughput, loop: loop.perCoreRate },
+    cpu: { pipeline: 1000 / pipelineCpuMs, loop: 1000 / loopCpuMs },
+    pipelineCpuMs,
+    loopCpuMs,
+  };
+}
+
+export interface SeedLoopOptions {
+  readonly compiled: CompiledTree;
+  readonly serviceEnv: Record<string, string>;
+  readonly tools: SeedLoopRequest["tools"];
+  readonly images: number;
+  readonly loops: number;
+  readonly log: (line: string) => void;
+}
+
+export async function measureSeedLoop(options: SeedLoopOptions): Promise<SeedLoopCase> {
+  const probe = await forkProbe<SeedLoopRequest, Reply>(options.compiled.resolve("bench/probes/seed-loop-probe.ts"), options.compiled.env);
+  let r: SeedLoopResult;
+  try {
+    r = (await probe.request({
+      type: "seed-loop",
+      images: options.images,
+      loops: options.loops,
+      warmup: 2,
+      tools: options.tools,
+      env: options.serviceEnv,
+    })) as SeedLoopResult;
+  } finally {
+    await probe.close();
+  }
+  const c = summarizeSeedLoop(r);
+  const cpu = seedLoopCpu(c);
+  options.log(
+    `hand-built loop x ${c.loops}: ${c.images} images at ${c.throughput.toFixed(1)}/s (${c.perCoreRate.toFixed(1)}/s per loop); ` +
+      `CPU per image ${cpu.loop.toFixed(0)} ms (${cpu.withServers.toFixed(0)} ms with the servers); ${c.rowsLogged} rows, ${c.outputsWritten} outputs`,
+  );
+  return c;
+}
