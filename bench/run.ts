@@ -25,12 +25,14 @@ import { measureSeedLoop } from "./sections/seed-loop";
 import { seedLoopReport } from "./sections/seed-loop-report";
 import { measureQueue } from "./sections/queue";
 import { queueReport } from "./sections/queue-report";
+import { DEFAULT_BASELINE, measureOverhead, type OverheadResults } from "./sections/overhead";
+import { CATEGORIES } from "./lib/cpu-profile";
 import { measureTransform, type BenchImage, type TransformResults } from "./sections/transform";
 import type { WebhookResult } from "./probes/pipeline-probe";
 import { WORKER_ENV } from "../worker/src/config";
 import { parseCommandLine } from "../common/command-line";
 
-const SECTIONS = ["transform", "memory", "plan", "pipeline", "seed-loop", "queue", "webhook"] as const;
+const SECTIONS = ["transform", "memory", "plan", "pipeline", "seed-loop", "queue", "webhook", "profile"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const NEEDS: Readonly<Record<Section, ToolRequirement["name"][]>> = {
@@ -41,21 +43,24 @@ const NEEDS: Readonly<Record<Section, ToolRequirement["name"][]>> = {
   "seed-loop": ["imagemagick", "s3cmd", "psql"],
   queue: [],
   webhook: [],
+  profile: [],
 };
 
-const USAGE = `usage: npm run bench [-- --only ${SECTIONS.join(",")}] [--quick]
-  --only   run only these sections (comma-separated)
-  --quick  few samples, for checking that the benchmark works (numbers are not worth recording)`;
+const USAGE = `usage: npm run bench [-- --only ${SECTIONS.join(",")}] [--quick] [--baseline <git revision>]
+  --only      run only these sections (comma-separated)
+  --quick     few samples, for checking that the benchmark works (numbers are not worth recording)
+  --baseline  the revision whose worker the profile section runs next to the current one (default ${DEFAULT_BASELINE})`;
 
 export interface BenchArgs {
   readonly sections: readonly Section[];
   readonly quick: boolean;
+  readonly baseline: string;
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs | "help" {
   const values = parseCommandLine(
     argv,
-    { only: { type: "string" }, quick: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    { only: { type: "string" }, quick: { type: "boolean" }, baseline: { type: "string" }, help: { type: "boolean", short: "h" } },
     USAGE.split("\n")[0],
   );
   if (values.help) return "help";
@@ -70,7 +75,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | "help" {
       throw new Error(`--only: unknown section(s) ${unknown.join(", ") || "(none given)"}; sections: ${SECTIONS.join(", ")}`);
     sections = SECTIONS.filter((s) => wanted.includes(s));
   }
-  return { sections, quick: values.quick === true };
+  if (values.baseline !== undefined && values.baseline.trim() === "")
+    throw new Error("--baseline: give a git revision (a commit, tag or branch), e.g. --baseline " + DEFAULT_BASELINE);
+  return { sections, quick: values.quick === true, baseline: values.baseline?.trim() ?? DEFAULT_BASELINE };
 }
 
 /** Samples per measurement: enough for a median and a spread within ~10 minutes on 2 cores. */
@@ -88,6 +95,8 @@ function plan(quick: boolean) {
     webhookSeconds: quick ? 3 : 10,
     seedLoopImages: quick ? 20 : 200,
     queueJobs: quick ? 500 : 5000,
+    overheadBatch: quick ? 20 : 200,
+    overheadTransformRounds: quick ? 1 : 5,
   };
 }
 
@@ -261,6 +270,48 @@ function webhookReport(w: WebhookResult): string {
     ]),
   );
   return `${table}\n\nExactly one job per accepted notification: ${w.acceptedKeys} distinct keys accepted, ${w.redeliveriesAccepted} re-deliveries accepted; ${w.acceptedWithoutJob} accepted without a job, ${w.keysWithSeveralJobs} keys with more than one job, ${w.unknownJobs} jobs for keys never sent; ${w.unanswered} requests cut off by the end of a run.`;
+}
+
+function overheadReport(o: OverheadResults): string {
+  const t = o.transformOnly;
+  const builds = markdownTable(
+    [
+      "worker build",
+      "images",
+      "img/s",
+      "worker CPU ms/img",
+      "JS thread ms/img",
+      "other threads ms/img",
+      "x transform alone (CPU)",
+      "job p50 ms (worker's transform p50)",
+      "x transform alone (wall)",
+    ],
+    o.builds.map((b) => [
+      b.build,
+      `${b.images}${b.failed ? ` (+${b.failed} failed)` : ""}`,
+      b.throughput.toFixed(1),
+      b.cpuPerImageMs.toFixed(1),
+      b.mainThreadPerImageMs.toFixed(1),
+      (b.cpuPerImageMs - b.mainThreadPerImageMs).toFixed(1),
+      `${(b.cpuPerImageMs / t.cpuMs.median).toFixed(2)}x`,
+      `${b.processMs.median.toFixed(1)} (${b.transformMs.median.toFixed(1)})`,
+      `${(b.processMs.median / t.wallMs.median).toFixed(2)}x`,
+    ]),
+  );
+  const profile = markdownTable(
+    ["where (ms per image)", ...o.profiles.map((p) => p.build)],
+    [
+      ...CATEGORIES.map((c) => [`JS thread: ${c}`, ...o.profiles.map((p) => p.perImageMs[c].toFixed(2))]),
+      ["JS thread, sampled total", ...o.profiles.map((p) => CATEGORIES.reduce((sum, c) => sum + p.perImageMs[c], 0).toFixed(2))],
+      ["JS thread, CPU from /proc", ...o.profiles.map((p) => p.mainThreadPerImageMs.toFixed(2))],
+      ["other threads (libvips, libuv pool, V8 helpers), CPU from /proc", ...o.profiles.map((p) => p.otherThreadsPerImageMs.toFixed(2))],
+    ],
+  );
+  return (
+    `Transform alone (the worker's invertImage on the same 10 images, container settings): ${t.cpuMs.median.toFixed(1)} CPU ms, ` +
+    `${t.wallMs.median.toFixed(1)} ms wall (medians of ${t.cpuMs.n}).\n\nOne worker x 1 job in flight, ${o.builds[0]?.images ?? 0} images per build, same pipeline:\n\n${builds}` +
+    `\n\nProfile (\`node --cpu-prof\`, samples inside the batch, per image):\n\n${profile}`
+  );
 }
 
 function planReport(cases: readonly PlanCase[]): string {
@@ -438,6 +489,21 @@ async function main(): Promise<number> {
       const cases = await measurePlans({ runs: p.planRuns, log });
       results.plan = cases;
       section("5. Program evaluation", planReport(cases));
+    }
+    if (args.sections.includes("profile")) {
+      process.stderr.write(`profile: the worker's overhead, baseline ${args.baseline} and current, 1 MP\n`);
+      const o = await measureOverhead({
+        compiled,
+        baseline: args.baseline,
+        serviceEnv,
+        batch: p.overheadBatch,
+        transformRounds: p.overheadTransformRounds,
+        workDir,
+        keepPrefix: path.join(REPO_ROOT, "bench", "results", `${results.startedAt.replace(/[:.]/g, "-")}-`),
+        log,
+      });
+      Object.assign(results, { overhead: o });
+      section("6. Worker overhead: profile, before and after", overheadReport(o));
     }
     const targets = evaluateTargets(results);
     section("Targets", targetsTable(targets, RETIRED_TARGETS));

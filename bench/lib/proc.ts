@@ -1,6 +1,6 @@
 /** CPU time and memory of processes from Linux /proc, for accounting a pipeline's cost per image by component. */
 import fs from "node:fs";
-import { readProcStat } from "../../common/proc-stat";
+import { parseProcStat, readProcStat } from "../../common/proc-stat";
 
 /** Kernel clock ticks per second (USER_HZ); 100 on every Linux architecture Node supports. */
 const USER_HZ = 100;
@@ -36,6 +36,20 @@ export function cpuMs(pid: number | undefined, tree = false): number {
     if (child?.ppid === pid) total += child.cpuMs;
   }
   return total;
+}
+
+/**
+ * CPU ms of a process's main thread (the JavaScript thread of a Node process: its task id is the pid); the
+ * process's total minus this is its other threads' (libvips, the libuv pool, V8's helpers), living or exited.
+ */
+export function mainThreadCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = parseProcStat(fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8"));
+    return ((stat.utime + stat.stime) * 1000) / USER_HZ;
+  } catch {
+    return NaN;
+  }
 }
 
 export function peakRssMiB(pid: number | undefined): number {

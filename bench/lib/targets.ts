@@ -12,6 +12,8 @@ import { queueExactlyOnce, type QueueCase } from "../sections/queue";
 import { compareWithPipeline, pipelinePerCore, seedLoopComplete, type SeedLoopCase } from "../sections/seed-loop";
 import type { TransformCase } from "../sections/transform";
 import type { WebhookResult } from "../probes/pipeline-probe";
+import type { OverheadResults } from "../sections/overhead";
+import { overheadVerdicts } from "./overhead-target";
 
 /** One basis of a target: what this run measured, and whether that meets the target. */
 export interface Verdict {
@@ -49,6 +51,7 @@ export interface RunResults {
   readonly webhook?: WebhookResult;
   readonly seedLoop?: SeedLoopCase;
   readonly queue?: readonly QueueCase[];
+  readonly overhead?: OverheadResults;
   /** Allocator setting of the container (bench/lib/container.ts) and its WORKER_CONCURRENCY. */
   readonly containerSetting: string;
   readonly workerConcurrency: number;
@@ -267,6 +270,13 @@ function queueScalingTarget(r: RunResults): TargetRow {
   });
 }
 
+/** The worker's cost per 1 MP image against the transform's alone, from the profile section (current build). */
+function overheadTarget(r: RunResults): TargetRow {
+  const target = "Worker CPU per image <= 1.3x transform alone (1 MP JPEG)";
+  const v = r.overhead && overheadVerdicts(r.overhead);
+  return v ? targetRow(target, v) : notRun(target);
+}
+
 /** Each section's targets; a section adds its evaluator here. */
 const EVALUATORS: readonly ((r: RunResults) => TargetRow | TargetRow[])[] = [
   transformTargets,
@@ -279,6 +289,7 @@ const EVALUATORS: readonly ((r: RunResults) => TargetRow | TargetRow[])[] = [
   seedLoopTarget,
   queueOnceTarget,
   queueScalingTarget,
+  overheadTarget,
 ];
 
 export function evaluateTargets(r: RunResults): TargetRow[] {

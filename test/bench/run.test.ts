@@ -17,17 +17,18 @@ import type { SeedLoopCase } from "../../bench/sections/seed-loop";
 describe("npm run bench arguments", () => {
   it("runs every section by default and a chosen subset with --only", () => {
     expect(parseBenchArgs([])).toEqual({
-      sections: ["transform", "memory", "plan", "pipeline", "seed-loop", "queue", "webhook"],
+      sections: ["transform", "memory", "plan", "pipeline", "seed-loop", "queue", "webhook", "profile"],
       quick: false,
+      baseline: "e14f1d7",
     });
-    expect(parseBenchArgs(["--only", "webhook,transform", "--quick"])).toEqual({ sections: ["transform", "webhook"], quick: true });
-    expect(parseBenchArgs(["--only=plan"])).toEqual({ sections: ["plan"], quick: false });
+    expect(parseBenchArgs(["--only", "webhook,transform", "--quick"])).toMatchObject({ sections: ["transform", "webhook"], quick: true });
+    expect(parseBenchArgs(["--only=plan"])).toMatchObject({ sections: ["plan"], quick: false });
     expect(parseBenchArgs(["--help"])).toBe("help");
   });
 
   it("names the unknown section and the valid ones", () => {
     expect(() => parseBenchArgs(["--only", "transfrom"])).toThrow(
-      "--only: unknown section(s) transfrom; sections: transform, memory, plan, pipeline, seed-loop, queue, webhook",
+      "--only: unknown section(s) transfrom; sections: transform, memory, plan, pipeline, seed-loop, queue, webhook, profile",
     );
     expect(() => parseBenchArgs(["--fast"])).toThrow(/unknown argument --fast; usage: npm run bench/);
   });

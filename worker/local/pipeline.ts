@@ -18,7 +18,7 @@ import { freePort } from "./ports";
 import { LocalPostgres } from "./postgres";
 import { makeTemporaryDirectory, removeTemporaryDirectory } from "./reaper";
 import { LOCAL_S3_CREDENTIALS, LocalS3 } from "./s3";
-import { ServiceProcess } from "./service-process";
+import { ServiceProcess, type ServiceProcessOptions } from "./service-process";
 import type { SupervisorEvent } from "./supervised-process";
 
 export interface LocalPipelineOptions {
@@ -60,8 +60,8 @@ export interface LocalPipeline extends LocalPipelineInfo {
   readonly s3Client: S3Client;
   /** A pool on the pipeline database, for inspection. */
   readonly db: Pool;
-  /** Starts one more worker process and returns it. */
-  startWorker(env?: Record<string, string>): Promise<ServiceProcess>;
+  /** Starts one more worker process and returns it; `node` runs another build's worker/src or passes node options (see ServiceProcessOptions). */
+  startWorker(env?: Record<string, string>, node?: Pick<ServiceProcessOptions, "serviceDir" | "nodeArgs">): Promise<ServiceProcess>;
   /** Uploads an object to the input bucket; resolves once the server has reported its event (the notification follows). */
   upload(key: string, body: Buffer, contentType?: string): Promise<void>;
   /** Process ids of every child (PostgreSQL, the S3 server, the webhook, the workers) that is running. */
@@ -174,7 +174,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
 
     const workers: ServiceProcess[] = [];
     let workerSeq = 0;
-    const startWorker = async (env: Record<string, string> = {}): Promise<ServiceProcess> => {
+    const startWorker = async (
+      env: Record<string, string> = {},
+      node: Pick<ServiceProcessOptions, "serviceDir" | "nodeArgs"> = {},
+    ): Promise<ServiceProcess> => {
       const n = ++workerSeq;
       const w = new ServiceProcess({
         name: `worker-${n}`,
@@ -184,6 +187,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         logFile: path.join(logDir, `worker-${n}.log`),
         onSupervisorEvent,
         image: options.image,
+        ...node,
       });
       workers.push(w);
       started.push({ stop: () => w.stop("SIGKILL") });

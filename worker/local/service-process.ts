@@ -22,6 +22,10 @@ export interface ServiceProcessOptions {
   readonly onSupervisorEvent?: (event: SupervisorEvent) => void;
   /** Run the service from this image (worker/local/container.ts) instead of as a Node process. */
   readonly image?: ContainerImage;
+  /** Directory of the entry point (main.ts or main.js); default worker/src next to this file. The benchmark runs another build's worker from it. */
+  readonly serviceDir?: string;
+  /** Options for node before the script (e.g. --cpu-prof, which NODE_OPTIONS does not accept); not with `image`. */
+  readonly nodeArgs?: readonly string[];
 }
 
 export class ServiceProcess {
@@ -41,7 +45,11 @@ export class ServiceProcess {
           }
         : {
             command: process.execPath,
-            args: () => [...nodeScriptArgs(path.resolve(__dirname, "..", "src"), "main"), options.command],
+            args: () => [
+              ...(options.nodeArgs ?? []),
+              ...nodeScriptArgs(options.serviceDir ?? path.resolve(__dirname, "..", "src"), "main"),
+              options.command,
+            ],
             env: (n) => ({ ...process.env, ...NODE_CHILD_ENV, ...serviceEnv(n) }),
           }),
       cwd: path.resolve(__dirname, "..", ".."),

@@ -1,0 +1,76 @@
+import { parseBenchArgs } from "../../bench/run";
+import { overheadVerdicts } from "../../bench/lib/overhead-target";
+import { evaluateTargets } from "../../bench/lib/targets";
+import { summarize } from "../../bench/lib/stats";
+import { buildResult, type BuildResult, type OverheadResults } from "../../bench/sections/overhead";
+
+const build = (name: string, cpuPerImageMs: number, jobMs: number): BuildResult => ({
+  build: name,
+  images: 200,
+  failed: 0,
+  throughput: 40,
+  cpuPerImageMs,
+  mainThreadPerImageMs: cpuPerImageMs / 2,
+  processMs: summarize([jobMs]),
+  transformMs: summarize([10]),
+});
+
+const overhead = (builds: BuildResult[]): OverheadResults => ({
+  baseline: "e14f1d7",
+  transformOnly: { cpuMs: summarize([12, 13, 14]), wallMs: summarize([9, 10, 11]) },
+  builds,
+  profiles: [],
+});
+
+describe("worker overhead target", () => {
+  it("judges the current build on CPU (worker CPU per image / transform alone) and on wall time (job / transform alone)", () => {
+    const v = overheadVerdicts(overhead([build("baseline e14f1d7", 27, 22), build("current", 16.9, 13.5)]));
+    expect(v?.cpu).toEqual({ measured: "1.30x (16.9 worker CPU ms per image vs 13.0 transform alone)", met: true });
+    expect(v?.wall).toEqual({ measured: "1.35x (job 13.5 ms p50 vs transform alone 10.0 ms)", met: false });
+  });
+
+  it("misses on CPU above 1.3x even when the wall ratio meets it", () => {
+    const v = overheadVerdicts(overhead([build("current", 17, 12)]));
+    expect(v?.cpu.met).toBe(false);
+    expect(v?.wall.met).toBe(true);
+  });
+
+  it("shows both bases in the targets table and meets the target only when both are met", () => {
+    const base = { containerSetting: "glibc-arena2", workerConcurrency: 2 };
+    const row = (o: OverheadResults) =>
+      evaluateTargets({ ...base, overhead: o }).find((r) => r.target === "Worker CPU per image <= 1.3x transform alone (1 MP JPEG)");
+    expect(row(overhead([build("current", 27, 22)]))).toMatchObject({
+      met: false,
+      wall: { measured: "2.20x (job 22.0 ms p50 vs transform alone 10.0 ms)", met: false },
+      cpu: { measured: "2.08x (27.0 worker CPU ms per image vs 13.0 transform alone)", met: false },
+    });
+    expect(row(overhead([build("current", 15, 12)]))).toMatchObject({ met: true });
+    // Without a current build (the section did not run) the target is not judged.
+    expect(overheadVerdicts(overhead([]))).toBeUndefined();
+    expect(evaluateTargets(base).find((r) => r.target.startsWith("Worker CPU per image"))).toMatchObject({ met: undefined });
+  });
+
+  it("turns a run's totals into per-image figures", () => {
+    const b = buildResult({
+      build: "current",
+      profile: false,
+      images: 200,
+      failed: 1,
+      throughput: 35,
+      cpuMs: 4000,
+      mainThreadCpuMs: 1500,
+      processMs: [20, 22, 24],
+      transformMs: [10, 11, 12],
+    });
+    expect(b).toMatchObject({ cpuPerImageMs: 20, mainThreadPerImageMs: 7.5, failed: 1 });
+    expect(b.processMs.median).toBe(22);
+  });
+});
+
+describe("--baseline", () => {
+  it("defaults to the main branch before the overhead work and takes any revision", () => {
+    expect(parseBenchArgs([])).toMatchObject({ baseline: "e14f1d7" });
+    expect(parseBenchArgs(["--only", "profile", "--baseline", "main~3"])).toMatchObject({ sections: ["profile"], baseline: "main~3" });
+    expect(() => parseBenchArgs(["--baseline", " "])).toThrow(/--baseline: give a git revision/);
+  });
+});
