@@ -2,9 +2,10 @@
  * `npm run bench`: every benchmark of BENCHMARKS.md in one run, printed as Markdown tables, with the
  * targets and where this run stands; the raw results go to bench/results/<time>.json.
  *
- *   npm run bench [-- --only transform,memory,plan,pipeline,webhook] [--quick]
+ *   npm run bench [-- --only <sections>] [--ceph] [--quick]   (npm run bench -- --help lists the sections)
  *
- * Installs nothing: when a tool is missing it names the Debian package and stops.
+ * Installs nothing: when a tool is missing it names the Debian package and stops. The ceph-pipeline
+ * section starts a Ceph cluster, so it runs only when asked for (--ceph, or by name in --only).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -15,11 +16,12 @@ import { CONTAINER_SETTING_NAME, settingByName, settingEnv } from "./lib/contain
 import { generateImage, STANDARD_IMAGES } from "./lib/images";
 import { relativeSpread } from "./lib/stats";
 import { markdownTable, medianWithSpread } from "./lib/table";
-import { cpuRate, evaluateTargets, RETIRED_TARGETS, wallRate, type RunResults } from "./lib/targets";
+import { cpuRate, evaluateTargets, RETIRED_TARGETS, s3rverCpu, wallRate, type RunResults } from "./lib/targets";
 import { targetsTable } from "./lib/targets-table";
 import { findTools, missingToolsMessage, type ToolRequirement } from "./lib/tools";
 import { measureMemory, type MemoryCase } from "./sections/memory";
 import { measurePipeline, measureWebhook, systemCpuPerImageMs, workersCpuPerImageMs, type PipelineCase } from "./sections/pipeline";
+import { cephPipelineReport, measureCephPipeline } from "./sections/ceph-pipeline";
 import { measurePlans, type PlanCase } from "./sections/plan";
 import { measureSeedLoop } from "./sections/seed-loop";
 import { seedLoopReport } from "./sections/seed-loop-report";
@@ -32,8 +34,10 @@ import type { WebhookResult } from "./probes/pipeline-probe";
 import { WORKER_ENV } from "../worker/src/config";
 import { parseCommandLine } from "../common/command-line";
 
-const SECTIONS = ["transform", "memory", "plan", "pipeline", "seed-loop", "queue", "webhook", "profile"] as const;
+const SECTIONS = ["transform", "memory", "plan", "pipeline", "seed-loop", "queue", "webhook", "profile", "ceph-pipeline"] as const;
 type Section = (typeof SECTIONS)[number];
+/** Sections that run only when asked for: they need what a plain machine does not have. */
+const OPT_IN: readonly Section[] = ["ceph-pipeline"];
 
 const NEEDS: Readonly<Record<Section, ToolRequirement["name"][]>> = {
   transform: ["vips", "imagemagick"],
@@ -44,10 +48,12 @@ const NEEDS: Readonly<Record<Section, ToolRequirement["name"][]>> = {
   queue: [],
   webhook: [],
   profile: [],
+  "ceph-pipeline": ["ceph"],
 };
 
-const USAGE = `usage: npm run bench [-- --only ${SECTIONS.join(",")}] [--quick] [--baseline <git revision>]
+const USAGE = `usage: npm run bench [-- --only ${SECTIONS.join(",")}] [--ceph] [--quick] [--baseline <git revision>]
   --only      run only these sections (comma-separated)
+  --ceph      also run ceph-pipeline: the pipeline on a single-host Ceph cluster (needs Debian's Ceph packages)
   --quick     few samples, for checking that the benchmark works (numbers are not worth recording)
   --baseline  the revision whose worker the profile section runs next to the current one (default ${DEFAULT_BASELINE})`;
 
@@ -60,11 +66,18 @@ export interface BenchArgs {
 export function parseBenchArgs(argv: readonly string[]): BenchArgs | "help" {
   const values = parseCommandLine(
     argv,
-    { only: { type: "string" }, quick: { type: "boolean" }, baseline: { type: "string" }, help: { type: "boolean", short: "h" } },
+    {
+      only: { type: "string" },
+      quick: { type: "boolean" },
+      ceph: { type: "boolean" },
+      baseline: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
     USAGE.split("\n")[0],
   );
   if (values.help) return "help";
-  let sections: Section[] = [...SECTIONS];
+  const ceph = values.ceph === true;
+  let sections: Section[] = SECTIONS.filter((s) => ceph || !OPT_IN.includes(s));
   if (values.only !== undefined) {
     const wanted = values.only
       .split(",")
@@ -73,7 +86,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs | "help" {
     const unknown = wanted.filter((s) => !(SECTIONS as readonly string[]).includes(s));
     if (wanted.length === 0 || unknown.length > 0)
       throw new Error(`--only: unknown section(s) ${unknown.join(", ") || "(none given)"}; sections: ${SECTIONS.join(", ")}`);
-    sections = SECTIONS.filter((s) => wanted.includes(s));
+    sections = SECTIONS.filter((s) => wanted.includes(s) || (ceph && s === "ceph-pipeline"));
   }
   if (values.baseline !== undefined && values.baseline.trim() === "")
     throw new Error("--baseline: give a git revision (a commit, tag or branch), e.g. --baseline " + DEFAULT_BASELINE);
@@ -97,6 +110,8 @@ function plan(quick: boolean) {
     queueJobs: quick ? 500 : 5000,
     overheadBatch: quick ? 20 : 200,
     overheadTransformRounds: quick ? 1 : 5,
+    // A new persistent topic waits for RGW's periodic queue scan (up to ~30 s) before its first delivery.
+    cephWarmup: { count: quick ? 3 : 6, timeoutMs: 90_000 },
   };
 }
 
@@ -119,6 +134,7 @@ function machine(tools: ReturnType<typeof findTools>): Record<string, string> {
     s3cmd: tools.s3cmd?.version ?? "missing",
     psql: tools.psql?.version ?? "missing",
     jemalloc: tools.jemalloc ?? "missing",
+    ceph: tools.ceph?.version ?? "missing",
     loadAverageAtStart: os
       .loadavg()
       .map((l) => l.toFixed(2))
@@ -483,6 +499,24 @@ async function main(): Promise<number> {
       const w = await measureWebhook({ compiled, serviceEnv, connections: 16, durationSeconds: p.webhookSeconds, rate: 1000, log });
       Object.assign(results, { webhook: w });
       section("4. Webhook", webhookReport(w));
+    }
+    if (args.sections.includes("ceph-pipeline")) {
+      process.stderr.write("ceph-pipeline: 1 MP batch through a real Ceph RGW, persistent and synchronous topics\n");
+      // 1 worker x 1 job in flight, to line up with the s3rver section's first case.
+      const cases = await measureCephPipeline({
+        compiled,
+        serviceEnv,
+        workers: 1,
+        workerConcurrency: 1,
+        // The synchronous case first: meanwhile RGW's queue scan adopts the new persistent topic.
+        topics: ["sync", "persistent"],
+        warmup: p.cephWarmup,
+        batch: p.pipelineBatch,
+        lightLoad: p.lightLoad,
+        log,
+      });
+      Object.assign(results, { cephPipeline: cases });
+      section("Pipeline on Ceph RGW", cephPipelineReport(cases, s3rverCpu(results.pipeline)));
     }
     if (args.sections.includes("plan")) {
       process.stderr.write("plan: offline plan of each stack\n");

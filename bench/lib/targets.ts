@@ -11,6 +11,7 @@ import { systemCpuPerImageMs, workersCpuPerImageMs, type PipelineCase } from "..
 import { queueExactlyOnce, type QueueCase } from "../sections/queue";
 import { compareWithPipeline, pipelinePerCore, seedLoopComplete, type SeedLoopCase } from "../sections/seed-loop";
 import type { TransformCase } from "../sections/transform";
+import { exactlyOnce, storageCpuPerImage, type CephPipelineCase, type S3rverCpu } from "../sections/ceph-pipeline";
 import type { WebhookResult } from "../probes/pipeline-probe";
 import type { OverheadResults } from "../sections/overhead";
 import { overheadVerdicts } from "./overhead-target";
@@ -51,6 +52,7 @@ export interface RunResults {
   readonly webhook?: WebhookResult;
   readonly seedLoop?: SeedLoopCase;
   readonly queue?: readonly QueueCase[];
+  readonly cephPipeline?: readonly CephPipelineCase[];
   readonly overhead?: OverheadResults;
   /** Allocator setting of the container (bench/lib/container.ts) and its WORKER_CONCURRENCY. */
   readonly containerSetting: string;
@@ -277,6 +279,76 @@ function overheadTarget(r: RunResults): TargetRow {
   return v ? targetRow(target, v) : notRun(target);
 }
 
+/** pipeline-probe's S3_SERVER_CPU (a probe module runs when imported, so the name is repeated here). */
+const S3_SERVER_CPU = "s3 server";
+
+/** The S3 server's CPU per image from the pipeline section's 1 MP, 1 worker x 1 case: the Ceph section's setup. */
+export function s3rverCpu(pipeline: readonly PipelineCase[] | undefined): S3rverCpu | undefined {
+  const c = pipeline?.find((x) => x.image === "1mp-jpeg" && x.workers === 1 && x.workerConcurrency === 1);
+  const ms = c?.cpuPerImageMs[S3_SERVER_CPU];
+  return c && ms !== undefined ? { label: "1 MP, 1 x 1", s3ServerMs: ms, cpuPerImageMs: c.cpuPerImageMs } : undefined;
+}
+
+/**
+ * The pipeline on Ceph RGW: exactly once per key on both topic kinds; the object store's CPU per image (radosgw,
+ * OSD and mon together) below s3rver's; and the light-load latency target of the s3rver section, on the persistent
+ * topic production uses.
+ */
+function cephTargets(r: RunResults): TargetRow[] {
+  const once = "RGW: every key exactly one job and one processed event (persistent and sync topics)";
+  const cpu = "RGW: object store CPU per image < s3rver's, and RGW pipeline throughput >= s3rver's (1 MP, 1 x 1)";
+  const latency = "RGW persistent topic, PUT -> event at light load: p50 < 100 ms, p99 < 400 ms (1 MP)";
+  const cases = r.cephPipeline ?? [];
+  if (cases.length === 0) return [notRun(once), notRun(cpu), notRun(latency)];
+  const rows: TargetRow[] = [
+    targetRow(once, {
+      wall: { notApplicable: "a correctness target" },
+      cpu: { notApplicable: "a correctness target" },
+      other: {
+        measured: cases
+          .map(
+            (c) =>
+              `${c.topic}: ${c.batch.images + c.lightLoad.images} processed, ${c.batch.missing.length + c.lightLoad.missing.length} missing, ` +
+              `${c.jobsPerKeyNotOne} keys not exactly one job, ${c.processedPerKeyNotOne} not exactly one event`,
+          )
+          .join("; "),
+        met: cases.every(exactlyOnce),
+      },
+    }),
+  ];
+  const persistent = cases.find((c) => c.topic === "persistent");
+  const s3rver = s3rverCpu(r.pipeline);
+  const s3rverCase = r.pipeline?.find((x) => x.image === "1mp-jpeg" && x.workers === 1 && x.workerConcurrency === 1);
+  if (persistent && s3rver && s3rverCase) {
+    const store = storageCpuPerImage(persistent);
+    rows.push(
+      targetRow(cpu, {
+        wall: {
+          measured: `${fmt(persistent.batch.throughput, 1)} vs ${fmt(s3rverCase.batch.throughput, 1)} img/s (persistent topic vs s3rver)`,
+          met: persistent.batch.throughput >= s3rverCase.batch.throughput,
+        },
+        cpu: {
+          measured: `${fmt(store, 1)} ms (radosgw ${fmt(persistent.cpuPerImageMs.radosgw, 1)} + OSD + mon, persistent topic) vs s3rver ${fmt(s3rver.s3ServerMs, 1)} ms`,
+          met: store < s3rver.s3ServerMs,
+        },
+      }),
+    );
+  } else rows.push(notRun(cpu));
+  if (persistent) {
+    const l = persistent.lightLoad.latencyMs;
+    rows.push(
+      targetRow(latency, {
+        wall: {
+          measured: `p50 ${fmt(l.median, 0)} ms, p99 ${fmt(l.p99, 0)} ms (the PUT itself p50 ${fmt(persistent.putMs.lightLoad.median, 0)} ms)`,
+          met: l.median < 100 && l.p99 < 400,
+        },
+        cpu: { notApplicable: "a latency target" },
+      }),
+    );
+  } else rows.push(notRun(latency));
+  return rows;
+}
+
 /** Each section's targets; a section adds its evaluator here. */
 const EVALUATORS: readonly ((r: RunResults) => TargetRow | TargetRow[])[] = [
   transformTargets,
@@ -290,6 +362,7 @@ const EVALUATORS: readonly ((r: RunResults) => TargetRow | TargetRow[])[] = [
   queueOnceTarget,
   queueScalingTarget,
   overheadTarget,
+  cephTargets,
 ];
 
 export function evaluateTargets(r: RunResults): TargetRow[] {

@@ -5,6 +5,8 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { CEPH_BINARIES } from "../../test/ceph/harness/packages";
+import { findExecutable, missingPackages } from "../../test/support/system-packages";
 
 export interface Tool {
   readonly path: string;
@@ -19,10 +21,12 @@ export interface Toolset {
   /** The S3 command-line client and the PostgreSQL client of the tutorial's hand-built loop. */
   readonly s3cmd?: Tool;
   readonly psql?: Tool;
+  /** Ceph Pacific's daemons and tools for the single-host cluster of test/ceph/harness (path of radosgw). */
+  readonly ceph?: Tool;
 }
 
 export interface ToolRequirement {
-  readonly name: "vips" | "imagemagick" | "jemalloc" | "s3cmd" | "psql";
+  readonly name: "vips" | "imagemagick" | "jemalloc" | "s3cmd" | "psql" | "ceph";
   readonly debianPackage: string;
   readonly why: string;
 }
@@ -33,6 +37,11 @@ export const REQUIREMENTS: readonly ToolRequirement[] = [
   { name: "jemalloc", debianPackage: "libjemalloc2", why: "the allocator the worker container preloads" },
   { name: "s3cmd", debianPackage: "s3cmd", why: "the S3 client of the tutorial's hand-built loop" },
   { name: "psql", debianPackage: "postgresql-client", why: "the database client of the tutorial's hand-built loop" },
+  {
+    name: "ceph",
+    debianPackage: [...new Set(Object.values(CEPH_BINARIES))].sort().join(" "),
+    why: "a single-host Ceph cluster (mon, memstore OSD, radosgw) for --ceph",
+  },
 ];
 
 function firstLine(file: string, args: readonly string[]): string | undefined {
@@ -117,7 +126,15 @@ export function findTools(): Toolset {
     jemalloc: findJemalloc(),
     s3cmd: findS3cmd(),
     psql: findPsql(),
+    ceph: findCeph(),
   };
+}
+
+/** Every binary the Ceph harness runs, or undefined when one is missing. */
+export function findCeph(searchPath?: string): Tool | undefined {
+  const radosgw = findExecutable("radosgw", searchPath);
+  if (!radosgw || missingPackages(CEPH_BINARIES, searchPath).length > 0) return undefined;
+  return { path: radosgw, version: firstLine(radosgw, ["--version"]) ?? "unknown" };
 }
 
 /** The requirements among `needed` that are missing, and one message saying how to install them; undefined when all are present. */

@@ -8,9 +8,10 @@ import fs from "node:fs";
 import path from "node:path";
 import autocannon from "autocannon";
 import { cephRecord } from "../../worker/local/forwarder";
-import { startLocalPipeline, type LocalPipeline } from "../../worker/local/pipeline";
+import { startLocalPipeline } from "../../worker/local/pipeline";
 import { generateImage, STANDARD_IMAGES } from "../lib/images";
 import { cpuMs, peakRssMiB } from "../lib/proc";
+import { collectPhase, jobsPerKeyNotOne, mapLimit } from "./phase-events";
 
 export interface PipelineRequest {
   readonly type: "pipeline";
@@ -112,68 +113,6 @@ export interface WebhookResult {
 
 export type Reply = { readonly type: "ready" } | PipelineResult | WebhookResult | { readonly type: "error"; readonly message: string };
 
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]);
-    }),
-  );
-}
-
-interface TimingRow {
-  input_key: string;
-  status: string;
-  enqueued: string;
-  started: string;
-  finished: string;
-  worker_id: string;
-  download_ms: number;
-  transform_ms: number;
-  upload_ms: number;
-}
-
-/** Waits until every key has an event row, then reads the timestamps of each. */
-async function collect(pipeline: LocalPipeline, putMs: Map<string, number>, timeoutMs: number): Promise<PhaseResult> {
-  const keys = [...putMs.keys()];
-  const deadline = Date.now() + timeoutMs;
-  let rows: TimingRow[] = [];
-  for (;;) {
-    rows = (
-      await pipeline.db.query<TimingRow>(
-        `SELECT e.input_key, e.status,
-                extract(epoch FROM j.created_at) * 1000 AS enqueued,
-                extract(epoch FROM e.started_at) * 1000 AS started,
-                extract(epoch FROM e.finished_at) * 1000 AS finished,
-                e.worker_id, e.download_ms, e.transform_ms, e.upload_ms
-           FROM image_pipeline.events e JOIN image_pipeline.jobs j ON j.id = e.job_id
-          WHERE e.input_bucket = $1 AND e.input_key = ANY($2::text[])`,
-        [pipeline.inputBucket, keys],
-      )
-    ).rows;
-    if (rows.length >= keys.length || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const found = new Set(rows.map((r) => r.input_key));
-  return {
-    images: rows
-      .filter((r) => r.status === "processed")
-      .map((r) => ({
-        key: r.input_key,
-        putMs: putMs.get(r.input_key) ?? NaN,
-        enqueuedMs: Number(r.enqueued),
-        startedMs: Number(r.started),
-        finishedMs: Number(r.finished),
-        workerId: r.worker_id,
-        downloadMs: r.download_ms,
-        transformMs: r.transform_ms,
-        uploadMs: r.upload_ms,
-      })),
-    notProcessed: rows.filter((r) => r.status !== "processed").map((r) => `${r.input_key}: ${r.status}`),
-    missing: keys.filter((k) => !found.has(k)),
-  };
-}
-
 async function runPipeline(req: PipelineRequest): Promise<PipelineResult> {
   // Distinct images, so nothing downstream can profit from identical inputs; cycled over the keys.
   const { spec, variants: count } = PIPELINE_IMAGES[req.image];
@@ -190,7 +129,7 @@ async function runPipeline(req: PipelineRequest): Promise<PipelineResult> {
     // Warm-up: connections, JIT, libvips start-up.
     const warm = new Map<string, number>();
     await mapLimit([0, 1, 2, 3, 4, 5], 3, (i) => upload(`warmup/${i}.jpg`, i, warm));
-    await collect(pipeline, warm, req.timeoutMs);
+    await collectPhase(pipeline.db, pipeline.inputBucket, warm, req.timeoutMs);
 
     const postmaster = Number(fs.readFileSync(path.join(pipeline.postgres.options.dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
     const cpu = (): Record<string, number> => {
@@ -208,7 +147,7 @@ async function runPipeline(req: PipelineRequest): Promise<PipelineResult> {
     const batchKeys = Array.from({ length: req.batch }, (_, i) => i);
     const cpuBefore = cpu();
     await mapLimit(batchKeys, req.uploadConcurrency, (i) => upload(`batch/${String(i).padStart(4, "0")}.jpg`, i, batchPut));
-    const batch = await collect(pipeline, batchPut, req.timeoutMs);
+    const batch = await collectPhase(pipeline.db, pipeline.inputBucket, batchPut, req.timeoutMs);
     const cpuAfter = cpu();
     const batchCpuMs = Object.fromEntries(Object.entries(cpuAfter).map(([k, v]) => [k, v - cpuBefore[k]]));
 
@@ -222,13 +161,10 @@ async function runPipeline(req: PipelineRequest): Promise<PipelineResult> {
         await new Promise((r) => setTimeout(r, req.lightLoad?.intervalMs));
       }
       await Promise.all(uploads);
-      lightLoad = await collect(pipeline, lightPut, req.timeoutMs);
+      lightLoad = await collectPhase(pipeline.db, pipeline.inputBucket, lightPut, req.timeoutMs);
     }
 
-    const counts = await pipeline.db.query<{ n: string }>(
-      `SELECT count(*) AS n FROM (SELECT object_key FROM image_pipeline.jobs WHERE bucket = $1 AND object_key = ANY($2::text[]) GROUP BY object_key HAVING count(*) <> 1) x`,
-      [pipeline.inputBucket, [...batchPut.keys(), ...lightPut.keys()]],
-    );
+    const notOne = await jobsPerKeyNotOne(pipeline.db, pipeline.inputBucket, [...batchPut.keys(), ...lightPut.keys()]);
     const peak: Record<string, number> = { webhook: peakRssMiB(pipeline.webhook.pid) };
     for (const w of pipeline.workers) peak[w.name] = peakRssMiB(w.pid);
     return {
@@ -236,7 +172,7 @@ async function runPipeline(req: PipelineRequest): Promise<PipelineResult> {
       workers: req.workers,
       batch,
       lightLoad,
-      jobsPerKeyNotOne: Number(counts.rows[0].n),
+      jobsPerKeyNotOne: notOne,
       peakRssMiB: peak,
       batchCpuMs,
     };

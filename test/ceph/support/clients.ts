@@ -13,7 +13,8 @@ import { randomBytes } from "node:crypto";
 import type { RgwConnection } from "../../../infra/rgw/topic-api";
 import type { CephClusterInfo } from "../harness/cluster";
 
-export function s3Client(info: CephClusterInfo): S3Client {
+/** Anything with the RGW endpoint and the user's keys: the cluster's info, or a topic-API connection. */
+export function s3Client(info: Pick<CephClusterInfo, "endpoint" | "region" | "accessKeyId" | "secretAccessKey">): S3Client {
   return new S3Client({
     endpoint: info.endpoint,
     region: info.region,
