@@ -323,10 +323,16 @@ function overheadReport(o: OverheadResults): string {
       ["other threads (libvips, libuv pool, V8 helpers), CPU from /proc", ...o.profiles.map((p) => p.otherThreadsPerImageMs.toFixed(2))],
     ],
   );
+  const names = [...new Set(o.profiles.flatMap((p) => Object.keys(p.threadsPerImageMs)))].sort();
+  const threads = markdownTable(
+    ["thread (CPU ms per image, /proc)", ...o.profiles.map((p) => p.build)],
+    names.map((n) => [n, ...o.profiles.map((p) => (p.threadsPerImageMs[n] ?? 0).toFixed(2))]),
+  );
   return (
     `Transform alone (the worker's invertImage on the same 10 images, container settings): ${t.cpuMs.median.toFixed(1)} CPU ms, ` +
     `${t.wallMs.median.toFixed(1)} ms wall (medians of ${t.cpuMs.n}).\n\nOne worker x 1 job in flight, ${o.builds[0]?.images ?? 0} images per build, same pipeline:\n\n${builds}` +
-    `\n\nProfile (\`node --cpu-prof\`, samples inside the batch, per image):\n\n${profile}`
+    `\n\nProfile (\`node --cpu-prof\`, samples inside the batch, per image):\n\n${profile}` +
+    `\n\nThe profiled runs' CPU by thread:\n\n${threads}`
   );
 }
 
@@ -537,7 +543,7 @@ async function main(): Promise<number> {
         log,
       });
       Object.assign(results, { overhead: o });
-      section("6. Worker overhead: profile, before and after", overheadReport(o));
+      section("7. Worker overhead: profile, before and after", overheadReport(o));
     }
     const targets = evaluateTargets(results);
     section("Targets", targetsTable(targets, RETIRED_TARGETS));

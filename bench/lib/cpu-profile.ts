@@ -4,7 +4,9 @@
  * hand-made profiles.
  *
  * A sample is attributed to the frame nearest the leaf that belongs to a package or to the repository's
- * code: a Node internal (a Buffer copy, a socket write, an HMAC) counts for whoever called it. Only a
+ * code: a Node internal (a Buffer copy, a socket write, an HMAC) counts for whoever called it. The AWS SDK's
+ * shared helpers (hashing, byte utilities in @smithy/core) count for the SDK step that called them: a SHA-256
+ * called by the SigV4 signer is signing, not middleware. Only a
  * stack with nothing but Node internals falls back to the internal module (sockets, timers). The V8 profiler
  * samples the JavaScript thread only: libvips' threads (sharp's transform) and the libuv pool do not
  * appear here; the benchmark measures them separately from /proc.
@@ -63,6 +65,8 @@ const PACKAGE_RULES: readonly (readonly [Category, RegExp])[] = [
   ["worker code", /\/(worker\/src|common)\/[^/]+(\/[^/]+)*\.(js|ts)$/],
 ];
 
+const SDK_GENERIC: Category = "AWS SDK: middleware and serde";
+
 /** For stacks of Node internals only. */
 const INTERNAL_RULES: readonly (readonly [Category, RegExp])[] = [
   ["timers", /^node:internal\/timers$|^node:timers$/],
@@ -109,10 +113,17 @@ export function profileBreakdown(profile: CpuProfile, window?: { readonly startU
     if (leaf.callFrame.functionName === "(idle)") result = "idle";
     else if (leaf.callFrame.functionName === "(program)") result = "V8 and native (program)";
     let internal: Category | undefined;
-    for (let cur: number | undefined = id; result === undefined && cur !== undefined; cur = parent.get(cur)) {
+    let cur: number | undefined = id;
+    for (; result === undefined && cur !== undefined; cur = parent.get(cur)) {
       const frame = (byId.get(cur) as ProfileNode).callFrame;
       result = frameCategory(frame);
       internal ??= internalCategory(frame);
+    }
+    // Within the SDK, the signer or the XML (de)serializer further up owns the generic helper found first.
+    for (; result === SDK_GENERIC && cur !== undefined; cur = parent.get(cur)) {
+      const above = frameCategory((byId.get(cur) as ProfileNode).callFrame);
+      if (above === "AWS SDK: signing" || above === "AWS SDK: XML") result = above;
+      else if (above !== SDK_GENERIC) break;
     }
     result ??= internal ?? "other";
     categoryOf.set(id, result);

@@ -52,6 +52,41 @@ export function mainThreadCpuMs(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU ms of a process's living threads, summed by thread name (/proc/<pid>/task/<tid>/comm: "node" for the
+ * JavaScript thread, "V8 DefaultWorke" for V8's GC and compiler helpers, "libuv-worker" for the libuv pool,
+ * libvips' and glib's own names). Threads that exited are in the process's total, not here.
+ */
+export function threadCpuByName(pid: number | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (pid === undefined) return out;
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+      const stat = parseProcStat(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8"));
+      out[name] = (out[name] ?? 0) + ((stat.utime + stat.stime) * 1000) / USER_HZ;
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** Per thread name, the CPU spent between two snapshots; what the process spent beyond them went to threads that exited. */
+export function threadDelta(before: Record<string, number>, after: Record<string, number>, totalMs: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(after)) out[name] = ms - (before[name] ?? 0);
+  const living = Object.values(out).reduce((a, b) => a + b, 0);
+  out["(threads that exited)"] = Math.max(0, totalMs - living);
+  return out;
+}
+
 export function peakRssMiB(pid: number | undefined): number {
   if (pid === undefined) return NaN;
   try {

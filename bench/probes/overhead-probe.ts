@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { startLocalPipeline } from "../../worker/local/pipeline";
 import { generateImage, STANDARD_IMAGES } from "../lib/images";
-import { cpuMs, mainThreadCpuMs } from "../lib/proc";
+import { cpuMs, mainThreadCpuMs, threadCpuByName, threadDelta } from "../lib/proc";
 
 export interface WorkerBuild {
   /** What the rows call it ("current", "baseline e14f1d7"). */
@@ -47,6 +47,8 @@ export interface OverheadRunResult {
   readonly cpuMs: number;
   /** The JavaScript thread alone. */
   readonly mainThreadCpuMs: number;
+  /** By thread name over the batch; "(threads that exited)" is what the process total has beyond the living threads. */
+  readonly threadsCpuMs: Record<string, number>;
   /** Event row started_at → finished_at per job, ms (download, transform, upload, completion). */
   readonly processMs: number[];
   /** The worker's own transform timing per job, ms. */
@@ -124,10 +126,12 @@ async function run(req: OverheadRequest): Promise<OverheadRunResult[]> {
       const started = Date.now();
       const cpu0 = cpuMs(pid);
       const main0 = mainThreadCpuMs(pid);
+      const threads0 = threadCpuByName(pid);
       await mapLimit([...keys.keys()], req.uploadConcurrency, (i) => upload(keys[i], i));
       const rows = await waitFor(keys);
       const cpu1 = cpuMs(pid);
       const main1 = mainThreadCpuMs(pid);
+      const threads1 = threadCpuByName(pid);
       const endUs = monotonicUs();
       const seconds = (Date.now() - started) / 1000;
       await worker.stop("SIGTERM");
@@ -147,6 +151,7 @@ async function run(req: OverheadRequest): Promise<OverheadRunResult[]> {
         throughput: processed.length / seconds,
         cpuMs: cpu1 - cpu0,
         mainThreadCpuMs: main1 - main0,
+        threadsCpuMs: threadDelta(threads0, threads1, cpu1 - cpu0),
         processMs: processed.map((x) => x.process_ms),
         transformMs: processed.map((x) => x.transform_ms ?? NaN),
         ...(profileFile ? { profileFile, windowUs: { startUs, endUs } } : {}),

@@ -42,7 +42,11 @@ export interface ProfileResult {
   readonly otherThreadsPerImageMs: number;
   /** JavaScript-thread CPU per image from /proc in the profiled run, against which the samples can be checked. */
   readonly mainThreadPerImageMs: number;
+  /** CPU per image by thread name (from /proc) in the profiled run. */
+  readonly threadsPerImageMs: Readonly<Record<string, number>>;
   readonly profileFile: string;
+  /** The batch on the profile's clock (µs), to analyse the kept profile again. */
+  readonly windowUs: { readonly startUs: number; readonly endUs: number };
 }
 
 export interface OverheadResults {
@@ -144,7 +148,9 @@ export function profileResult(r: OverheadRunResult, profile: CpuProfile): Profil
     perImageMs: Object.fromEntries(CATEGORIES.map((c) => [c, b.ms[c] / r.images])) as Record<Category, number>,
     otherThreadsPerImageMs: (r.cpuMs - r.mainThreadCpuMs) / r.images,
     mainThreadPerImageMs: r.mainThreadCpuMs / r.images,
+    threadsPerImageMs: Object.fromEntries(Object.entries(r.threadsCpuMs).map(([k, v]) => [k, v / r.images])),
     profileFile: r.profileFile,
+    windowUs: r.windowUs,
   };
 }
 

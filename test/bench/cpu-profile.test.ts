@@ -11,7 +11,9 @@ const frame = (functionName: string, url: string) => ({ functionName, url });
  *           ├─ processTimers (node:internal/timers) ── renew (worker-runner.js) ── query (pg/lib/client.js)
  *           ├─ onStreamRead (node:internal/stream_base_commons) ─┬─ parse (pg-protocol/dist/parser.js)
  *           │                                                   └─ emit (node:events)
- *           └─ processJob (worker/src/process-job.js) ─┬─ send (@smithy/smithy-client) ── sign (@smithy/signature-v4) ── digest (node:internal/crypto/hash)
+ *           └─ processJob (worker/src/process-job.js) ─┬─ send (@smithy/smithy-client) ─┬─ sign (@smithy/signature-v4) ─┬─ digest (node:internal/crypto/hash)
+ *                                                      │                                │                               └─ update (@smithy/core checksum)
+ *                                                      │                                └─ serialize (@smithy/core protocols) ── update (@smithy/core checksum)
  *                                                      ├─ parseXml (fast-xml-parser) ── charCodeAt (node:buffer)
  *                                                      ├─ handle (@smithy/node-http-handler)
  *                                                      ├─ info (pino/lib/proto.js)
@@ -30,8 +32,8 @@ function profile(samples: number[], timeDeltas?: number[]): CpuProfile {
     { id: 8, callFrame: frame("parse", `${NM}/pg-protocol/dist/parser.js`) },
     { id: 9, callFrame: frame("emit", "node:events") },
     { id: 10, callFrame: frame("processJob", "file:///tmp/js/worker/src/process-job.js"), children: [11, 14, 16, 17, 18] },
-    { id: 11, callFrame: frame("send", `${NM}/@smithy/smithy-client/dist-cjs/index.js`), children: [12] },
-    { id: 12, callFrame: frame("sign", `${NM}/@smithy/signature-v4/dist-cjs/index.js`), children: [13] },
+    { id: 11, callFrame: frame("send", `${NM}/@smithy/smithy-client/dist-cjs/index.js`), children: [12, 22] },
+    { id: 12, callFrame: frame("sign", `${NM}/@smithy/signature-v4/dist-cjs/index.js`), children: [13, 21] },
     { id: 13, callFrame: frame("digest", "node:internal/crypto/hash") },
     { id: 14, callFrame: frame("parseXml", `${NM}/fast-xml-parser/src/xmlparser/OrderedObjParser.js`), children: [15] },
     { id: 15, callFrame: frame("charCodeAt", "node:buffer") },
@@ -39,6 +41,9 @@ function profile(samples: number[], timeDeltas?: number[]): CpuProfile {
     { id: 17, callFrame: frame("info", `${NM}/pino/lib/proto.js`) },
     { id: 18, callFrame: frame("invertImage", "file:///tmp/js/worker/src/transform.js"), children: [19] },
     { id: 19, callFrame: frame("toBuffer", `${NM}/sharp/lib/output.js`) },
+    { id: 21, callFrame: frame("update", `${NM}/@smithy/core/dist-cjs/submodules/checksum/index.js`) },
+    { id: 22, callFrame: frame("serialize", `${NM}/@smithy/core/dist-cjs/submodules/protocols/index.js`), children: [23] },
+    { id: 23, callFrame: frame("update", `${NM}/@smithy/core/dist-cjs/submodules/checksum/index.js`) },
   ];
   return {
     nodes,
@@ -89,6 +94,12 @@ describe("CPU profile breakdown", () => {
     expect(b.samples).toBe(2);
     expect(b.ms["sharp (JavaScript side)"]).toBe(1.5);
     expect(b.ms["pino logging"]).toBe(0);
+  });
+
+  it("gives the SDK's shared helpers to the SDK step that called them: a hash under the signer is signing", () => {
+    const b = profileBreakdown(profile([21, 21, 23]));
+    expect(b.ms["AWS SDK: signing"]).toBe(2);
+    expect(b.ms["AWS SDK: middleware and serde"]).toBe(1);
   });
 
   it("refuses a sample naming a node the profile does not have", () => {

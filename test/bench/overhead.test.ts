@@ -2,6 +2,7 @@ import { parseBenchArgs } from "../../bench/run";
 import { overheadVerdicts } from "../../bench/lib/overhead-target";
 import { evaluateTargets } from "../../bench/lib/targets";
 import { summarize } from "../../bench/lib/stats";
+import { threadDelta } from "../../bench/lib/proc";
 import { buildResult, type BuildResult, type OverheadResults } from "../../bench/sections/overhead";
 
 const build = (name: string, cpuPerImageMs: number, jobMs: number): BuildResult => ({
@@ -59,11 +60,23 @@ describe("worker overhead target", () => {
       throughput: 35,
       cpuMs: 4000,
       mainThreadCpuMs: 1500,
+      threadsCpuMs: { node: 1500, "libuv-worker": 2500 },
       processMs: [20, 22, 24],
       transformMs: [10, 11, 12],
     });
     expect(b).toMatchObject({ cpuPerImageMs: 20, mainThreadPerImageMs: 7.5, failed: 1 });
     expect(b.processMs.median).toBe(22);
+  });
+});
+
+describe("CPU by thread", () => {
+  it("takes the difference per thread name and gives what the process spent beyond its living threads to the exited ones", () => {
+    expect(threadDelta({ node: 100, "V8 DefaultWorke": 30 }, { node: 160, "V8 DefaultWorke": 50, "vips-1": 40 }, 200)).toEqual({
+      node: 60,
+      "V8 DefaultWorke": 20,
+      "vips-1": 40,
+      "(threads that exited)": 80,
+    });
   });
 });
 
