@@ -53,22 +53,33 @@ export function s3cmdConfig(e: S3cmdEndpoint): string {
 
 /** Marker the loop prints once per image: `<marker> <key> <wall ms>`. */
 export const IMAGE_LINE = "seed-loop-image";
+/** Marker the loop prints once per command: `<marker> <step> <wall s> <user s> <system s>`. */
+export const STEP_LINE = "seed-loop-step";
+export const STEPS = ["get", "convert", "put", "psql"] as const;
+export type Step = (typeof STEPS)[number];
 
 /**
  * The loop as a bash script: one image at a time, each step a separate command as typed on the VM. Keys are
  * the script's arguments; the environment names the tools, the buckets, the s3cmd configuration, a scratch
  * directory and DATABASE_URL. The key reaches SQL as a psql variable (:'key' quotes it), never spliced into
- * the statement. Per-image wall time comes from $EPOCHREALTIME (a bash builtin: no extra process); at the end
- * `times` prints the CPU of the shell and of every command it ran (s3cmd, convert, psql).
+ * the statement. Each command runs under bash's \`time\` keyword, which reports its wall time and the CPU of
+ * the process it started (TIMEFORMAT, to stdout; the command's own stderr stays stderr). Per-image wall time
+ * comes from $EPOCHREALTIME (a bash builtin: no extra process). At the end \`times\` prints the CPU of the
+ * shell and of every command it ran.
  */
 export const SEED_LOOP_SCRIPT = `set -euo pipefail
+step() {
+  TIMEFORMAT="${STEP_LINE} $1 %3R %3U %3S"
+  shift
+  { time "$@" 2>&3; } 3>&2 2>&1
+}
 for key in "$@"; do
   t0=$EPOCHREALTIME
-  "$S3CMD" -c "$S3CMD_CONFIG" --quiet --force get "s3://$INPUT_BUCKET/$key" "$SCRATCH/in.jpg"
-  "$CONVERT" "$SCRATCH/in.jpg" -negate "$SCRATCH/out.jpg"
-  "$S3CMD" -c "$S3CMD_CONFIG" --quiet put "$SCRATCH/out.jpg" "s3://$OUTPUT_BUCKET/$key"
-  "$PSQL" "$DATABASE_URL" --no-psqlrc --quiet -v ON_ERROR_STOP=1 \\
-    -v in_bucket="$INPUT_BUCKET" -v key="$key" -v out_bucket="$OUTPUT_BUCKET" >/dev/null <<'SQL'
+  step get "$S3CMD" -c "$S3CMD_CONFIG" --quiet --force get "s3://$INPUT_BUCKET/$key" "$SCRATCH/in.jpg"
+  step convert "$CONVERT" "$SCRATCH/in.jpg" -negate "$SCRATCH/out.jpg"
+  step put "$S3CMD" -c "$S3CMD_CONFIG" --quiet put "$SCRATCH/out.jpg" "s3://$OUTPUT_BUCKET/$key"
+  step psql "$PSQL" "$DATABASE_URL" --no-psqlrc --quiet -o /dev/null -v ON_ERROR_STOP=1 \\
+    -v in_bucket="$INPUT_BUCKET" -v key="$key" -v out_bucket="$OUTPUT_BUCKET" <<'SQL'
 INSERT INTO ${SEED_LOOP_TABLE} (input_bucket, input_key, output_bucket, output_key) VALUES (:'in_bucket', :'key', :'out_bucket', :'key');
 SQL
   t1=$EPOCHREALTIME
@@ -77,9 +88,19 @@ done
 times
 `;
 
+export interface StepTotals {
+  /** Commands of this step that ran. */
+  readonly count: number;
+  /** Their wall and CPU (user + system) time together, ms. */
+  readonly wallMs: number;
+  readonly cpuMs: number;
+}
+
 export interface LoopOutput {
   /** Wall ms per image, in the order processed. */
   readonly images: { readonly key: string; readonly wallMs: number }[];
+  /** Per step (s3cmd get, convert, s3cmd put, psql), from bash's \`time\`. */
+  readonly steps: Record<Step, StepTotals>;
   /** CPU ms of the loop's shell itself. */
   readonly shellCpuMs: number;
   /** CPU ms of every command the loop ran (s3cmd, convert, psql), all reaped by the shell. */
@@ -92,7 +113,7 @@ const seconds = (line: string): number => {
   return (parts[0] + parts[1]) * 1000;
 };
 
-/** Parses a loop's stdout: its image lines, then `times` (the shell's user/system time, then its children's). */
+/** Parses a loop's stdout: its step and image lines, then \`times\` (the shell's user/system time, then its children's). */
 export function parseLoopOutput(stdout: string): LoopOutput {
   const lines = stdout.split("\n").map((l) => l.trim());
   const images = lines
@@ -103,9 +124,18 @@ export function parseLoopOutput(stdout: string): LoopOutput {
       if (key === undefined || !Number.isFinite(wallMs)) throw new Error(`malformed image line ${JSON.stringify(l)}`);
       return { key, wallMs };
     });
+  const steps = Object.fromEntries(STEPS.map((s) => [s, { count: 0, wallMs: 0, cpuMs: 0 }])) as Record<Step, StepTotals>;
+  for (const l of lines.filter((x) => x.startsWith(`${STEP_LINE} `))) {
+    const [, name, real, user, sys] = l.split(" ");
+    const values = [real, user, sys].map(Number);
+    if (!(STEPS as readonly string[]).includes(name) || values.some((v) => !Number.isFinite(v)) || sys === undefined)
+      throw new Error(`malformed step line ${JSON.stringify(l)}`);
+    const t = steps[name as Step];
+    steps[name as Step] = { count: t.count + 1, wallMs: t.wallMs + values[0] * 1000, cpuMs: t.cpuMs + (values[1] + values[2]) * 1000 };
+  }
   const times = lines.filter((l) => /^\d+m[\d.]+s \d+m[\d.]+s$/.test(l));
   if (times.length !== 2) throw new Error(`expected the two lines of \`times\` at the end of the loop's output, got ${times.length}`);
-  return { images, shellCpuMs: seconds(times[0]), toolsCpuMs: seconds(times[1]) };
+  return { images, steps, shellCpuMs: seconds(times[0]), toolsCpuMs: seconds(times[1]) };
 }
 
 /** Splits keys over `loops` loops round-robin, so each loop gets the same mix of images. */

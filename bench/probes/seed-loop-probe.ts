@@ -4,7 +4,7 @@
  * over the pipeline benchmark's images, one loop per core. Runs as compiled JavaScript in a process of its
  * own, like the pipeline probe, and answers over IPC.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
@@ -19,7 +19,10 @@ import {
   SEED_LOOP_SCHEMA_SQL,
   SEED_LOOP_SCRIPT,
   SEED_LOOP_TABLE,
+  STEPS,
   type LoopOutput,
+  type Step,
+  type StepTotals,
 } from "../lib/seed-loop";
 
 export interface SeedLoopRequest {
@@ -40,6 +43,8 @@ export interface SeedLoopResult {
   readonly wallMs: number;
   /** Wall ms of each image (download, convert, upload, INSERT), over all loops. */
   readonly imageWallMs: number[];
+  /** Each command of the loop (s3cmd get, convert, s3cmd put, psql) over all loops: count, wall and CPU ms. */
+  readonly steps: Record<Step, StepTotals>;
   /** CPU ms during the timed run: the loops' shells, their commands, and each server. */
   readonly cpuMs: {
     readonly shells: number;
@@ -57,12 +62,19 @@ export interface SeedLoopResult {
 
 export type Reply = { readonly type: "ready" } | SeedLoopResult | { readonly type: "error"; readonly message: string };
 
+/** Loops still running: stopped when the run fails, so that none outlives the servers it talks to. */
+const running = new Set<ChildProcess>();
+
 function runLoop(req: SeedLoopRequest, env: Record<string, string>, keys: readonly string[]): Promise<LoopOutput> {
   return new Promise((resolve, reject) => {
+    // A process group of its own, so that stopping the loop also stops the command it is running.
     const child = spawn(req.tools.bash, ["-c", SEED_LOOP_SCRIPT, "seed-loop", ...keys], {
       env,
       stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
     });
+    running.add(child);
+    child.on("exit", () => running.delete(child));
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -163,6 +175,19 @@ async function runSeedLoop(req: SeedLoopRequest): Promise<SeedLoopResult> {
       images: keys.length,
       wallMs,
       imageWallMs: outputs.flatMap((o) => o.images.map((i) => i.wallMs)),
+      steps: Object.fromEntries(
+        STEPS.map((step) => [
+          step,
+          outputs.reduce(
+            (t, o) => ({
+              count: t.count + o.steps[step].count,
+              wallMs: t.wallMs + o.steps[step].wallMs,
+              cpuMs: t.cpuMs + o.steps[step].cpuMs,
+            }),
+            { count: 0, wallMs: 0, cpuMs: 0 },
+          ),
+        ]),
+      ) as Record<Step, StepTotals>,
       cpuMs: {
         shells: outputs.reduce((a, o) => a + o.shellCpuMs, 0),
         tools: outputs.reduce((a, o) => a + o.toolsCpuMs, 0),
@@ -175,6 +200,7 @@ async function runSeedLoop(req: SeedLoopRequest): Promise<SeedLoopResult> {
       inversionCheck: inMeans.map((m, i) => m + outMeans[i]),
     };
   } finally {
+    for (const child of running) if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
     await pipeline.stop();
   }
 }

@@ -1,5 +1,13 @@
 /** The hand-built loop's section of `npm run bench`: its own figures, then side by side with the pipeline's 1 worker x 1. */
+import { STEPS, type Step } from "../lib/seed-loop";
 import { markdownTable } from "../lib/table";
+
+const STEP_NAMES: Readonly<Record<Step, string>> = {
+  get: "s3cmd get",
+  convert: "convert -negate",
+  put: "s3cmd put",
+  psql: "psql INSERT",
+};
 import { compareWithPipeline, pipelinePerCore, seedLoopComplete, seedLoopCpu, type PipelinePerCore, type SeedLoopCase } from "./seed-loop";
 
 export function seedLoopReport(c: SeedLoopCase, pipeline: Parameters<typeof pipelinePerCore>[0]): string {
@@ -35,8 +43,16 @@ export function seedLoopReport(c: SeedLoopCase, pipeline: Parameters<typeof pipe
       ],
     ],
   );
+  const steps = markdownTable(
+    ["per image", ...STEPS.map((step) => STEP_NAMES[step])],
+    [
+      ["wall ms (mean)", ...STEPS.map((step) => c.stepsPerImage[step].wallMs.toFixed(0))],
+      ["CPU ms (mean)", ...STEPS.map((step) => c.stepsPerImage[step].cpuMs.toFixed(0))],
+    ],
+  );
+  const own = `${loop}\n\nEach command, from bash's \`time\`:\n\n${steps}`;
   const one: PipelinePerCore | undefined = pipelinePerCore(pipeline);
-  if (!one) return `${loop}\n\nNo side-by-side comparison: the pipeline section did not run (add pipeline to --only).`;
+  if (!one) return `${own}\n\nNo side-by-side comparison: the pipeline section did not run (add pipeline to --only).`;
   const cmp = compareWithPipeline(c, one);
   const side = markdownTable(
     ["", "img/s per core", "CPU ms/img (every process)", "img per CPU-s"],
@@ -46,5 +62,5 @@ export function seedLoopReport(c: SeedLoopCase, pipeline: Parameters<typeof pipe
       ["pipeline / loop", `${(cmp.wall.pipeline / cmp.wall.loop).toFixed(2)}x`, "", `${(cmp.cpu.pipeline / cmp.cpu.loop).toFixed(2)}x`],
     ],
   );
-  return `${loop}\n\nSide by side (same run, same S3 server and database, same images):\n\n${side}`;
+  return `${own}\n\nSide by side (same run, same S3 server and database, same images):\n\n${side}`;
 }

@@ -4,6 +4,7 @@
  */
 import { forkProbe } from "../lib/child";
 import type { CompiledTree } from "../lib/compile";
+import { STEPS, type Step } from "../lib/seed-loop";
 import { summarize, type Summary } from "../lib/stats";
 import type { Reply, SeedLoopRequest, SeedLoopResult } from "../probes/seed-loop-probe";
 
@@ -16,6 +17,8 @@ export interface SeedLoopCase {
   readonly perCoreRate: number;
   /** Wall ms of one image through one loop (download, convert, upload, INSERT). */
   readonly imageWallMs: Summary;
+  /** Mean wall and CPU ms per image of each command (s3cmd get, convert, s3cmd put, psql). */
+  readonly stepsPerImage: Record<Step, { readonly wallMs: number; readonly cpuMs: number }>;
   /** CPU ms per image: the loops' shells, their commands (s3cmd, convert, psql), and the servers. */
   readonly cpuPerImageMs: SeedLoopResult["cpuMs"];
   readonly rowsLogged: number;
@@ -40,6 +43,13 @@ export function summarizeSeedLoop(r: SeedLoopResult): SeedLoopCase {
     throughput,
     perCoreRate: throughput / r.loops,
     imageWallMs: summarize(r.imageWallMs),
+    stepsPerImage: Object.fromEntries(
+      STEPS.map((step) => {
+        const t = r.steps[step];
+        if (t.count !== r.images) throw new Error(`hand-built loop: ${t.count} '${step}' commands timed for ${r.images} images`);
+        return [step, { wallMs: t.wallMs / t.count, cpuMs: t.cpuMs / t.count }];
+      }),
+    ) as SeedLoopCase["stepsPerImage"],
     cpuPerImageMs: {
       shells: per(r.cpuMs.shells),
       tools: per(r.cpuMs.tools),

@@ -313,6 +313,12 @@ describe("target: pipeline against the hand-built loop", () => {
     throughput: perCoreRate * 2,
     perCoreRate,
     imageWallMs: summarize([500]),
+    stepsPerImage: {
+      get: { wallMs: 200, cpuMs: 190 },
+      convert: { wallMs: 30, cpuMs: 20 },
+      put: { wallMs: 200, cpuMs: 190 },
+      psql: { wallMs: 70, cpuMs: 70 },
+    },
     cpuPerImageMs: { shells: 0, tools: toolsMs, postgres: 10, s3: 20, webhook: 0 },
     rowsLogged: complete ? 200 : 198,
     outputsWritten: 200,

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { IMAGE_LINE, parseLoopOutput, partition, s3cmdConfig, SEED_LOOP_SCRIPT } from "../../bench/lib/seed-loop";
+import { IMAGE_LINE, STEP_LINE, parseLoopOutput, partition, s3cmdConfig, SEED_LOOP_SCRIPT } from "../../bench/lib/seed-loop";
 import {
   compareWithPipeline,
   pipelinePerCore,
@@ -16,6 +16,12 @@ const result = (over: Partial<SeedLoopResult> = {}): SeedLoopResult => ({
   images: 200,
   wallMs: 50_000,
   imageWallMs: Array.from({ length: 200 }, (_, i) => 450 + i),
+  steps: {
+    get: { count: 200, wallMs: 40_000, cpuMs: 38_000 },
+    convert: { count: 200, wallMs: 6_000, cpuMs: 4_000 },
+    put: { count: 200, wallMs: 42_000, cpuMs: 40_000 },
+    psql: { count: 200, wallMs: 14_000, cpuMs: 18_000 },
+  },
   cpuMs: { shells: 400, tools: 100_000, postgres: 1_600, s3: 4_000, webhook: 20 },
   rowsLogged: 200,
   outputsWritten: 200,
@@ -59,12 +65,23 @@ describe("hand-built loop: configuration and script", () => {
 });
 
 describe("hand-built loop: parsing and figures", () => {
-  it("reads each image's wall time and the CPU of the shell and of its commands", () => {
+  it("reads each image's wall time, each command's time, and the CPU of the shell and of its commands", () => {
     const out = parseLoopOutput(
-      [`${IMAGE_LINE} seed-loop/0000.jpg 512`, `${IMAGE_LINE} seed-loop/0002.jpg 498`, "0m0.010s 0m0.020s", "1m2.500s 0m3.250s", ""].join(
-        "\n",
-      ),
+      [
+        `${STEP_LINE} get 0.210 0.150 0.030`,
+        `${STEP_LINE} convert 0.031 0.020 0.004`,
+        `${STEP_LINE} put 0.220 0.160 0.020`,
+        `${STEP_LINE} psql 0.051 0.010 0.005`,
+        `${IMAGE_LINE} seed-loop/0000.jpg 512`,
+        `${STEP_LINE} get 0.190 0.140 0.030`,
+        `${IMAGE_LINE} seed-loop/0002.jpg 498`,
+        "0m0.010s 0m0.020s",
+        "1m2.500s 0m3.250s",
+        "",
+      ].join("\n"),
     );
+    expect(out.steps.get).toEqual({ count: 2, wallMs: expect.closeTo(400, 6), cpuMs: expect.closeTo(350, 6) });
+    expect(out.steps.psql).toEqual({ count: 1, wallMs: expect.closeTo(51, 6), cpuMs: expect.closeTo(15, 6) });
     expect(out.images).toEqual([
       { key: "seed-loop/0000.jpg", wallMs: 512 },
       { key: "seed-loop/0002.jpg", wallMs: 498 },
@@ -73,7 +90,9 @@ describe("hand-built loop: parsing and figures", () => {
     expect(out.toolsCpuMs).toBeCloseTo(65_750);
   });
 
-  it("fails on output without `times`, and on a malformed image line", () => {
+  it("fails on output without `times`, and on a malformed image or step line", () => {
+    expect(() => parseLoopOutput(`${STEP_LINE} resize 0.1 0.1 0.0\n0m0.0s 0m0.0s\n0m0.0s 0m0.0s\n`)).toThrow(/malformed step line/);
+    expect(() => parseLoopOutput(`${STEP_LINE} get 0.1 0.1\n0m0.0s 0m0.0s\n0m0.0s 0m0.0s\n`)).toThrow(/malformed step line/);
     expect(() => parseLoopOutput(`${IMAGE_LINE} a.jpg 5\n`)).toThrow(/two lines of `times`/);
     expect(() => parseLoopOutput(`${IMAGE_LINE} a.jpg x\n0m0.0s 0m0.0s\n0m0.0s 0m0.0s\n`)).toThrow(/malformed image line/);
   });
@@ -92,7 +111,16 @@ describe("hand-built loop: parsing and figures", () => {
     expect(c.perCoreRate).toBeCloseTo(2);
     expect(c.cpuPerImageMs).toEqual({ shells: 2, tools: 500, postgres: 8, s3: 20, webhook: 0.1 });
     expect(c.imageWallMs.median).toBe(549);
+    expect(c.stepsPerImage.get).toEqual({ wallMs: 200, cpuMs: 190 });
+    expect(c.stepsPerImage.psql).toEqual({ wallMs: 70, cpuMs: 90 });
     expect(seedLoopComplete(c)).toBe(true);
+  });
+
+  it("refuses a run where a command was timed more or fewer times than there were images", () => {
+    const r = result();
+    expect(() => summarizeSeedLoop({ ...r, steps: { ...r.steps, put: { count: 199, wallMs: 1, cpuMs: 1 } } })).toThrow(
+      /199 'put' commands timed for 200 images/,
+    );
   });
 
   it("is not complete when a row or an output is missing or the colours were not inverted", () => {
