@@ -16,7 +16,7 @@ const INTEGRATION = [
   // against TLS API servers, waiting out its deadlines.
   "test/k3s/(user-data|readiness)\\.test\\.ts$",
   // Plans of the whole program (in process or through the CLI).
-  "test/(unit|k8s|k3s|data|ops)/(first-preview-stacks|first-preview|lifecycle|topology|bare-metal|node-image-plan|plan-example-stacks|planCli|readme-first-up|image-tooling|plan|plan-dev|plan-prod|plan-worker-settings|promotion|queue-depth-scaling|webhook-tls-plan|dataPlan|pipeline-credential|external-database|storage-site|planDiffCli|policyOverPlan|render|workflows)\\.test\\.ts$",
+  "test/(unit|k8s|k3s|data|ops)/(first-preview-stacks|first-preview|lifecycle|plan-cache|topology|bare-metal|node-image-plan|plan-example-stacks|planCli|readme-first-up|image-tooling|plan|plan-dev|plan-prod|plan-worker-settings|promotion|queue-depth-scaling|webhook-tls-plan|dataPlan|pipeline-credential|external-database|storage-site|planDiffCli|policyOverPlan|render|workflows)\\.test\\.ts$",
 ];
 
 module.exports = { INTEGRATION };

@@ -3,6 +3,7 @@
  * their policies, the notification topic and the bucket notification.
  */
 import { planStack } from "../../scripts/plan";
+import { cachedPlan } from "../support/plan-cache";
 import type { Plan, PlannedResource } from "../support/plan";
 import { byName, ofType } from "../support/plan";
 
@@ -22,8 +23,8 @@ const T = {
 const plans: Record<string, Plan> = {};
 beforeAll(async () => {
   // Sequential: the Pulumi runtime is process-global.
-  plans.dev = await planStack("dev");
-  plans.prod = await planStack("prod");
+  plans.dev = await cachedPlan("dev");
+  plans.prod = await cachedPlan("prod");
   plans.devConfigCreds = await planStack("dev", {
     configOverrides: {
       "image-pipeline:s3Credentials": "config",

@@ -4,6 +4,7 @@
  * the pods.
  */
 import { planStack, type Plan } from "../../scripts/plan";
+import { cachedPlan } from "../support/plan-cache";
 
 const PRINCIPAL = "arn:aws:iam::tacc:user/image-pipeline-worker";
 const dedicated = (secret: string) => ({
@@ -17,7 +18,7 @@ let pipeline: Plan;
 let rotated: Plan;
 beforeAll(async () => {
   // One after the other: the mocked Pulumi runtime is process-wide.
-  owner = await planStack("dev", { showSecrets: true });
+  owner = await cachedPlan("dev", { showSecrets: true });
   pipeline = await planStack("dev", { showSecrets: true, configOverrides: dedicated("pipeline-secret-1") });
   rotated = await planStack("dev", { showSecrets: true, configOverrides: dedicated("pipeline-secret-2") });
 }, 300_000);

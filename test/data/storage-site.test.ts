@@ -3,6 +3,7 @@
  * site has its own Keystone): the EC2 credential is made by the storage site's own provider, and only it.
  */
 import { planStack } from "../../scripts/plan";
+import { cachedPlan } from "../support/plan-cache";
 import { parseStackConfig } from "../../infra/config";
 import { configProblems, mapSource, stackValues } from "../support/configSource";
 import type { Plan } from "../support/plan";
@@ -14,9 +15,9 @@ const OPENSTACK_PROVIDER = "pulumi:providers:openstack";
 const plans: Record<string, Plan> = {};
 beforeAll(async () => {
   // Sequential: the Pulumi runtime is process-global.
-  plans.dev = await planStack("dev");
+  plans.dev = await cachedPlan("dev");
   plans.devSameSite = await planStack("dev", { configOverrides: { "image-pipeline:storageCloud": "" } });
-  plans.prod = await planStack("prod");
+  plans.prod = await cachedPlan("prod");
 }, 120_000);
 
 test("dev: a second OpenStack provider from the storage site's clouds.yaml entry makes the EC2 credential", () => {

@@ -4,7 +4,8 @@
  * provider depends on the readiness gate, which depends on every instance.
  */
 import { parse as parseYaml } from "yaml";
-import { MOCK_FLOATING_IP, planStack } from "../../scripts/plan";
+import { MOCK_FLOATING_IP } from "../../scripts/plan";
+import { cachedPlan } from "../support/plan-cache";
 import { K3S_CONFIG_PATH } from "../../infra/k3s/k3s-config";
 import { adminCertSpec, k3sCaSpecs } from "../../infra/k3s/pki-spec";
 import { K3S_SERVER_TLS_DIR } from "../../infra/k3s/server-tls";
@@ -28,8 +29,8 @@ let plan: Plan;
 let shown: Plan;
 beforeAll(async () => {
   // Sequential: the Pulumi runtime is process-global.
-  plan = await planStack("dev");
-  shown = await planStack("dev", { showSecrets: true });
+  plan = await cachedPlan("dev");
+  shown = await cachedPlan("dev", { showSecrets: true });
 });
 
 /** Instances in node order (registration order follows when their inputs resolve, not the node number). */

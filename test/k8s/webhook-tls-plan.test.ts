@@ -1,11 +1,11 @@
 /** The webhook's HTTPS in the offline plans: Traefik's configuration and the topic's push endpoint. */
-import { planStack } from "../../scripts/plan";
+import { cachedPlan } from "../support/plan-cache";
 
 describe("in the offline plans", () => {
   test("prod declares Traefik's configuration in kube-system and a topic pushing https with verify-ssl; dev neither", async () => {
     // One after the other: the mocked Pulumi runtime is process-wide.
-    const dev = await planStack("dev");
-    const prod = await planStack("prod");
+    const dev = await cachedPlan("dev");
+    const prod = await cachedPlan("prod");
     const traefik = prod.resources.filter((r) => r.type === "kubernetes:helm.cattle.io/v1:HelmChartConfig");
     expect(traefik.map((r) => r.name)).toEqual(["workload-traefik-config"]);
     expect(traefik[0].inputs.metadata).toEqual({ name: "traefik", namespace: "kube-system" });

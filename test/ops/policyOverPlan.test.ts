@@ -7,15 +7,16 @@ import { policies } from "../../policy/policies";
 import { podSpecOf } from "../../policy/kubernetes/podSpecs";
 import { AWS_S3, DYNAMIC, KUBERNETES, OPENSTACK } from "../../policy/resourceTypes";
 import { plainSecretPaths } from "../../policy/secrets/plaintextSecrets";
-import { SECRET_PLACEHOLDER, planStack, type Plan } from "../../scripts/plan";
+import { SECRET_PLACEHOLDER, type Plan } from "../../scripts/plan";
+import { cachedPlan } from "../support/plan-cache";
 
 let plans: Record<"dev" | "prod", Plan>;
 const findings: Record<string, Finding[]> = {};
 
 beforeAll(async () => {
   // Sequentially: the Pulumi runtime is process-global.
-  const dev = await planStack("dev");
-  const prod = await planStack("prod");
+  const dev = await cachedPlan("dev");
+  const prod = await cachedPlan("prod");
   plans = { dev, prod };
   for (const stack of ["dev", "prod"] as const) {
     findings[stack] = await evaluatePolicies(plans[stack].resources, { stack, config: readPackConfig(stack) });

@@ -1,11 +1,12 @@
-import { Plan, planStack, PlannedResource } from "../../scripts/plan";
+import type { Plan, PlannedResource } from "../../scripts/plan";
+import { cachedPlan, type CacheablePlanOptions } from "./plan-cache";
 
 export type { Plan, PlannedResource };
 
-/** Plans a stack once per test file (the Pulumi runtime is process-global; jest isolates files). */
-export function planOnce(stack: string, options: Parameters<typeof planStack>[1] = {}): () => Promise<Plan> {
+/** Plans a stack once per test file, and through the plan cache once per test run (see plan-cache.ts). */
+export function planOnce(stack: string, options: CacheablePlanOptions = {}): () => Promise<Plan> {
   let plan: Promise<Plan> | undefined;
-  return () => (plan ??= planStack(stack, options));
+  return () => (plan ??= cachedPlan(stack, options));
 }
 
 export function ofType(plan: Plan, type: string): PlannedResource[] {

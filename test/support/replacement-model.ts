@@ -22,6 +22,7 @@
  *     region; the Trove access: the instance id; the node-image file: its sha256; the readiness gate never replaces).
  */
 import { planStack, type Plan, type PlannedResource } from "../../scripts/plan";
+import { cachedPlan } from "./plan-cache";
 import { changedPaths } from "../../scripts/plan-diff";
 
 const FORCE_NEW: Record<string, readonly string[] | "all"> = {
@@ -190,5 +191,5 @@ export async function consequences(stack: string, before: Plan, change: Change):
 
 /** The stack as committed, planned the way `consequences` plans the change (secrets shown, so their changes count). */
 export function committedPlan(stack: string): Promise<Plan> {
-  return planStack(stack, { showSecrets: true });
+  return cachedPlan(stack, { showSecrets: true });
 }

@@ -7,6 +7,7 @@ import { parseStackConfig } from "../../infra/config";
 import { SECOND_NIC_FILTER } from "../../infra/config/lease";
 import { HOST_FIREWALL_SCRIPT_PATH } from "../../infra/k3s/host-firewall";
 import { planStack } from "../../scripts/plan";
+import { cachedPlan } from "../support/plan-cache";
 import { configProblems, mapSource, stackValues } from "../support/configSource";
 import type { Plan } from "../support/plan";
 import { byName, ofType } from "../support/plan";
@@ -33,7 +34,7 @@ let bareMetal: Plan;
 let dev: Plan;
 beforeAll(async () => {
   bareMetal = await planStack("dev", { configOverrides: namespaced(BARE_METAL) });
-  dev = await planStack("dev");
+  dev = await cachedPlan("dev");
 }, 120_000);
 
 test("the private network is a VLAN on physnet1, Neutron choosing the segment; a change of segment is a new network", () => {
@@ -94,7 +95,7 @@ test("every bare-metal node opens what k3s needs in firewalld before k3s install
     expect(userData).toMatch(new RegExp(`--role\\W+${i === 0 ? "server" : "agent"}[\\s\\S]*--admin-cidr\\W+198\\.51\\.100\\.7/32`));
   });
   // KVM: security groups filter, and the images run no firewalld.
-  const kvm = await planStack("dev", { showSecrets: true });
+  const kvm = await cachedPlan("dev", { showSecrets: true });
   for (const instance of ofType(kvm, T.instance)) expect(String(instance.inputs.userData)).not.toContain(HOST_FIREWALL_SCRIPT_PATH);
 }, 120_000);
 

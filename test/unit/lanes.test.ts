@@ -6,7 +6,7 @@ const { INTEGRATION } = require("../lanes") as { INTEGRATION: string[] };
 
 const root = path.join(__dirname, "..", "..");
 const SLOW = [
-  /\bplanOnce\(|\bplanStack\(|support\/plan"|scripts\/plan"/, // a plan of the whole program
+  /\bplanOnce\(|\bplanStack\(|\bcachedPlan\(|support\/plan(-cache)?"|scripts\/plan"/, // a plan of the whole program
   /startTestDatabase|LocalPostgres|helpers\/postgres"/, // a real PostgreSQL
   /helpers\/pipeline"|startLocalPipeline/, // the local pipeline
   /describeWithPodman|scripts\/image\/|\bPodman\b/, // containers

@@ -5,7 +5,7 @@
  * order, and that evaluating unchanged config twice gives the same user data byte for byte.
  */
 import type { Plan, PlannedResource } from "../../scripts/plan";
-import { planStack } from "../../scripts/plan";
+import { cachedPlan } from "../support/plan-cache";
 import { committedPlan, consequences, type Consequences } from "../support/replacement-model";
 
 const SLOW = 300_000;
@@ -324,7 +324,7 @@ describe("destroy order", () => {
     "%s: every Kubernetes object is deleted before node1's floating-IP association and before any node",
     async (stack) => {
       // `pulumi destroy` deletes a resource only after everything that depends on it.
-      const plan = await planStack(stack);
+      const plan = await cachedPlan(stack);
       const mustOutlive = ["network-floating-ip-node1", ...instances(plan)];
       for (const r of plan.resources.filter(isKubernetes)) {
         const deps = dependencies(plan, r.name);

@@ -9,6 +9,7 @@ import * as path from "path";
 import { parseStackConfig } from "../../infra/config";
 import { SOURCE_SHA256_PROPERTY } from "../../infra/node-image/node-image";
 import { MOCK_IMAGE_CACHE_DIR, planStack } from "../../scripts/plan";
+import { cachedPlan } from "../support/plan-cache";
 import { configProblems, mapSource, stackValues } from "../support/configSource";
 import type { Plan } from "../support/plan";
 import { byName, ofType } from "../support/plan";
@@ -32,8 +33,8 @@ beforeAll(async () => {
   localFile = path.join(dir, "noble.qcow2");
   fs.writeFileSync(localFile, "not really an image");
   // Sequential: the Pulumi runtime is process-global.
-  plans.dev = await planStack("dev");
-  plans.prod = await planStack("prod");
+  plans.dev = await cachedPlan("dev");
+  plans.prod = await cachedPlan("prod");
   plans.devUrl = await planStack("dev", {
     configOverrides: {
       "image-pipeline:image": "ip-dev-ubuntu-24.04",

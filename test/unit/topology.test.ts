@@ -1,6 +1,7 @@
 /** Policies over the declared graph of both stacks, evaluated offline under Pulumi's mocks. */
 import { dhcpAllocationPools } from "../../infra/network";
 import { planStack } from "../../scripts/plan";
+import { cachedPlan } from "../support/plan-cache";
 import type { Plan, PlannedResource } from "../support/plan";
 import { byName, ofType } from "../support/plan";
 
@@ -18,8 +19,8 @@ const T = {
 const plans: Record<string, Plan> = {};
 beforeAll(async () => {
   // Sequential: the Pulumi runtime is process-global.
-  plans.dev = await planStack("dev");
-  plans.prod = await planStack("prod");
+  plans.dev = await cachedPlan("dev");
+  plans.prod = await cachedPlan("prod");
 });
 
 const privatePorts = (plan: Plan) => ofType(plan, T.port).filter((p) => p.name.includes("-private-port-"));
