@@ -36,10 +36,8 @@ describe("k3s config", () => {
       },
       problems: [],
     });
-    expect(DEFAULT_K3S_VERSION).toBe("v1.36.2+k3s1");
+    // The default version is one the program carries hashes for.
     expect(Object.keys(K3S_RELEASE_PINS)).toContain(DEFAULT_K3S_VERSION);
-    expect(DEFAULT_JOIN_TIMEOUT_SECONDS).toBe(900);
-    expect(DEFAULT_READY_TIMEOUT_SECONDS).toBe(1200);
   });
 
   test.each(["dev", "prod"])("Pulumi.%s.yaml gives a valid k3s section; prod pins the version in its stack file", (stack) => {

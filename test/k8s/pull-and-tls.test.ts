@@ -1,3 +1,4 @@
+import path from "node:path";
 /**
  * Pulling a private worker image (a dockerconfigjson Secret named by the service accounts that run the image)
  * and verifying an external database's server (its CA mounted into every pod that connects).
@@ -94,8 +95,8 @@ describe("an external database verified against its CA", () => {
 
   test("a ConfigMap carries the CA, and the webhook, worker and migration pods mount it where sslrootcert points", () => {
     const configMap = objects.find((o) => o.kind === "ConfigMap" && o.metadata?.name === "image-pipeline-database-ca");
-    expect(configMap).toMatchObject({ data: { "ca.crt": CA } });
-    expect(DATABASE_CA_PATH).toBe("/etc/image-pipeline/database-ca/ca.crt");
+    // The file the worker's sslrootcert names is the ConfigMap's key, in the directory the pods mount it at.
+    expect(configMap).toMatchObject({ data: { [path.posix.basename(DATABASE_CA_PATH)]: CA } });
     const pods = podTemplates(objects);
     expect(pods.map((p) => p.owner.replace(/-[0-9a-f]{10}$/, "")).sort()).toEqual([
       "Deployment/image-pipeline-webhook",
@@ -106,7 +107,7 @@ describe("an external database verified against its CA", () => {
       expect(pod.spec.volumes).toContainEqual({ name: "database-ca", configMap: { name: "image-pipeline-database-ca" } });
       expect(pod.spec.containers[0].volumeMounts).toContainEqual({
         name: "database-ca",
-        mountPath: "/etc/image-pipeline/database-ca",
+        mountPath: path.posix.dirname(DATABASE_CA_PATH),
         readOnly: true,
       });
     }

@@ -23,6 +23,12 @@ beforeAll(async () => {
   }
 }, 120_000);
 
+test("the type tokens the pack matches on are the ones the program's resources carry", () => {
+  // A policy keyed on a token no resource has would never fire; the tokens come from the plans, not from a copy of them.
+  const planned = new Set([...plans.dev.resources, ...plans.prod.resources].map((r) => r.type));
+  for (const token of [...Object.values(OPENSTACK), ...Object.values(DYNAMIC)]) expect([token, planned.has(token)]).toEqual([token, true]);
+});
+
 type PlanResource = Plan["resources"][number];
 const specOf = (r: PlanResource) => (r.inputs.spec ?? {}) as Record<string, unknown>;
 const containersOf = (r: PlanResource) =>

@@ -1,5 +1,6 @@
 import { webhookHttpsPolicy, webhookHttpsViolations } from "../../../policy/storage/webhook-https";
 import { DYNAMIC } from "../../../policy/resourceTypes";
+import { resourceViolations } from "../support/policyHarness";
 
 test("https with verify-ssl passes; plain http or an unverified certificate fails, each naming the fix", () => {
   expect(webhookHttpsViolations({ pushEndpoint: "https://pipeline.example.org/notify", verifySsl: true })).toEqual([]);
@@ -13,7 +14,9 @@ test("https with verify-ssl passes; plain http or an unverified certificate fail
   expect(webhookHttpsViolations({ verifySsl: true })).toEqual([]);
 });
 
-test("it judges only the RGW topic", () => {
-  expect(DYNAMIC.rgwTopic).toBe("pulumi-nodejs:dynamic/image-pipeline:RgwTopic");
-  expect(webhookHttpsPolicy.name).toBe("webhook-over-https");
+test("it judges only the RGW topic", async () => {
+  const plainHttp = { pushEndpoint: "http://203.0.113.10/notify", verifySsl: false };
+  expect(await resourceViolations(webhookHttpsPolicy, DYNAMIC.rgwTopic, plainHttp)).toHaveLength(2);
+  expect(await resourceViolations(webhookHttpsPolicy, DYNAMIC.troveInstanceAccess, plainHttp)).toEqual([]);
+  expect(await resourceViolations(webhookHttpsPolicy, "aws:s3/bucketNotification:BucketNotification", plainHttp)).toEqual([]);
 });
