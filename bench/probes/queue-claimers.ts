@@ -94,6 +94,8 @@ process.on("message", (req: ClaimerRequest) => {
   const run = req.type === "prepare" ? prepare(req) : go();
   run.then(send, (err: unknown) => send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
 });
+// The queue probe gone (crashed or killed): nothing would stop this process otherwise.
+process.on("disconnect", () => process.exit(0));
 process.on("SIGTERM", () => {
   void (pool?.end() ?? Promise.resolve()).finally(() => process.exit(0));
 });
