@@ -462,6 +462,24 @@ async function main(): Promise<number> {
       Object.assign(results, { queue: cases });
       section("2c. Queue", queueReport(cases));
     }
+    if (args.sections.includes("ceph-pipeline")) {
+      process.stderr.write("ceph-pipeline: 1 MP batch through a real Ceph RGW, persistent and synchronous topics\n");
+      // 1 worker x 1 job in flight, to line up with the s3rver section's first case.
+      const cases = await measureCephPipeline({
+        compiled,
+        serviceEnv,
+        workers: 1,
+        workerConcurrency: 1,
+        // The synchronous case first: meanwhile RGW's queue scan adopts the new persistent topic.
+        topics: ["sync", "persistent"],
+        warmup: p.cephWarmup,
+        batch: p.pipelineBatch,
+        lightLoad: p.lightLoad,
+        log,
+      });
+      Object.assign(results, { cephPipeline: cases });
+      section("2d. Pipeline on Ceph RGW", cephPipelineReport(cases, s3rverCpu(results.pipeline)));
+    }
     if (args.sections.includes("memory")) {
       process.stderr.write("memory: peak RSS per allocator setting\n");
       const files = Object.fromEntries(images.filter((i) => i.megapixels >= 12).map((i) => [i.spec.name, i.file]));
@@ -505,24 +523,6 @@ async function main(): Promise<number> {
       const w = await measureWebhook({ compiled, serviceEnv, connections: 16, durationSeconds: p.webhookSeconds, rate: 1000, log });
       Object.assign(results, { webhook: w });
       section("4. Webhook", webhookReport(w));
-    }
-    if (args.sections.includes("ceph-pipeline")) {
-      process.stderr.write("ceph-pipeline: 1 MP batch through a real Ceph RGW, persistent and synchronous topics\n");
-      // 1 worker x 1 job in flight, to line up with the s3rver section's first case.
-      const cases = await measureCephPipeline({
-        compiled,
-        serviceEnv,
-        workers: 1,
-        workerConcurrency: 1,
-        // The synchronous case first: meanwhile RGW's queue scan adopts the new persistent topic.
-        topics: ["sync", "persistent"],
-        warmup: p.cephWarmup,
-        batch: p.pipelineBatch,
-        lightLoad: p.lightLoad,
-        log,
-      });
-      Object.assign(results, { cephPipeline: cases });
-      section("Pipeline on Ceph RGW", cephPipelineReport(cases, s3rverCpu(results.pipeline)));
     }
     if (args.sections.includes("plan")) {
       process.stderr.write("plan: offline plan of each stack\n");

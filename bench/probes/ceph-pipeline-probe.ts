@@ -72,6 +72,9 @@ interface PreparedTopic {
   readonly secret: string;
 }
 
+/** Log directories of runs in progress, removed when the benchmark goes away mid-run. */
+const logDirs = new Set<string>();
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function runCase(
@@ -224,6 +227,7 @@ async function runCephPipeline(req: CephPipelineRequest): Promise<CephTopicResul
   );
   const body = (i: number): Buffer => variants[i % variants.length].data;
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), "image-pipeline-bench-ceph-logs-"));
+  logDirs.add(logDir);
   const topics: PreparedTopic[] = [];
   try {
     // All topics first: a new persistent topic's queue is adopted by RGW's periodic scan, which then runs
@@ -242,7 +246,9 @@ async function runCephPipeline(req: CephPipelineRequest): Promise<CephTopicResul
     }
     const cases: CephTopicResult[] = [];
     for (const topic of topics) cases.push(await runCase(req, topic, body, logDir));
+    // Kept after a failure: the error names it.
     fs.rmSync(logDir, { recursive: true, force: true });
+    logDirs.delete(logDir);
     return cases;
   } finally {
     for (const t of topics) await deleteTopic(req.rgw, t.arn).catch(() => undefined);
@@ -258,7 +264,10 @@ if (!process.send) {
   process.exit(1);
 }
 // The benchmark owns this probe: without it, nothing would stop the services.
-process.on("disconnect", () => process.exit(1));
+process.on("disconnect", () => {
+  for (const dir of logDirs) fs.rmSync(dir, { recursive: true, force: true });
+  process.exit(1);
+});
 process.on("message", (req: CephPipelineRequest) => {
   runCephPipeline(req).then(
     (cases) => send({ type: "ceph-pipeline", cases }),
