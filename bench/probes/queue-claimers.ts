@@ -5,7 +5,7 @@
  * Forked by queue-probe.ts; answers over IPC.
  */
 import { Pool } from "pg";
-import { JobQueue, type QueueOptions } from "../../worker/src/queue";
+import { JobQueue, LeaseLostError, type QueueOptions } from "../../worker/src/queue";
 
 export interface PrepareRequest {
   readonly type: "prepare";
@@ -25,6 +25,8 @@ export interface ClaimerRun {
   readonly claimMs: number[];
   /** Each complete call, ms. */
   readonly completeMs: number[];
+  /** Completions refused because the lease was gone: another claimer holds the same job (it was handed out twice). */
+  readonly leasesLost: number;
   /** Epoch ms of the first claim and of the last loop's end. */
   readonly startedMs: number;
   readonly finishedMs: number;
@@ -57,6 +59,7 @@ async function go(): Promise<ClaimerReply> {
   const claimed: number[] = [];
   const claimMs: number[] = [];
   const completeMs: number[] = [];
+  let leasesLost = 0;
   const now = (): number => performance.timeOrigin + performance.now();
   const cpu0 = process.cpuUsage();
   const startedMs = now();
@@ -71,7 +74,13 @@ async function go(): Promise<ClaimerReply> {
       claimMs.push(t1 - t0);
       for (const job of jobs) {
         claimed.push(job.id);
-        await queue.complete(job, { status: "processed", outputBucket: "out", outputKey: job.key, startedAt: new Date() });
+        try {
+          await queue.complete(job, { status: "processed", outputBucket: "out", outputKey: job.key, startedAt: new Date() });
+        } catch (err) {
+          // Counted, not fatal, so that the run reports how often the queue handed a job out twice.
+          if (!(err instanceof LeaseLostError)) throw err;
+          leasesLost++;
+        }
       }
       completeMs.push(performance.now() - t1);
     }
@@ -79,7 +88,7 @@ async function go(): Promise<ClaimerReply> {
   await Promise.all(Array.from({ length: prepared.claimers }, (_, n) => loop(n)));
   const finishedMs = now();
   const cpu = process.cpuUsage(cpu0);
-  return { type: "done", claimed, claimMs, completeMs, startedMs, finishedMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+  return { type: "done", claimed, claimMs, completeMs, leasesLost, startedMs, finishedMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 function send(reply: ClaimerReply): void {

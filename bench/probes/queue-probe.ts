@@ -36,6 +36,8 @@ export interface QueueCaseResult {
   readonly claimMs: number[];
   readonly completeMs: number[];
   readonly claims: ClaimCount;
+  /** Completions refused for a lost lease (the job was handed to another claimer too). */
+  readonly leasesLost: number;
   /** From the jobs table afterwards. */
   readonly db: { readonly done: number; readonly attemptsNotOne: number; readonly eventRows: number };
   readonly cpuMs: { readonly claimers: number; readonly postgres: number };
@@ -122,6 +124,7 @@ async function runCase(
       wallMs: finished - started,
       claimMs: runs.flatMap((r) => r.claimMs),
       completeMs: runs.flatMap((r) => r.completeMs),
+      leasesLost: runs.reduce((a, r) => a + r.leasesLost, 0),
       claims: countClaims(
         enqueued,
         runs.flatMap((r) => r.claimed),

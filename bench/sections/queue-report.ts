@@ -12,7 +12,7 @@ export function queueReport(cases: readonly QueueCase[]): string {
       "complete ms p50 / p99",
       "CPU ms/job: claimers + PostgreSQL",
       "jobs per CPU-s",
-      "claimed twice / never / done / event rows",
+      "claimed twice / never / leases lost / done / event rows",
     ],
     cases.map((c) => [
       `${c.claimers} (${c.perProcess.join(" + ")})`,
@@ -22,7 +22,7 @@ export function queueReport(cases: readonly QueueCase[]): string {
       `${c.completeMs.median.toFixed(2)} / ${c.completeMs.p99.toFixed(2)}`,
       `${c.cpuPerJobMs.claimers.toFixed(2)} + ${c.cpuPerJobMs.postgres.toFixed(2)}`,
       c.jobsPerCpuSecond.toFixed(0),
-      `${c.claimedTwice} / ${c.neverClaimed} / ${c.db.done} / ${c.db.eventRows}${queueExactlyOnce(c) ? "" : " (NOT exactly once)"}`,
+      `${c.claimedTwice} / ${c.neverClaimed} / ${c.leasesLost} / ${c.db.done} / ${c.db.eventRows}${queueExactlyOnce(c) ? "" : " (NOT exactly once)"}`,
     ]),
   );
 }

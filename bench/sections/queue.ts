@@ -22,6 +22,7 @@ export interface QueueCase {
   readonly claimedTwice: number;
   readonly neverClaimed: number;
   readonly unknownClaimed: number;
+  readonly leasesLost: number;
   readonly db: QueueCaseResult["db"];
 }
 
@@ -42,6 +43,7 @@ export function summarizeQueueCase(r: QueueCaseResult): QueueCase {
     claimedTwice: r.claims.claimedTwice.length,
     neverClaimed: r.claims.neverClaimed.length,
     unknownClaimed: r.claims.unknown.length,
+    leasesLost: r.leasesLost,
     db: r.db,
   };
 }
@@ -52,6 +54,7 @@ export function queueExactlyOnce(c: QueueCase): boolean {
     c.claimedTwice === 0 &&
     c.neverClaimed === 0 &&
     c.unknownClaimed === 0 &&
+    c.leasesLost === 0 &&
     c.db.done === c.jobs &&
     c.db.attemptsNotOne === 0 &&
     c.db.eventRows === c.jobs

@@ -11,6 +11,7 @@ const raw = (claimers: number, over: Partial<QueueCaseResult> = {}): QueueCaseRe
   claimMs: Array.from({ length: 1000 }, (_, i) => 1 + i / 100),
   completeMs: Array.from({ length: 1000 }, () => 1),
   claims: { claimedTwice: [], neverClaimed: [], unknown: [] },
+  leasesLost: 0,
   db: { done: 1000, attemptsNotOne: 0, eventRows: 1000 },
   cpuMs: { claimers: 1000, postgres: 3000 },
   ...over,
@@ -43,6 +44,7 @@ describe("queue benchmark", () => {
 
   it("is not exactly once when a job is claimed twice, left undone, or logged twice", () => {
     expect(queueExactlyOnce(summarizeQueueCase(raw(4, { claims: { claimedTwice: [7], neverClaimed: [], unknown: [] } })))).toBe(false);
+    expect(queueExactlyOnce(summarizeQueueCase(raw(4, { leasesLost: 1 })))).toBe(false);
     expect(queueExactlyOnce(summarizeQueueCase(raw(4, { db: { done: 999, attemptsNotOne: 0, eventRows: 999 } })))).toBe(false);
     expect(queueExactlyOnce(summarizeQueueCase(raw(4, { db: { done: 1000, attemptsNotOne: 1, eventRows: 1000 } })))).toBe(false);
     expect(queueExactlyOnce(summarizeQueueCase(raw(4, { db: { done: 1000, attemptsNotOne: 0, eventRows: 1001 } })))).toBe(false);
