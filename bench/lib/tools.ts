@@ -144,7 +144,7 @@ export function missingToolsMessage(tools: Toolset, needed: readonly ToolRequire
   const packages = missing.map((r) => r.debianPackage).join(" ");
   return [
     "npm run bench needs tools that are not installed (it installs nothing itself):",
-    ...missing.map((r) => `  - ${r.name}: ${r.why} (Debian package ${r.debianPackage})`),
+    ...missing.map((r) => `  - ${r.name}: ${r.why} (Debian package${r.debianPackage.includes(" ") ? "s" : ""} ${r.debianPackage})`),
     `Install them with: apt-get install -y --no-install-recommends ${packages}`,
     "or skip the sections that need them with --only (see npm run bench -- --help).",
   ].join("\n");

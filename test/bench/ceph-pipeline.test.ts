@@ -28,6 +28,7 @@ describe("--ceph and the ceph-pipeline section", () => {
   it("names Ceph's Debian packages when a binary is missing, and finds nothing on an empty PATH", () => {
     const message = missingToolsMessage({}, ["ceph"]);
     expect(message).toContain("apt-get install -y --no-install-recommends ceph-common ceph-mon ceph-osd radosgw");
+    expect(message).toContain("(Debian packages ceph-common ceph-mon ceph-osd radosgw)");
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), "no-ceph-"));
     try {
       expect(findCeph(empty)).toBeUndefined();
