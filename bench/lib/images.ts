@@ -86,10 +86,18 @@ export async function generateImage(spec: ImageSpec): Promise<GeneratedImage> {
   return { spec, data, sha256: createHash("sha256").update(data).digest("hex"), megapixels: (spec.width * spec.height) / 1e6 };
 }
 
+/** The images the pipeline benchmark runs, with how many distinct variants each batch cycles through. */
+export const PIPELINE_IMAGES = {
+  "1mp-jpeg": { spec: STANDARD_IMAGES.jpeg1mp, variants: 10 },
+  "12mp-jpeg": { spec: STANDARD_IMAGES.jpeg12mp, variants: 4 },
+} as const;
+export type PipelineImage = keyof typeof PIPELINE_IMAGES;
+
 /**
- * The pipeline benchmark's inputs: ten distinct 1 MP JPEGs, cycled over the batch's keys, so nothing downstream
- * can profit from identical inputs. The hand-built loop's benchmark uses the same ones.
+ * A pipeline batch's distinct inputs, cycled over its keys so that nothing downstream can profit from identical
+ * inputs. The hand-built loop's benchmark runs the same ones.
  */
-export function pipelineBatchImages(): Promise<GeneratedImage[]> {
-  return Promise.all(Array.from({ length: 10 }, (_, i) => generateImage({ ...STANDARD_IMAGES.jpeg1mp, name: `1mp-${i}`, seed: 100 + i })));
+export function pipelineBatchImages(image: PipelineImage): Promise<GeneratedImage[]> {
+  const { spec, variants } = PIPELINE_IMAGES[image];
+  return Promise.all(Array.from({ length: variants }, (_, i) => generateImage({ ...spec, name: `${spec.name}-${i}`, seed: 100 + i })));
 }

@@ -9,7 +9,7 @@ import path from "node:path";
 import autocannon from "autocannon";
 import { cephRecord } from "../../worker/local/forwarder";
 import { startLocalPipeline } from "../../worker/local/pipeline";
-import { generateImage, STANDARD_IMAGES } from "../lib/images";
+import { pipelineBatchImages, type PipelineImage } from "../lib/images";
 import { cpuMs, peakRssMiB } from "../lib/proc";
 import { collectPhase, jobsPerKeyNotOne, mapLimit } from "./phase-events";
 
@@ -27,12 +27,7 @@ export interface PipelineRequest {
   readonly timeoutMs: number;
 }
 
-/** The images the pipeline benchmark runs, with how many distinct variants each batch cycles through. */
-export const PIPELINE_IMAGES = {
-  "1mp-jpeg": { spec: STANDARD_IMAGES.jpeg1mp, variants: 10 },
-  "12mp-jpeg": { spec: STANDARD_IMAGES.jpeg12mp, variants: 4 },
-} as const;
-export type PipelineImage = keyof typeof PIPELINE_IMAGES;
+export { PIPELINE_IMAGES, type PipelineImage } from "../lib/images";
 
 export interface WebhookRequest {
   readonly type: "webhook";
@@ -115,10 +110,7 @@ export type Reply = { readonly type: "ready" } | PipelineResult | WebhookResult 
 
 async function runPipeline(req: PipelineRequest): Promise<PipelineResult> {
   // Distinct images, so nothing downstream can profit from identical inputs; cycled over the keys.
-  const { spec, variants: count } = PIPELINE_IMAGES[req.image];
-  const variants = await Promise.all(
-    Array.from({ length: count }, (_, i) => generateImage({ ...spec, name: `${spec.name}-${i}`, seed: 100 + i })),
-  );
+  const variants = await pipelineBatchImages(req.image);
   const body = (i: number): Buffer => variants[i % variants.length].data;
   const pipeline = await startLocalPipeline({ workers: req.workers, env: req.env });
   try {

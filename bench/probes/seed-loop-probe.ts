@@ -101,7 +101,7 @@ async function objectBody(p: LocalPipeline, bucket: string, key: string): Promis
 }
 
 async function runSeedLoop(req: SeedLoopRequest): Promise<SeedLoopResult> {
-  const images = await pipelineBatchImages();
+  const images = await pipelineBatchImages("1mp-jpeg");
   const pipeline = await startLocalPipeline({ workers: 0, env: req.env });
   const scratch = fs.mkdtempSync(path.join(pipeline.rootDir, "seed-loop-"));
   try {

@@ -1,5 +1,5 @@
 import sharp from "sharp";
-import { generateImage, mulberry32, renderPixels, STANDARD_IMAGES, type ImageSpec } from "../../bench/lib/images";
+import { generateImage, mulberry32, pipelineBatchImages, renderPixels, STANDARD_IMAGES, type ImageSpec } from "../../bench/lib/images";
 
 const small: ImageSpec = { name: "small", width: 64, height: 48, format: "jpeg", seed: 7 };
 
@@ -47,6 +47,14 @@ describe("deterministic benchmark images", () => {
     expect(STANDARD_IMAGES.pngAlpha1mp).toMatchObject({ format: "png", alpha: true });
     expect(mp(STANDARD_IMAGES.jpeg12mp)).toBe(12);
     expect(mp(STANDARD_IMAGES.jpeg24mp)).toBe(24);
+  });
+
+  it("gives the pipeline batch (and the hand-built loop) ten distinct 1 MP JPEGs, the same on every call", async () => {
+    const [a, b] = await Promise.all([pipelineBatchImages("1mp-jpeg"), pipelineBatchImages("1mp-jpeg")]);
+    expect(a).toHaveLength(10);
+    expect(new Set(a.map((i) => i.sha256)).size).toBe(10);
+    expect(b.map((i) => i.sha256)).toEqual(a.map((i) => i.sha256));
+    expect(a.every((i) => i.megapixels === 1 && i.spec.format === "jpeg")).toBe(true);
   });
 
   it("rejects impossible dimensions with the image's name", () => {
