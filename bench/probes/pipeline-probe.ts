@@ -181,9 +181,20 @@ async function runWebhook(req: WebhookRequest): Promise<WebhookResult> {
     const accepted = new Set<string>();
     let redeliveriesAccepted = 0;
     let seq = 0;
-    const notification = (key: string, eTag: string): string =>
-      JSON.stringify({ Records: [cephRecord({ bucket: pipeline.inputBucket, key, size: 1_000_000, eTag }, pipeline.webhookSecret)] });
-    const eTags = new Map<string, string>();
+    // A re-delivery is the same record again: same eTag and same eventTime (the object's mtime). A new eventTime
+    // would be the same content uploaded again, a new version that rightly gets a job of its own.
+    const versions = new Map<string, { readonly eTag: string; readonly eventTime: string }>();
+    const notification = (key: string): string => {
+      const v = versions.get(key);
+      return JSON.stringify({
+        Records: [
+          cephRecord(
+            { bucket: pipeline.inputBucket, key, size: 1_000_000, eTag: v?.eTag ?? "", eventTime: v?.eventTime },
+            pipeline.webhookSecret,
+          ),
+        ],
+      });
+    };
     const acceptedList: string[] = [];
 
     const load = async (label: string, options: { overallRate?: number }): Promise<LoadRun> => {
@@ -206,12 +217,12 @@ async function runWebhook(req: WebhookRequest): Promise<WebhookResult> {
                 key = acceptedList[n % acceptedList.length];
               } else {
                 key = `load/${label}/${String(n).padStart(7, "0")}.jpg`;
-                eTags.set(key, randomBytes(16).toString("hex"));
+                versions.set(key, { eTag: randomBytes(16).toString("hex"), eventTime: new Date().toISOString() });
                 sent.add(key);
               }
               context.key = key;
               context.redelivery = redelivery;
-              return { ...r, body: notification(key, eTags.get(key) ?? "") };
+              return { ...r, body: notification(key) };
             },
             onResponse: (status, _body, context) => {
               statuses[status] = (statuses[status] ?? 0) + 1;

@@ -10,6 +10,7 @@ import path from "node:path";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { startLocalPipeline, type LocalPipeline } from "../../worker/local/pipeline";
+import { Reaper } from "../../worker/local/reaper";
 import { pipelineBatchImages } from "../lib/images";
 import { cpuMs } from "../lib/proc";
 import {
@@ -65,6 +66,16 @@ export type Reply = { readonly type: "ready" } | SeedLoopResult | { readonly typ
 /** Loops still running: stopped when the run fails, so that none outlives the servers it talks to. */
 const running = new Set<ChildProcess>();
 
+function stopLoops(): void {
+  for (const child of running) {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // The group is already gone (ESRCH): nothing to stop.
+    }
+  }
+}
+
 function runLoop(req: SeedLoopRequest, env: Record<string, string>, keys: readonly string[]): Promise<LoopOutput> {
   return new Promise((resolve, reject) => {
     // A process group of its own, so that stopping the loop also stops the command it is running.
@@ -74,7 +85,13 @@ function runLoop(req: SeedLoopRequest, env: Record<string, string>, keys: readon
       detached: true,
     });
     running.add(child);
-    child.on("exit", () => running.delete(child));
+    // If this probe is killed before its finally runs, the reaper (the local pipeline's) stops the loop's group too.
+    const group = child.pid;
+    if (group !== undefined) Reaper.get().watchGroup(group);
+    child.on("exit", () => {
+      running.delete(child);
+      if (group !== undefined) Reaper.get().forgetGroup(group);
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -200,7 +217,7 @@ async function runSeedLoop(req: SeedLoopRequest): Promise<SeedLoopResult> {
       inversionCheck: inMeans.map((m, i) => m + outMeans[i]),
     };
   } finally {
-    for (const child of running) if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    stopLoops();
     await pipeline.stop();
   }
 }
@@ -213,6 +230,11 @@ if (!process.send) {
   process.stderr.write("seed-loop-probe must be started with child_process.fork (it answers over IPC)\n");
   process.exit(1);
 }
+// The benchmark owns this probe: when it goes, the loops stop (the reaper stops the servers).
+process.on("disconnect", () => {
+  stopLoops();
+  process.exit(1);
+});
 process.on("message", (req: SeedLoopRequest) => {
   runSeedLoop(req).then(send, (err: unknown) =>
     send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),

@@ -51,13 +51,18 @@ export function seedLoopReport(c: SeedLoopCase, pipeline: Parameters<typeof pipe
     ],
   );
   const own = `${loop}\n\nEach command, from bash's \`time\`:\n\n${steps}`;
-  const one: PipelinePerCore | undefined = pipelinePerCore(pipeline);
+  const one: PipelinePerCore | undefined = pipelinePerCore(pipeline, c.loops);
   if (!one) return `${own}\n\nNo side-by-side comparison: the pipeline section did not run (add pipeline to --only).`;
   const cmp = compareWithPipeline(c, one);
   const side = markdownTable(
     ["", "img/s per core", "CPU ms/img (every process)", "img per CPU-s"],
     [
-      ["pipeline, 1 worker x 1 job", cmp.wall.pipeline.toFixed(1), cmp.pipelineCpuMs.toFixed(1), cmp.cpu.pipeline.toFixed(1)],
+      [
+        `pipeline, ${one.workers} worker${one.workers === 1 ? "" : "s"} x 1 job (${one.throughput.toFixed(1)} img/s / ${one.workers})`,
+        cmp.wall.pipeline.toFixed(1),
+        cmp.pipelineCpuMs.toFixed(1),
+        cmp.cpu.pipeline.toFixed(1),
+      ],
       [`hand-built loop (${c.loops} loops / ${c.loops})`, cmp.wall.loop.toFixed(1), cmp.loopCpuMs.toFixed(1), cmp.cpu.loop.toFixed(1)],
       ["pipeline / loop", `${(cmp.wall.pipeline / cmp.wall.loop).toFixed(2)}x`, "", `${(cmp.cpu.pipeline / cmp.cpu.loop).toFixed(2)}x`],
     ],

@@ -73,10 +73,14 @@ export function seedLoopComplete(c: SeedLoopCase): boolean {
   );
 }
 
-/** The pipeline's 1 worker x 1 job case, as far as the comparison needs it. */
+/** The pipeline case the loop is compared with, as far as the comparison needs it. */
 export interface PipelinePerCore {
-  /** Images per second with one worker process and one job in flight: one core's worth. */
+  /** Worker processes (one job in flight each); each counts as one core. */
+  readonly workers: number;
+  /** Images per second of the whole pipeline with those workers. */
   readonly throughput: number;
+  /** Images per second per worker, i.e. per core: the figure set against one loop's. */
+  readonly perCoreRate: number;
   /** CPU ms per image of each process (worker, webhook, PostgreSQL, S3 server, the benchmark's uploader). */
   readonly cpuPerImageMs: Readonly<Record<string, number>>;
 }
@@ -90,10 +94,20 @@ export interface PipelineCaseLike {
   readonly cpuPerImageMs: Readonly<Record<string, number>>;
 }
 
-/** The pipeline case the loop is compared with: 1 MP, one worker process, one job in flight. */
-export function pipelinePerCore(cases: readonly PipelineCaseLike[] | undefined): PipelinePerCore | undefined {
-  const c = cases?.find((x) => x.workers === 1 && x.workerConcurrency === 1 && (x.image ?? "1mp-jpeg") === "1mp-jpeg");
-  return c && { throughput: c.batch.throughput, cpuPerImageMs: c.cpuPerImageMs };
+/**
+ * The pipeline case the loop is compared with: 1 MP, one job in flight per worker, and as many workers as there are
+ * loops (one per core), or the most there are up to that. Both sides then run machine-wide, with the S3 server and the
+ * database on the same cores, and both rates are divided by the cores their workers or loops occupy. (The 1 x 1
+ * case alone would set the whole machine's throughput against one loop's share of it.)
+ */
+export function pipelinePerCore(cases: readonly PipelineCaseLike[] | undefined, loops: number): PipelinePerCore | undefined {
+  const candidates = (cases ?? []).filter(
+    (x) => x.workerConcurrency === 1 && (x.image ?? "1mp-jpeg") === "1mp-jpeg" && x.workers >= 1 && x.workers <= loops,
+  );
+  const c = candidates.sort((a, b) => b.workers - a.workers)[0];
+  return (
+    c && { workers: c.workers, throughput: c.batch.throughput, perCoreRate: c.batch.throughput / c.workers, cpuPerImageMs: c.cpuPerImageMs }
+  );
 }
 
 export interface SeedLoopComparison {
@@ -109,7 +123,7 @@ export function compareWithPipeline(loop: SeedLoopCase, pipeline: PipelinePerCor
   const pipelineCpuMs = Object.values(pipeline.cpuPerImageMs).reduce((a, b) => a + b, 0);
   const loopCpuMs = seedLoopCpu(loop).withServers;
   return {
-    wall: { pipeline: pipeline.throughput, loop: loop.perCoreRate },
+    wall: { pipeline: pipeline.perCoreRate, loop: loop.perCoreRate },
     cpu: { pipeline: 1000 / pipelineCpuMs, loop: 1000 / loopCpuMs },
     pipelineCpuMs,
     loopCpuMs,

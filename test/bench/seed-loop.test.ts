@@ -130,27 +130,32 @@ describe("hand-built loop: parsing and figures", () => {
     expect(seedLoopComplete(summarizeSeedLoop(result({ inversionCheck: [240, 200, 180] })))).toBe(false);
   });
 
-  it("compares per core with the 1 MP pipeline's 1 worker x 1 case, counting every process", () => {
+  it("compares per core with the 1 MP pipeline's case of one worker per loop, machine-wide on both sides, counting every process", () => {
     const loop: SeedLoopCase = summarizeSeedLoop(result());
+    expect(loop.loops).toBe(2);
     const cases: PipelineCaseLike[] = [
-      { image: "12mp-jpeg", workers: 1, workerConcurrency: 1, batch: { throughput: 5 }, cpuPerImageMs: { "worker-1": 150 } },
-      { image: "1mp-jpeg", workers: 2, workerConcurrency: 1, batch: { throughput: 40 }, cpuPerImageMs: { "worker-1": 15 } },
+      { image: "12mp-jpeg", workers: 2, workerConcurrency: 1, batch: { throughput: 5 }, cpuPerImageMs: { "worker-1": 150 } },
+      { image: "1mp-jpeg", workers: 1, workerConcurrency: 1, batch: { throughput: 25 }, cpuPerImageMs: { "worker-1": 30 } },
+      { image: "1mp-jpeg", workers: 1, workerConcurrency: 2, batch: { throughput: 45 }, cpuPerImageMs: { "worker-1": 30 } },
       {
         image: "1mp-jpeg",
-        workers: 1,
+        workers: 2,
         workerConcurrency: 1,
-        batch: { throughput: 25 },
-        cpuPerImageMs: { "worker-1": 30, webhook: 5, postgres: 5, "s3 server": 10 },
+        batch: { throughput: 40 },
+        cpuPerImageMs: { "worker-1": 16, "worker-2": 16, webhook: 3, postgres: 5, "s3 server": 10 },
       },
     ];
-    const one = pipelinePerCore(cases);
-    expect(one?.throughput).toBe(25);
-    const cmp = compareWithPipeline(loop, one as NonNullable<typeof one>);
-    expect(cmp.wall).toEqual({ pipeline: 25, loop: 2 });
+    // Two loops on two cores against two workers on the same two cores: 40 img/s is 20 per core, not 40.
+    const perCore = pipelinePerCore(cases, loop.loops);
+    expect(perCore).toMatchObject({ workers: 2, throughput: 40, perCoreRate: 20 });
+    const cmp = compareWithPipeline(loop, perCore as NonNullable<typeof perCore>);
+    expect(cmp.wall).toEqual({ pipeline: 20, loop: 2 });
     expect(cmp.pipelineCpuMs).toBe(50);
     // The loop's commands and shell, PostgreSQL and the S3 server; the idle webhook is no part of the loop.
     expect(cmp.loopCpuMs).toBe(530);
     expect(cmp.cpu.pipeline / cmp.cpu.loop).toBeCloseTo(10.6);
-    expect(pipelinePerCore(cases.slice(0, 2))).toBeUndefined();
+    // One loop is set against one worker; without a 1 MP case of one job in flight there is nothing to compare.
+    expect(pipelinePerCore(cases, 1)).toMatchObject({ workers: 1, perCoreRate: 25 });
+    expect(pipelinePerCore(cases.slice(0, 1), 2)).toBeUndefined();
   });
 });

@@ -57,7 +57,7 @@ export function planCacheKey(stack: string, options: CacheablePlanOptions, env: 
     v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
   );
   return createHash("sha256")
-    .update(JSON.stringify([planSourceHash(), stack, sortedOptions, environment]))
+    .update(JSON.stringify([planSourceHash(), process.version, stack, sortedOptions, environment]))
     .digest("hex");
 }
 
@@ -78,6 +78,17 @@ export function withoutUndefinedProperties(value: unknown): unknown {
   return value;
 }
 
+/** The cache lives in a shared temporary directory: trust it only when it is ours, a real directory, and private. */
+function ownedPrivateDirectory(dir: string): boolean {
+  try {
+    const st = fs.lstatSync(dir);
+    const uid = typeof process.getuid === "function" ? process.getuid() : st.uid;
+    return st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Entries of earlier sources are never hit again; a day is longer than any test run. */
 function pruneOldEntries(dir: string, maxAgeMs = 24 * 3600_000): void {
   for (const name of fs.readdirSync(dir)) {
@@ -94,7 +105,7 @@ function pruneOldEntries(dir: string, maxAgeMs = 24 * 3600_000): void {
 export async function cachedPlan(stack: string, options: CacheablePlanOptions = {}, dir = planCacheDir()): Promise<Plan> {
   const file = path.join(dir, `${planCacheKey(stack, options)}.json`);
   try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as Plan;
+    if (ownedPrivateDirectory(dir)) return JSON.parse(fs.readFileSync(file, "utf8")) as Plan;
   } catch {
     // A miss (or a file another process is still writing: it renames into place, so this is a miss too).
   }
@@ -102,6 +113,7 @@ export async function cachedPlan(stack: string, options: CacheablePlanOptions = 
   const text = JSON.stringify(plan);
   if (isDeepStrictEqual(JSON.parse(text), withoutUndefinedProperties(plan))) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!ownedPrivateDirectory(dir)) return plan;
     pruneOldEntries(dir);
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, text, { mode: 0o600 });

@@ -46,7 +46,7 @@ describe("the plan cache's key", () => {
 });
 
 describe("a cached plan", () => {
-  // A cache of its own, so that this test sees its own entries only.
+  // A cache of its own, so that this test sees its own entries only (mkdtemp makes it 0700).
   let dir: string;
   beforeAll(() => void (dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-cache-"))));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -67,5 +67,14 @@ describe("a cached plan", () => {
     fs.writeFileSync(file, "{ truncated");
     expect((await cachedPlan("dev", {}, dir)).stack).toBe("dev");
     expect(JSON.parse(fs.readFileSync(file, "utf8")).stack).toBe("dev");
+    // A directory others can write to is not trusted: what is there is not read, and nothing is written.
+    fs.writeFileSync(file, JSON.stringify({ ...hit, stack: "planted" }));
+    fs.chmodSync(dir, 0o777);
+    try {
+      expect((await cachedPlan("dev", {}, dir)).stack).toBe("dev");
+      expect(JSON.parse(fs.readFileSync(file, "utf8")).stack).toBe("planted");
+    } finally {
+      fs.chmodSync(dir, 0o700);
+    }
   });
 });

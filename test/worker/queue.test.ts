@@ -621,3 +621,31 @@ describe("round trips of a job's own writes", () => {
     ]);
   });
 });
+
+describe("two versions of one object in one batch", () => {
+  it("get ids oldest first, whatever the batch's order, so the newest version runs last (notifications and the reconciler)", async () => {
+    const older = new Date("2026-01-02T03:04:05.000Z");
+    const newer = new Date("2026-01-02T03:04:09.000Z");
+    await queue.enqueue(
+      [
+        { bucket: "in", key: "two.png", eTag: "new", mtime: newer, size: 10 },
+        { bucket: "in", key: "two.png", eTag: "old", mtime: older, size: 10 },
+      ],
+      "notification",
+    );
+    await queue.enqueueStale("in", [
+      { key: "listed.png", eTag: "new", mtime: newer },
+      { key: "listed.png", eTag: "old", mtime: older },
+    ]);
+    const order = async (key: string) =>
+      (await pool.query("SELECT etag FROM image_pipeline.jobs WHERE object_key = $1 ORDER BY id", [key])).rows.map((r) => r.etag);
+    expect(await order("two.png")).toEqual(["old", "new"]);
+    expect(await order("listed.png")).toEqual(["old", "new"]);
+    // One job per object at a time, oldest first: the first claim takes each object's older version.
+    const first = await queue.claim("w1", 10);
+    expect(first.map((j) => [j.key, j.eTag]).sort()).toEqual([
+      ["listed.png", "old"],
+      ["two.png", "old"],
+    ]);
+  });
+});

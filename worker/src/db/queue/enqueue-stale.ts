@@ -43,7 +43,7 @@ export async function enqueueStale(
            SELECT 1 FROM ${JOBS} j
            WHERE j.bucket = $1 AND j.object_key = l.k AND j.etag = l.e AND j.status = 'dead' AND j.dead_reason IN ('permanent', 'strikes')))
      INSERT INTO ${JOBS} (bucket, object_key, etag, mtime, size_bytes, source, max_attempts)
-     SELECT $1, k, e, m, s, 'reconciler', $6 FROM stale ORDER BY k
+     SELECT $1, k, e, m, s, 'reconciler', $6 FROM stale ORDER BY k, m, e
      ON CONFLICT ON CONSTRAINT jobs_object_version DO UPDATE SET
        status = 'pending', source = 'reconciler', attempts = 0, strikes = 0, retry_until = NULL, dead_reason = NULL,
        last_error = NULL, error_code = NULL, run_after = now(), finished_at = NULL, updated_at = now()

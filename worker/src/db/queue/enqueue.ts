@@ -3,7 +3,9 @@ import { JOBS, mtimeParam, type EnqueueResult, type JobSource, type ObjectVersio
 
 /**
  * Stores one job per input version not seen before: a re-delivered notification (same eTag and mtime) adds
- * nothing; the same content uploaded again (a new mtime) is a new version and gets a job.
+ * nothing; the same content uploaded again (a new mtime) is a new version and gets a job. Rows are inserted in
+ * (key, mtime) order, so two versions of one object in one batch get ids oldest first: the claim runs an object's
+ * jobs in id order, and the newest version must run last.
  */
 export async function enqueue(
   pool: Pool,
@@ -15,7 +17,7 @@ export async function enqueue(
   const { rowCount } = await pool.query(
     `INSERT INTO ${JOBS} (bucket, object_key, etag, mtime, size_bytes, source, max_attempts)
      SELECT b, k, e, m, s, $6, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[]) AS o(b, k, e, m, s)
-     ORDER BY k
+     ORDER BY k, m, e
      ON CONFLICT ON CONSTRAINT jobs_object_version DO NOTHING`,
     [
       objects.map((o) => o.bucket),
