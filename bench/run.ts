@@ -330,7 +330,7 @@ function overheadReport(o: OverheadResults): string {
   );
   return (
     `Transform alone (the worker's invertImage on the same 10 images, container settings): ${t.cpuMs.median.toFixed(1)} CPU ms, ` +
-    `${t.wallMs.median.toFixed(1)} ms wall (medians of ${t.cpuMs.n}).\n\nOne worker x 1 job in flight, ${o.builds[0]?.images ?? 0} images per build, same pipeline:\n\n${builds}` +
+    `${t.wallMs.median.toFixed(1)} ms wall (medians of ${t.cpuMs.n}).\n\nOne worker at the deployed WORKER_CONCURRENCY (the default), ${o.builds[0]?.images ?? 0} images per build, same pipeline:\n\n${builds}` +
     `\n\nProfile (\`node --cpu-prof\`, samples inside the batch, per image):\n\n${profile}` +
     `\n\nThe profiled runs' CPU by thread:\n\n${threads}`
   );

@@ -5,11 +5,11 @@ import * as path from "node:path";
 import { parseBenchArgs, type BenchArgs } from "../../bench/run";
 import { findCeph, missingToolsMessage } from "../../bench/lib/tools";
 import { evaluateTargets, s3rverCpu, type RunResults } from "../../bench/lib/targets";
-import { summarize } from "../../bench/lib/stats";
 import { cephPipelineReport, exactlyOnce, storageCpuPerImage, summarizeCephCase } from "../../bench/sections/ceph-pipeline";
 import type { CephTopicResult, TopicKind } from "../../bench/probes/ceph-pipeline-probe";
 import type { ImageTiming } from "../../bench/probes/pipeline-probe";
 import type { PipelineCase } from "../../bench/sections/pipeline";
+import { phaseSummary, pipelineCase } from "./support/pipeline-cases";
 
 describe("--ceph and the ceph-pipeline section", () => {
   it("runs only when asked for: by --ceph, or by name in --only", () => {
@@ -98,34 +98,12 @@ describe("ceph-pipeline summaries", () => {
 });
 
 /** The s3rver section's 1 MP, 1 x 1 case with its S3 server's CPU per image and its batch throughput. */
-const s3rverCase = (s3Server: number | undefined, throughput = 8): PipelineCase => {
-  const s = summarize([10]);
-  const phase = {
-    images: 1,
-    notProcessed: [],
-    missing: [],
-    latencyMs: s,
-    notifyMs: s,
-    queueMs: s,
-    processMs: s,
-    downloadMs: s,
-    transformMs: s,
-    uploadMs: s,
-    gapMs: s,
-    throughput,
-  };
-  return {
-    image: "1mp-jpeg",
-    workers: 1,
-    workerConcurrency: 1,
-    uploadConcurrency: 8,
-    batch: phase,
-    lightLoad: { ...phase, intervalMs: 150 },
-    jobsPerKeyNotOne: 0,
-    peakRssMiB: {},
+const s3rverCase = (s3Server: number | undefined, throughput = 8): PipelineCase =>
+  pipelineCase({
+    batch: phaseSummary({ images: 1, throughput }),
+    lightLoad: { ...phaseSummary({ images: 1, throughput }), intervalMs: 150 },
     cpuPerImageMs: { webhook: 1, ...(s3Server === undefined ? {} : { "s3 server": s3Server }), "forwarder + uploader": 8 },
-  };
-};
+  });
 
 describe("ceph-pipeline targets and tables", () => {
   const cases = [summarizeCephCase(result("sync"), setup), summarizeCephCase(result("persistent"), setup)];

@@ -5,6 +5,7 @@ import { summarize } from "../../bench/lib/stats";
 import { threadDelta } from "../../bench/lib/proc";
 import { buildResult, type BuildResult, type OverheadResults } from "../../bench/sections/overhead";
 import type { PipelineCase } from "../../bench/sections/pipeline";
+import { phaseSummary, pipelineCase } from "./support/pipeline-cases";
 
 const build = (name: string, cpuPerImageMs: number, jobMs: number): BuildResult => ({
   build: name,
@@ -46,22 +47,8 @@ describe("worker overhead target", () => {
 
   it("shows every basis in the targets table, takes the light-load job from the pipeline section, and meets the target only when all are met", () => {
     const base = { containerSetting: "glibc-arena2", workerConcurrency: 2 };
-    const lightCase = (jobMs: number): PipelineCase => {
-      const s = summarize([jobMs]);
-      const phase = { images: 40, notProcessed: [], missing: [], latencyMs: s, notifyMs: s, queueMs: s, processMs: s };
-      const rest = { downloadMs: s, transformMs: s, uploadMs: s, gapMs: s, throughput: 6 };
-      return {
-        image: "1mp-jpeg",
-        workers: 1,
-        workerConcurrency: 1,
-        uploadConcurrency: 8,
-        batch: { ...phase, ...rest, images: 200 },
-        lightLoad: { ...phase, ...rest, intervalMs: 150 },
-        jobsPerKeyNotOne: 0,
-        peakRssMiB: {},
-        cpuPerImageMs: {},
-      };
-    };
+    const lightCase = (jobMs: number): PipelineCase =>
+      pipelineCase({ lightLoad: { ...phaseSummary({ images: 40, ms: jobMs, throughput: 6 }), intervalMs: 150 } });
     const row = (o: OverheadResults, pipeline: PipelineCase[] = [lightCase(22)]) =>
       evaluateTargets({ ...base, overhead: o, pipeline }).find(
         (r) => r.target === "Worker CPU per image <= 1.3x transform alone (1 MP JPEG)",

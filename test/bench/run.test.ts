@@ -9,7 +9,8 @@ import { evaluateTargets, RETIRED_TARGETS, type RunResults, type TargetRow } fro
 import { targetsTable } from "../../bench/lib/targets-table";
 import { summarize } from "../../bench/lib/stats";
 import type { TransformCase } from "../../bench/sections/transform";
-import type { PipelineCase, PhaseSummary } from "../../bench/sections/pipeline";
+import type { PipelineCase } from "../../bench/sections/pipeline";
+import { phaseSummary, pipelineCase } from "./support/pipeline-cases";
 import type { MemoryCase } from "../../bench/sections/memory";
 import type { WebhookResult } from "../../bench/probes/pipeline-probe";
 import type { SeedLoopCase } from "../../bench/sections/seed-loop";
@@ -91,38 +92,18 @@ describe("targets", () => {
     wallMs: summarize([ms]),
     cpuMs: summarize([cpuMs]),
   });
-  const phase = (throughput: number, p50: number, p99: number): PhaseSummary => {
-    const s = summarize([p50, p99]);
-    const latency = { ...s, median: p50, p99 };
-    return {
-      images: 200,
-      notProcessed: [],
-      missing: [],
-      latencyMs: latency,
-      notifyMs: s,
-      queueMs: s,
-      processMs: s,
-      downloadMs: s,
-      transformMs: s,
-      uploadMs: s,
-      gapMs: s,
-      throughput,
-    };
-  };
   const pipeline = (
     c: Pick<PipelineCase, "image" | "workers" | "workerConcurrency">,
     throughput: number,
     cpuPerImageMs: Record<string, number>,
     latency: [number, number] = [40, 90],
-  ): PipelineCase => ({
-    ...c,
-    uploadConcurrency: 8,
-    batch: phase(throughput, 500, 900),
-    lightLoad: { ...phase(6, latency[0], latency[1]), intervalMs: 150 },
-    jobsPerKeyNotOne: 0,
-    peakRssMiB: {},
-    cpuPerImageMs,
-  });
+  ): PipelineCase =>
+    pipelineCase({
+      ...c,
+      batch: phaseSummary({ throughput, latency: [500, 900] }),
+      lightLoad: { ...phaseSummary({ throughput: 6, latency }), intervalMs: 150 },
+      cpuPerImageMs,
+    });
   const memory: MemoryCase = {
     setting: "glibc-arena2",
     variant: "worker",
