@@ -5,8 +5,8 @@
  * fails when a file that does one of those things is missing here.
  */
 const INTEGRATION = [
-  // Real PostgreSQL, the local S3 server, sharp pipelines, the supervisor, the image.
-  "test/worker/(queue|webhook|pipeline|pipeline-faults|pipeline-versions|local-supervisor|transform|app-role)\\.test\\.ts$",
+  // Real PostgreSQL, the local S3 server, sharp pipelines, the supervisor, the image, the worker's CLI as a process.
+  "test/worker/(queue|webhook|pipeline|pipeline-faults|pipeline-versions|local-supervisor|transform|app-role|main-cli)\\.test\\.ts$",
   "test/image/.*\\.test\\.ts$",
   "test/verify/(verify|verify-local)\\.test\\.ts$",
   "test/bench/",
