@@ -9,7 +9,7 @@ const INTEGRATION = [
   "test/worker/(queue|webhook|pipeline|pipeline-faults|pipeline-versions|local-supervisor|transform|app-role|main-cli)\\.test\\.ts$",
   "test/image/.*\\.test\\.ts$",
   "test/verify/(verify|verify-local)\\.test\\.ts$",
-  "test/bench/",
+  "test/bench/.*\\.test\\.ts$",
   "test/data/database-tls\\.test\\.ts$",
   "test/k3s/(metadata-block|cloud-init-run)\\.test\\.ts$",
   // Real tools and real time: every cloud-config through cloud-init's schema check (Python), and the readiness gate

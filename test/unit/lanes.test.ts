@@ -34,3 +34,15 @@ test("every integration pattern matches a test file", () => {
   const files = testFiles(path.join(root, "test"));
   expect(INTEGRATION.filter((p) => !files.some((f) => new RegExp(p).test(f)))).toEqual([]);
 });
+
+test("the integration lane picks up test files only, not their helpers", () => {
+  // jest runs every file its testRegex matches as a suite: a helper it matched would fail as a suite without tests.
+  const everyFile = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) return e.name === "ceph" || e.name === "node_modules" ? [] : everyFile(full);
+      return [path.relative(root, full)];
+    });
+  const matched = everyFile(path.join(root, "test")).filter(integration);
+  expect(matched.filter((f) => !f.endsWith(".test.ts"))).toEqual([]);
+});
