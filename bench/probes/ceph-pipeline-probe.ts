@@ -21,6 +21,7 @@ import { generateImage, STANDARD_IMAGES } from "../lib/images";
 import { cpuMs, peakRssMiB } from "../lib/proc";
 import { collectPhase, jobsPerKeyNotOne, mapLimit, processedEventsPerKeyNotOne } from "./phase-events";
 import type { PhaseResult } from "./pipeline-probe";
+import { serveProbe } from "../lib/probe-server";
 
 export type TopicKind = "persistent" | "sync";
 
@@ -255,23 +256,14 @@ async function runCephPipeline(req: CephPipelineRequest): Promise<CephTopicResul
   }
 }
 
-function send(reply: CephReply): void {
-  process.send?.(reply);
-}
-
-if (!process.send) {
-  process.stderr.write("ceph-pipeline-probe must be started with child_process.fork (it answers over IPC)\n");
-  process.exit(1);
-}
-// The benchmark owns this probe: without it, nothing would stop the services.
-process.on("disconnect", () => {
-  for (const dir of logDirs) fs.rmSync(dir, { recursive: true, force: true });
-  process.exit(1);
-});
-process.on("message", (req: CephPipelineRequest) => {
-  runCephPipeline(req).then(
-    (cases) => send({ type: "ceph-pipeline", cases }),
-    (err: unknown) => send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
-  );
-});
-send({ type: "ready" });
+serveProbe<CephPipelineRequest, CephReply>(
+  "ceph-pipeline-probe",
+  async (req) => ({ type: "ceph-pipeline", cases: await runCephPipeline(req) }),
+  // Without the benchmark nothing would stop the services; the reaper does, and the logs go.
+  {
+    onDisconnect: () => {
+      for (const dir of logDirs) fs.rmSync(dir, { recursive: true, force: true });
+      process.exit(1);
+    },
+  },
+);

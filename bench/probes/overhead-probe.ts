@@ -11,6 +11,7 @@ import path from "node:path";
 import { startLocalPipeline } from "../../worker/local/pipeline";
 import { generateImage, STANDARD_IMAGES } from "../lib/images";
 import { cpuMs, mainThreadCpuMs, threadCpuByName, threadDelta } from "../lib/proc";
+import { serveProbe } from "../lib/probe-server";
 
 export interface WorkerBuild {
   /** What the rows call it ("current", "baseline e14f1d7"). */
@@ -163,18 +164,4 @@ async function run(req: OverheadRequest): Promise<OverheadRunResult[]> {
   }
 }
 
-function send(reply: OverheadReply): void {
-  process.send?.(reply);
-}
-
-if (!process.send) {
-  process.stderr.write("overhead-probe must be started with child_process.fork (it answers over IPC)\n");
-  process.exit(1);
-}
-process.on("message", (req: OverheadRequest) => {
-  run(req).then(
-    (runs) => send({ type: "overhead", runs }),
-    (err: unknown) => send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
-  );
-});
-send({ type: "ready" });
+serveProbe<OverheadRequest, OverheadReply>("overhead-probe", async (req) => ({ type: "overhead", runs: await run(req) }));

@@ -12,6 +12,7 @@ import { startLocalPipeline } from "../../worker/local/pipeline";
 import { pipelineBatchImages, type PipelineImage } from "../lib/images";
 import { cpuMs, peakRssMiB } from "../lib/proc";
 import { collectPhase, jobsPerKeyNotOne, mapLimit } from "./phase-events";
+import { serveProbe } from "../lib/probe-server";
 
 export interface PipelineRequest {
   readonly type: "pipeline";
@@ -286,16 +287,4 @@ async function runWebhook(req: WebhookRequest): Promise<WebhookResult> {
   }
 }
 
-function send(reply: Reply): void {
-  process.send?.(reply);
-}
-
-if (!process.send) {
-  process.stderr.write("pipeline-probe must be started with child_process.fork (it answers over IPC)\n");
-  process.exit(1);
-}
-process.on("message", (req: Request) => {
-  const run: Promise<Reply> = req.type === "pipeline" ? runPipeline(req) : runWebhook(req);
-  run.then(send, (err: unknown) => send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
-});
-send({ type: "ready" });
+serveProbe<Request, Reply>("pipeline-probe", (req) => (req.type === "pipeline" ? runPipeline(req) : runWebhook(req)));

@@ -6,6 +6,7 @@
  */
 import { Pool } from "pg";
 import { JobQueue, LeaseLostError, type QueueOptions } from "../../worker/src/queue";
+import { serveProbe } from "../lib/probe-server";
 
 export interface PrepareRequest {
   readonly type: "prepare";
@@ -91,21 +92,10 @@ async function go(): Promise<ClaimerReply> {
   return { type: "done", claimed, claimMs, completeMs, leasesLost, startedMs, finishedMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
-function send(reply: ClaimerReply): void {
-  process.send?.(reply);
-}
-
-if (!process.send) {
-  process.stderr.write("queue-claimers must be started with child_process.fork (it answers over IPC)\n");
-  process.exit(1);
-}
-process.on("message", (req: ClaimerRequest) => {
-  const run = req.type === "prepare" ? prepare(req) : go();
-  run.then(send, (err: unknown) => send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
-});
-// The queue probe gone (crashed or killed): nothing would stop this process otherwise.
-process.on("disconnect", () => process.exit(0));
 process.on("SIGTERM", () => {
   void (pool?.end() ?? Promise.resolve()).finally(() => process.exit(0));
 });
-send({ type: "ready" });
+// The queue probe gone (crashed or killed): nothing would stop this process otherwise.
+serveProbe<ClaimerRequest, ClaimerReply>("queue-claimers", (req) => (req.type === "prepare" ? prepare(req) : go()), {
+  onDisconnect: () => process.exit(0),
+});

@@ -18,6 +18,7 @@ import { forkProbe, type ForkedProbe } from "../lib/child";
 import { cpuMs } from "../lib/proc";
 import { countClaims, spreadClaimers, type ClaimCount } from "../lib/queue-bench";
 import type { ClaimerReply, ClaimerRequest, ClaimerRun } from "./queue-claimers";
+import { serveProbe } from "../lib/probe-server";
 
 export interface QueueRequest {
   readonly type: "queue";
@@ -164,17 +165,4 @@ async function runQueue(req: QueueRequest): Promise<QueueResult> {
   }
 }
 
-function send(reply: Reply): void {
-  process.send?.(reply);
-}
-
-if (!process.send) {
-  process.stderr.write("queue-probe must be started with child_process.fork (it answers over IPC)\n");
-  process.exit(1);
-}
-process.on("message", (req: QueueRequest) => {
-  runQueue(req).then(send, (err: unknown) =>
-    send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
-  );
-});
-send({ type: "ready" });
+serveProbe<QueueRequest, Reply>("queue-probe", runQueue);

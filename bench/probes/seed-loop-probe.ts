@@ -25,6 +25,7 @@ import {
   type Step,
   type StepTotals,
 } from "../lib/seed-loop";
+import { serveProbe } from "../lib/probe-server";
 
 export interface SeedLoopRequest {
   readonly type: "seed-loop";
@@ -222,22 +223,10 @@ async function runSeedLoop(req: SeedLoopRequest): Promise<SeedLoopResult> {
   }
 }
 
-function send(reply: Reply): void {
-  process.send?.(reply);
-}
-
-if (!process.send) {
-  process.stderr.write("seed-loop-probe must be started with child_process.fork (it answers over IPC)\n");
-  process.exit(1);
-}
-// The benchmark owns this probe: when it goes, the loops stop (the reaper stops the servers).
-process.on("disconnect", () => {
-  stopLoops();
-  process.exit(1);
+// When the benchmark goes, the loops stop (the reaper stops the servers).
+serveProbe<SeedLoopRequest, Reply>("seed-loop-probe", runSeedLoop, {
+  onDisconnect: () => {
+    stopLoops();
+    process.exit(1);
+  },
 });
-process.on("message", (req: SeedLoopRequest) => {
-  runSeedLoop(req).then(send, (err: unknown) =>
-    send({ type: "error", message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
-  );
-});
-send({ type: "ready" });
